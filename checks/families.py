@@ -1,0 +1,1 @@
+"""Importing this module registers every check family with checks.registry."""

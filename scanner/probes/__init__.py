@@ -1,0 +1,11 @@
+"""Probes collect raw facts; each is registered here by name (the name checks list in `requires`)."""
+from __future__ import annotations
+
+from scanner.probes.base import Probe
+
+
+def all_probes() -> dict[str, Probe]:
+    from scanner.probes.dns import AddressProbe
+
+    probes: list[Probe] = [AddressProbe()]
+    return {probe.name: probe for probe in probes}

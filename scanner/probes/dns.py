@@ -1,0 +1,23 @@
+"""The site's addresses: A and AAAA through the configured resolver. Every per-address probe starts here."""
+from __future__ import annotations
+
+from scanner.model import Reason, Site
+from scanner.probes.base import Probe, ProbeContext, ProbeError
+
+
+class AddressProbe(Probe):
+    name = "dns"
+    version = 1
+
+    async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict:
+        found = await ctx.resolver.addresses(site.host)
+        validated = True
+        if "SERVFAIL" in found["rcode"].values():
+            # A zone that fails DNSSEC validation still has servers worth testing: look past validation.
+            validated = False
+            found = await ctx.resolver.addresses_unvalidated(site.host)
+        if not found["ipv4"] and not found["ipv6"]:
+            rcodes = ", ".join(f"{t} {r}" for t, r in found["rcode"].items())
+            raise ProbeError(Reason.DNS, f"{site.host} has no A or AAAA record ({rcodes})")
+        return {"host": site.host, "ipv4": found["ipv4"], "ipv6": found["ipv6"], "rcode": found["rcode"],
+                "validated": validated}
