@@ -83,6 +83,9 @@ class BrowserSettings:
     subpages: int = 5
     subpage_depth: int = 3
     visit_timeout: float = 45.0
+    concurrency: int = 4
+    canary_url: str = "https://canary.govscan-lab.com/"
+    axe_script: str = ""
 
 
 @dataclass
