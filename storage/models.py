@@ -1,0 +1,189 @@
+"""The tables govscan keeps (SQLAlchemy 2). The schema itself is created by the Alembic migrations in
+`storage/migrations/`; these classes must match them.
+
+History is stored as *versions*: a finding (or artifact) row holds one state of one check for one site
+(or of one probe for one subject) for as long as it stays the same. A nightly run that finds the same status
+and evidence only moves `last_seen`/`last_run_id` forward; a change closes the current row (`valid_until`)
+and opens a new one. So an unchanged site adds no copy per night, and the state at any moment T is the rows
+with `first_seen <= T < valid_until` (open rows have `valid_until` NULL): one indexed query.
+
+Times are naive UTC.
+"""
+from __future__ import annotations
+
+import json
+import zlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from scanner import model
+
+RUN_KINDS = ("nightly", "on-demand", "batch")
+RUN_STATES = ("running", "finished", "interrupted")
+# A run's sites are work items: queued when the run starts, running while a scanner has claimed one (with a
+# deadline, so a stuck item can be taken back), done when its results are stored, error when it could not be
+# scanned at all.
+WORK_STATES = ("queued", "running", "done", "error")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class OrganisationRow(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    type: Mapped[str] = mapped_column(String(40), default="other")
+    code: Mapped[str] = mapped_column(String(40), default="", index=True)
+
+    __table_args__ = (UniqueConstraint("name", "type", "code", name="uq_organisation"),)
+
+    def to_model(self) -> model.Organisation:
+        return model.Organisation(self.name, self.type, self.code)
+
+
+class SiteRow(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), unique=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+
+    organisation: Mapped[OrganisationRow | None] = relationship(lazy="joined")
+
+    def to_model(self) -> model.Site:
+        return model.Site(self.url, self.host, self.organisation.to_model() if self.organisation else None)
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    started: Mapped[datetime] = mapped_column(DateTime)
+    finished: Mapped[datetime | None] = mapped_column(DateTime)
+    tool_version: Mapped[str] = mapped_column(String(40))
+    config_hash: Mapped[str] = mapped_column(String(64))
+    checks: Mapped[str] = mapped_column(Text, default="")  # the check patterns asked for; empty: all
+    source: Mapped[str] = mapped_column(Text, default="")  # where the sites came from (file, "check", schedule)
+    host: Mapped[str] = mapped_column(String(255), default="")  # the machine and process that runs it,
+    pid: Mapped[int] = mapped_column(Integer, default=0)  # so a run whose process is gone can be found
+    process_start: Mapped[str] = mapped_column(String(40), default="")
+    sites_total: Mapped[int] = mapped_column(Integer, default=0)
+    sites_done: Mapped[int] = mapped_column(Integer, default=0)
+    sites_failing: Mapped[int] = mapped_column(Integer, default=0)
+    sites_error: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WorkItem(Base):
+    __tablename__ = "work_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    deadline: Mapped[datetime | None] = mapped_column(DateTime)
+    started: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the site's results were stored: the moment its findings of this run were current.
+    finished: Mapped[datetime | None] = mapped_column(DateTime)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    site: Mapped[SiteRow] = relationship(lazy="joined")
+
+    __table_args__ = (UniqueConstraint("run_id", "site_id", name="uq_work_item"),
+                      Index("ix_work_items_run_state", "run_id", "state"))
+
+
+class FindingRow(Base):
+    """One state of one check on one site, from `first_seen` until `valid_until` (NULL: still current)."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    check_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(20))
+    summary_nl: Mapped[str] = mapped_column(Text)
+    summary_en: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    addresses: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    norm: Mapped[str] = mapped_column(Text)
+    check_version: Mapped[int] = mapped_column(Integer)
+    evidence_hash: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
+    first_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
+    last_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+    site: Mapped[SiteRow] = relationship(lazy="joined")
+
+    __table_args__ = (
+        Index("ix_findings_site_check", "site_id", "check_id", "first_seen"),
+        Index("ix_findings_time", "first_seen", "valid_until"),
+    )
+
+    def to_model(self) -> model.Finding:
+        """Back to the scanner's Finding, both languages kept."""
+        return model.Finding(
+            site=self.site.host,
+            check=self.check_id,
+            status=model.Status(self.status),
+            summary=model.Text(self.summary_nl, self.summary_en),
+            details=self.details,
+            norm=self.norm,
+            check_version=self.check_version,
+            reason=self.reason,
+            addresses=[
+                model.AddressResult(a["address"], model.Status(a["status"]),
+                                    model.Text(a["summary"]["nl"], a["summary"]["en"]), a["details"], a["reason"])
+                for a in self.addresses
+            ],
+        )
+
+
+class ArtifactRow(Base):
+    """One version of the raw facts of one probe for one subject (host or IP address) of a site.
+
+    `data` is zlib-compressed JSON. Stored like findings (a new row only when the facts change) and pruned by
+    age (`Store.prune_artifacts`), since they are needed only to re-evaluate checks on old facts."""
+
+    __tablename__ = "artifacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    probe: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(255))
+    probe_version: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(20))
+    error_detail: Mapped[str] = mapped_column(Text, default="")
+    data_hash: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
+    first_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    last_seen: Mapped[datetime] = mapped_column(DateTime, index=True)
+    last_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_artifacts_site_probe", "site_id", "probe", "subject", "first_seen"),)
+
+    def to_model(self) -> model.Artifact:
+        return model.Artifact(self.probe, self.probe_version, self.subject, unpack(self.data), self.error,
+                              self.error_detail)
+
+
+def pack(data: Any) -> bytes:
+    return zlib.compress(json.dumps(data, sort_keys=True, separators=(",", ":")).encode(), 6)
+
+
+def unpack(blob: bytes) -> Any:
+    return json.loads(zlib.decompress(blob))

@@ -1,0 +1,418 @@
+"""The store: runs, their work items, findings and artifacts, in SQLite (WAL, the embedded default) or
+PostgreSQL. Opening a store applies the Alembic migrations, so a database is always at the current schema.
+
+Every site is stored in its own transaction as soon as it is scanned (`record_site`), so a scan killed with
+SIGKILL keeps every site it finished; the next open finds the run still `running` with its process gone and
+marks it `interrupted` (`mark_interrupted`).
+
+Findings and artifacts are kept as versions (see storage/models.py): unchanged results only move
+`last_seen` forward, so "the state of every site at moment T" is one query (`state_on`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import socket
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, and_, create_engine, delete, event, func, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from checks.registry import matches
+from scanner.model import Artifact, Finding, Organisation, Site, Status
+from scanner.runner import SiteResult
+from storage.models import (RUN_KINDS, ArtifactRow, FindingRow, OrganisationRow, RunRow, SiteRow, WorkItem,
+                            pack)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x67737363616E  # PostgreSQL advisory lock key: one process migrates at a time
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def as_utc(when: datetime | date) -> datetime:
+    """A moment as naive UTC; a date means the end of that day (the state after that day's runs)."""
+    if not isinstance(when, datetime):
+        return datetime.combine(when + timedelta(days=1), time()) - timedelta(microseconds=1)
+    if when.tzinfo is not None:
+        return when.astimezone(timezone.utc).replace(tzinfo=None)
+    return when
+
+
+def tool_version() -> str:
+    try:
+        return metadata.version("govscan")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def settings_hash(settings) -> str:
+    """A short hash of the effective settings, stored with each run so differing configurations show."""
+    raw = dataclasses.asdict(settings)
+    raw.pop("sources", None)
+    return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _digest(data) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def evidence_hash(finding: Finding) -> str:
+    """What makes a finding different from the one stored before: status, reason, summary and evidence."""
+    data = finding.to_dict()
+    return _digest({key: data[key] for key in ("status", "reason", "summary", "details", "addresses", "norm",
+                                                "check_version")})
+
+
+def artifact_hash(artifact: Artifact) -> str:
+    return _digest([artifact.version, artifact.data, artifact.error, artifact.error_detail])
+
+
+def _process_start(pid: int) -> str:
+    """The start time of a process (Linux /proc), so a reused pid is not taken for the run's process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _process_alive(pid: int, started: str) -> bool:
+    if pid <= 0:
+        return False
+    if Path("/proc/self/stat").exists():
+        current = _process_start(pid)
+        return bool(current) and (not started or current == started)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` means psycopg 3 (the driver the project installs), not psycopg2."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def create(url: str) -> Engine:
+    """An engine; for SQLite: WAL, foreign keys, a busy timeout, and write transactions that take the write
+    lock at BEGIN (so two processes never deadlock upgrading a read lock)."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # transactions are begun below, not by the driver
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # in WAL: durable against a killed process
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """`alembic upgrade head` on this database, one process at a time."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def state_on(session: Session, when: datetime | date, checks: str | Iterable[str] | None = None):
+    """The state of every site at a moment (a date: at the end of that day): for each site and check, the
+    finding that was current then. One query; rows have `host`, `url`, `check`, `status`, `reason`,
+    `summary_nl`, `summary_en`, `details`, `addresses`, `norm`, `check_version`, `first_seen`, `last_seen`,
+    `first_run_id`, `last_run_id`, `org_name`, `org_type`, `org_code` (empty strings without organisation).
+    `checks` (patterns as for --checks) is applied in Python, after the query."""
+    moment = as_utc(when)
+    query = (
+        select(
+            SiteRow.host, SiteRow.url, FindingRow.check_id.label("check"), FindingRow.status, FindingRow.reason,
+            FindingRow.summary_nl, FindingRow.summary_en, FindingRow.details, FindingRow.addresses,
+            FindingRow.norm, FindingRow.check_version, FindingRow.first_seen, FindingRow.last_seen,
+            FindingRow.first_run_id, FindingRow.last_run_id,
+            func.coalesce(OrganisationRow.name, "").label("org_name"),
+            func.coalesce(OrganisationRow.type, "").label("org_type"),
+            func.coalesce(OrganisationRow.code, "").label("org_code"),
+        )
+        .join(SiteRow, FindingRow.site_id == SiteRow.id)
+        .outerjoin(OrganisationRow, SiteRow.organisation_id == OrganisationRow.id)
+        .where(FindingRow.first_seen <= moment,
+               or_(FindingRow.valid_until.is_(None), FindingRow.valid_until > moment))
+        .order_by(SiteRow.host, FindingRow.check_id)
+    )
+    rows = session.execute(query).all()
+    return [row for row in rows if matches(row.check, checks)] if checks else rows
+
+
+class Store:
+    """The one door to the database for the CLI, the scheduler and the reports."""
+
+    def __init__(self, url: str, *, clock: Callable[[], datetime] = utcnow):
+        self.url = normalise_url(url)
+        self.engine = create(self.url)
+        migrate(self.engine)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.clock = clock
+        self._last = datetime.min
+
+    @classmethod
+    def open(cls, settings, **kwargs) -> "Store":
+        return cls(settings.storage.url, **kwargs)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def now(self) -> datetime:
+        """The clock, strictly increasing within this store, so two writes never share a moment."""
+        moment = as_utc(self.clock())
+        if moment <= self._last:
+            moment = self._last + timedelta(microseconds=1)
+        self._last = moment
+        return moment
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends, rolled back on an exception."""
+        with self.sessions.begin() as session:
+            yield session
+
+    # --- sites and organisations ---
+
+    def _insert_ignore(self, session: Session, table, values: dict) -> None:
+        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+
+    def _organisation(self, session: Session, organisation: Organisation) -> OrganisationRow:
+        if organisation.code:
+            found = session.scalar(select(OrganisationRow).where(OrganisationRow.code == organisation.code)
+                                   .order_by(OrganisationRow.id).limit(1))
+            if found is not None:
+                found.name, found.type = organisation.name, organisation.type
+                return found
+        self._insert_ignore(session, OrganisationRow.__table__,
+                            {"name": organisation.name, "type": organisation.type, "code": organisation.code})
+        return session.scalars(select(OrganisationRow).where(
+            OrganisationRow.name == organisation.name, OrganisationRow.type == organisation.type,
+            OrganisationRow.code == organisation.code)).one()
+
+    def _site(self, session: Session, site: Site) -> SiteRow:
+        """The site's row, created or updated (a list without organisations keeps the one known)."""
+        self._insert_ignore(session, SiteRow.__table__, {"host": site.host, "url": site.url})
+        row = session.scalars(select(SiteRow).where(SiteRow.host == site.host).with_for_update()).one()
+        row.url = site.url
+        if site.organisation is not None:
+            row.organisation = self._organisation(session, site.organisation)
+        return row
+
+    # --- runs ---
+
+    def start_run(self, kind: str, sites: list[Site], *, checks: str = "", source: str = "",
+                  config_hash: str = "") -> int:
+        """A new run in state `running`, with one queued work item per site. Returns the run id."""
+        if kind not in RUN_KINDS:
+            raise ValueError(f"unknown run kind {kind!r}")
+        pid = os.getpid()
+        with self.session() as session:
+            run = RunRow(kind=kind, state="running", started=self.now(), tool_version=tool_version(),
+                         config_hash=config_hash, checks=checks or "", source=source, host=socket.gethostname(),
+                         pid=pid, process_start=_process_start(pid), sites_total=len(sites), sites_done=0,
+                         sites_failing=0, sites_error=0)
+            session.add(run)
+            session.flush()
+            for site in sites:
+                session.add(WorkItem(run_id=run.id, site_id=self._site(session, site).id, state="queued",
+                                     attempts=0, error=""))
+            return run.id
+
+    def record_site(self, run_id: int, result: SiteResult) -> None:
+        """Store one scanned site: its findings and artifacts (new versions only where they changed), its work
+        item done and the run's counts, in one transaction."""
+        with self.session() as session:
+            moment = self.now()
+            site = self._site(session, result.site)
+            item = session.scalar(select(WorkItem).where(WorkItem.run_id == run_id, WorkItem.site_id == site.id))
+            if item is None:
+                item = WorkItem(run_id=run_id, site_id=site.id, state="queued", attempts=0, error="")
+                session.add(item)
+                session.get(RunRow, run_id).sites_total += 1
+            first_time = item.state != "done"
+            self._store_findings(session, site, run_id, moment, result.findings)
+            self._store_artifacts(session, site, run_id, moment, result.artifacts())
+            item.state, item.finished = "done", moment
+            item.attempts += 1
+            if first_time:
+                run = session.get(RunRow, run_id)
+                statuses = {Status(f.status) for f in result.findings}
+                run.sites_done += 1
+                run.sites_failing += Status.FAIL in statuses
+                run.sites_error += Status.ERROR in statuses
+
+    def _store_findings(self, session: Session, site: SiteRow, run_id: int, moment: datetime,
+                        findings: list[Finding]) -> None:
+        current = {row.check_id: row for row in session.scalars(select(FindingRow).where(
+            FindingRow.site_id == site.id, FindingRow.valid_until.is_(None)))}
+        for finding in findings:
+            digest = evidence_hash(finding)
+            row = current.get(finding.check)
+            if row is not None and row.evidence_hash == digest:
+                row.last_seen, row.last_run_id = moment, run_id
+                continue
+            if row is not None:
+                row.valid_until = moment
+            data = finding.to_dict()
+            session.add(FindingRow(
+                site_id=site.id, check_id=finding.check, status=str(finding.status), reason=finding.reason,
+                summary_nl=finding.summary.nl, summary_en=finding.summary.en, details=data["details"],
+                addresses=data["addresses"], norm=finding.norm, check_version=finding.check_version,
+                evidence_hash=digest, first_seen=moment, first_run_id=run_id, last_seen=moment,
+                last_run_id=run_id, valid_until=None))
+
+    def _store_artifacts(self, session: Session, site: SiteRow, run_id: int, moment: datetime,
+                         artifacts: list[Artifact]) -> None:
+        probes = {a.probe for a in artifacts}
+        current = {(row.probe, row.subject): row for row in session.scalars(select(ArtifactRow).where(
+            ArtifactRow.site_id == site.id, ArtifactRow.valid_until.is_(None)))}
+        seen = set()
+        for artifact in artifacts:
+            key = (artifact.probe, artifact.subject)
+            seen.add(key)
+            digest = artifact_hash(artifact)
+            row = current.get(key)
+            if row is not None and row.data_hash == digest:
+                row.last_seen, row.last_run_id = moment, run_id
+                continue
+            if row is not None:
+                row.valid_until = moment
+            session.add(ArtifactRow(
+                site_id=site.id, probe=artifact.probe, subject=artifact.subject, probe_version=artifact.version,
+                error=artifact.error, error_detail=artifact.error_detail or "", data_hash=digest,
+                data=pack(artifact.data), first_seen=moment, first_run_id=run_id, last_seen=moment,
+                last_run_id=run_id, valid_until=None))
+        for key, row in current.items():  # an address the probe no longer tests (the site moved)
+            if key[0] in probes and key not in seen:
+                row.valid_until = moment
+
+    def finish_run(self, run_id: int) -> None:
+        with self.session() as session:
+            run = session.get(RunRow, run_id)
+            run.state, run.finished = "finished", self.now()
+
+    def mark_interrupted(self, run_id: int | None = None) -> list[int]:
+        """Mark a run interrupted (Ctrl-C), or, without `run_id`, every run of this machine left `running` by a
+        process that is gone (killed, crashed). Their unfinished work items go back to `queued`, so a resumed
+        run scans them again. Returns the run ids marked."""
+        with self.session() as session:
+            query = select(RunRow).where(RunRow.state == "running")
+            if run_id is not None:
+                runs = session.scalars(query.where(RunRow.id == run_id)).all()
+            else:
+                runs = [run for run in session.scalars(query.where(RunRow.host == socket.gethostname()))
+                        if not _process_alive(run.pid, run.process_start)]
+            for run in runs:
+                run.state, run.finished = "interrupted", self.now()
+                for item in session.scalars(select(WorkItem).where(WorkItem.run_id == run.id,
+                                                                   WorkItem.state == "running")):
+                    item.state = "queued"
+            return [run.id for run in runs]
+
+    def runs(self, limit: int | None = None) -> list[RunRow]:
+        """Runs, newest first."""
+        with self.session() as session:
+            return list(session.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(limit)))
+
+    def run(self, run_id: int | None = None) -> RunRow | None:
+        """One run; the newest when no id is given."""
+        with self.session() as session:
+            if run_id is not None:
+                return session.get(RunRow, run_id)
+            return session.scalar(select(RunRow).order_by(RunRow.id.desc()).limit(1))
+
+    def work_items(self, run_id: int) -> list[WorkItem]:
+        with self.session() as session:
+            return list(session.scalars(select(WorkItem).where(WorkItem.run_id == run_id).order_by(WorkItem.id)))
+
+    # --- findings ---
+
+    def findings_for_run(self, run_id: int) -> list[FindingRow]:
+        """The findings of a run: for each site it stored, the versions current when that site was stored,
+        of the checks the run asked for. Ordered by host and check."""
+        with self.session() as session:
+            run = session.get(RunRow, run_id)
+            if run is None:
+                return []
+            rows = session.scalars(
+                select(FindingRow)
+                .join(WorkItem, and_(WorkItem.site_id == FindingRow.site_id, WorkItem.run_id == run_id,
+                                     WorkItem.state == "done"))
+                .join(SiteRow, SiteRow.id == FindingRow.site_id)
+                .where(FindingRow.first_seen <= WorkItem.finished,
+                       or_(FindingRow.valid_until.is_(None), FindingRow.valid_until > WorkItem.finished))
+                .order_by(SiteRow.host, FindingRow.check_id)
+            ).unique().all()
+            return [row for row in rows if matches(row.check_id, run.checks)]
+
+    def history(self, host: str, check: str | None = None) -> list[FindingRow]:
+        """Every version of a site's findings (one check's, or all), oldest first: when each status began."""
+        with self.session() as session:
+            query = (select(FindingRow).join(SiteRow, SiteRow.id == FindingRow.site_id)
+                     .where(SiteRow.host == host))
+            if check:
+                query = query.where(FindingRow.check_id == check)
+            return list(session.scalars(query.order_by(FindingRow.check_id, FindingRow.first_seen)).unique())
+
+    def state_on(self, when: datetime | date, checks: str | Iterable[str] | None = None):
+        with self.session() as session:
+            return state_on(session, when, checks)
+
+    # --- artifacts ---
+
+    def artifacts(self, host: str, when: datetime | date | None = None) -> list[Artifact]:
+        """The raw facts of a site as they were at a moment (now by default), to re-run checks on."""
+        moment = as_utc(when) if when is not None else self.now()
+        with self.session() as session:
+            rows = session.scalars(
+                select(ArtifactRow).join(SiteRow, SiteRow.id == ArtifactRow.site_id)
+                .where(SiteRow.host == host, ArtifactRow.first_seen <= moment,
+                       or_(ArtifactRow.valid_until.is_(None), ArtifactRow.valid_until > moment))
+                .order_by(ArtifactRow.probe, ArtifactRow.subject))
+            return [row.to_model() for row in rows]
+
+    def prune_artifacts(self, older_than: datetime | date) -> int:
+        """Delete artifact versions last seen before a moment. Returns how many were deleted."""
+        with self.session() as session:
+            result = session.execute(delete(ArtifactRow).where(ArtifactRow.last_seen < as_utc(older_than)))
+            return result.rowcount
