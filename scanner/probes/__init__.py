@@ -6,6 +6,7 @@ from scanner.probes.base import Probe
 
 def all_probes() -> dict[str, Probe]:
     from scanner.probes.dns import AddressProbe
+    from scanner.probes.http import HttpProbe
 
-    probes: list[Probe] = [AddressProbe()]
+    probes: list[Probe] = [AddressProbe(), HttpProbe()]
     return {probe.name: probe for probe in probes}

@@ -1,0 +1,297 @@
+"""The http probe against small servers started here on 127.0.0.1 and ::1, with a throwaway CA: what it
+records, and that hostile servers (hanging, drip-feeding, huge bodies, gzip bombs, redirect loops) cost no
+more than the configured limits."""
+import asyncio
+import datetime as dt
+import gzip
+import socket
+import ssl
+import time
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from scanner import config
+from scanner.model import Reason, Site
+from scanner.probes.base import ProbeContext
+from scanner.probes.http import HttpProbe
+from scanner.resolver import Resolver
+from scanner.runner import Runner
+
+HOST = "www.test.nl"
+SITE = Site(url=f"https://{HOST}/", host=HOST)
+LIMIT = 10_000
+CONNECT_TIMEOUT = 0.5
+
+
+def _name(cn):
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def _issue(subject, issuer, key, signing_key, *, ca, sans=(), days=30):
+    now = dt.datetime.now(dt.timezone.utc)
+    builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=days))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), critical=False)
+    return builder.sign(signing_key, hashes.SHA256())
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """A CA, a leaf for www.test.nl signed by it, and files: the CA bundle and the server's chain and key."""
+    folder = tmp_path_factory.mktemp("pki")
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = _issue("Test Root", "Test Root", ca_key, ca_key, ca=True)
+    leaf = _issue(HOST, "Test Root", leaf_key, ca_key, ca=False, sans=(HOST, "test.nl"))
+    pem = serialization.Encoding.PEM
+    (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (folder / "chain.pem").write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
+    (folder / "key.pem").write_bytes(leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                                            serialization.NoEncryption()))
+    other_key = ec.generate_private_key(ec.SECP256R1())
+    (folder / "other-ca.pem").write_bytes(_issue("Other Root", "Other Root", other_key, other_key, ca=True)
+                                          .public_bytes(pem))
+    return folder
+
+
+def response(status, headers=(), body=b"", *, chunked=False):
+    lines = [f"HTTP/1.1 {status} X"] + [f"{n}: {v}" for n, v in headers]
+    if chunked:
+        lines.append("Transfer-Encoding: chunked")
+        size = 4096
+        body = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size])
+                        for i in range(0, len(body), size)) + b"0\r\n\r\n"
+    else:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+HANG, DRIP = "hang", "drip"
+NOT_FOUND = response(404, [("Content-Type", "text/plain")], b"not found")
+
+
+class Server:
+    """An HTTP/1.1 server with keep-alive serving canned responses by path; HANG never answers, DRIP sends
+    one byte every 0.1 s. `tls=None` serves plain HTTP; `raw_hang` never even speaks TLS."""
+
+    def __init__(self, routes, tls=None, host="127.0.0.1", raw_hang=False):
+        self.routes, self.tls, self.host, self.raw_hang = routes, tls, host, raw_hang
+        self.requests = []
+
+    async def __aenter__(self):
+        self.server = await asyncio.start_server(self.handle, self.host, 0, ssl=self.tls)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc):
+        self.server.close()
+
+    async def handle(self, reader, writer):
+        try:
+            if self.raw_hang:
+                await asyncio.sleep(3600)
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                path = head.split(b" ")[1].decode()
+                self.requests.append((path, head.decode()))
+                route = self.routes.get(path, NOT_FOUND)
+                if route == HANG:
+                    await asyncio.sleep(3600)
+                if route == DRIP:
+                    for byte in response(200, body=b"x" * 100):
+                        writer.write(bytes([byte]))
+                        await writer.drain()
+                        await asyncio.sleep(0.1)
+                writer.write(route)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, OSError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+
+def tls_context(pki):
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(pki / "chain.pem", pki / "key.pem")
+    return context
+
+
+def settings(pki, bundle="ca.pem"):
+    return config.load(overrides={
+        "scan": {"connect_timeout": CONNECT_TIMEOUT, "probe_timeout": 5.0, "max_body_bytes": LIMIT,
+                 "user_agent": "govscan-test"},
+        "trust": {"ca_bundle": str(pki / bundle)}, "dns": {"resolvers": ["127.0.0.1"]}})
+
+
+def closed_port(host="127.0.0.1"):
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+async def probe(pki, https_port, http_port, address="127.0.0.1", bundle="ca.pem"):
+    """The probe's artifact, collected through the runner (so its timeout and error handling apply)."""
+    current = settings(pki, bundle)
+    ctx = ProbeContext(settings=current, resolver=Resolver(current.dns))
+    return await Runner(current, []).collect(ctx, HttpProbe(https_port, http_port), SITE, address, {})
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+GOOD_SECURITY_TXT = b"Contact: mailto:security@test.nl\nExpires: 2030-01-01T00:00:00Z\n"
+
+
+def test_redirect_chain_headers_in_order_chain_and_security_txt(pki):
+    async def scenario():
+        routes_tls = {
+            "/": response(301, [("Location", "/home"), ("Strict-Transport-Security", "max-age=31536000"),
+                                ("strict-transport-security", "max-age=0")]),
+            "/home": response(200, [("Content-Type", "text/html; charset=utf-8")], b"<html>thuis</html>"),
+            "/.well-known/security.txt": response(200, [("Content-Type", "text/plain; charset=utf-8")],
+                                                  GOOD_SECURITY_TXT),
+        }
+        async with Server(routes_tls, tls_context(pki)) as https:
+            routes_http = {"/": response(301, [("Location", f"https://{HOST}:{https.port}/")])}
+            async with Server(routes_http) as http:
+                artifact = await probe(pki, https.port, http.port)
+                return artifact, https.requests
+
+    artifact, requests = run(scenario())
+    assert artifact.ok, artifact.error_detail
+    data = artifact.data
+    assert data["tcp443"] == {"open": True} and data["tls"]["ok"] and data["tls"]["version"].startswith("TLSv1.")
+    assert data["https"]["status"] == 301
+    assert data["https"]["headers"][1:3] == [["Strict-Transport-Security", "max-age=31536000"],
+                                            ["strict-transport-security", "max-age=0"]]
+    assert [hop["url"].split(":", 2)[2].split("/", 1)[1] for hop in data["redirects"]["hops"]] == ["", "home"]
+    assert data["redirects"]["final"]["body"] == "<html>thuis</html>"
+    assert data["redirects"]["final_host"] == HOST and data["redirects"]["stopped"] is None
+    assert data["http"]["status"] == 301 and data["http"]["location"].startswith(f"https://{HOST}:")
+    well_known = data["security_txt"]["/.well-known/security.txt"]
+    assert well_known["status"] == 200 and well_known["media_type"] == "text/plain"
+    assert "/security.txt" not in data["security_txt"]  # the legacy path only when the RFC one has no file
+    assert data["cert_verification"]["validated"] is True
+    leaf = data["certificates"][0]
+    assert leaf["sans"] == [HOST, "test.nl"] and leaf["key_type"] == "ec" and leaf["signature_hash"] == "sha256"
+    assert len(data["certificates"]) == 2 and leaf["pem"].startswith("-----BEGIN CERTIFICATE-----")
+    # SNI and Host carry the name while the connection goes to the address; one TLS connection kept alive
+    assert all(f"Host: {HOST}:" in head for _, head in requests)
+    assert [path for path, _ in requests] == ["/", "/.well-known/security.txt", "/home"]
+    assert data["requests"] == 4
+
+
+def test_over_ipv6_loopback(pki):
+    async def scenario():
+        async with Server({"/": response(200, body=b"ok")}, tls_context(pki), host="::1") as https:
+            return await probe(pki, https.port, closed_port("::1"), address="::1")
+
+    artifact = run(scenario())
+    assert artifact.ok, artifact.error_detail
+    assert artifact.data["https"]["status"] == 200 and artifact.data["address"] == "::1"
+    assert artifact.data["tcp80"]["open"] is False and artifact.data["tcp80"]["error"] == Reason.CONNECT
+
+
+def test_untrusted_chain_is_still_recorded(pki):
+    async def scenario():
+        async with Server({"/": response(200)}, tls_context(pki)) as https:
+            return await probe(pki, https.port, closed_port(), bundle="other-ca.pem")
+
+    data = run(scenario()).data
+    assert data["cert_verification"]["validated"] is False and data["cert_verification"]["error"]
+    assert data["certificates"][0]["subject"] == f"CN={HOST}"
+
+
+def test_closed_443_next_to_an_answering_80_is_a_fact(pki):
+    async def scenario():
+        async with Server({"/": response(200, body=b"plain")}) as http:
+            return await probe(pki, closed_port(), http.port)
+
+    artifact = run(scenario())
+    assert artifact.ok
+    assert artifact.data["tcp443"]["open"] is False and artifact.data["tcp443"]["error"] == Reason.CONNECT
+    assert artifact.data["http"]["status"] == 200 and "https" not in artifact.data
+
+
+def test_a_hanging_server_gives_a_timeout_error_within_the_configured_time(pki):
+    async def scenario():
+        async with Server({}, raw_hang=True) as https, Server({"/": HANG}) as http:
+            started = time.monotonic()
+            artifact = await probe(pki, https.port, http.port)
+            return artifact, time.monotonic() - started
+
+    artifact, seconds = run(scenario())
+    assert artifact.error == Reason.TIMEOUT
+    assert "TLS handshake" in artifact.error_detail
+    assert seconds < 3 * CONNECT_TIMEOUT + 0.5
+
+
+def test_a_drip_feeding_server_meets_one_deadline_per_response(pki):
+    async def scenario():
+        async with Server({"/": DRIP}, tls_context(pki)) as https:
+            started = time.monotonic()
+            artifact = await probe(pki, https.port, closed_port())
+            return artifact, time.monotonic() - started
+
+    artifact, seconds = run(scenario())
+    assert artifact.ok  # the handshake worked: the certificate facts are there
+    assert artifact.data["https"]["error"] == Reason.TIMEOUT and artifact.data["certificates"]
+    assert seconds < 3 * CONNECT_TIMEOUT + 0.5
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_body_larger_than_the_limit_is_cut_there(pki, chunked):
+    async def scenario():
+        big = response(200, [("Content-Type", "text/html")], b"a" * (5 * LIMIT), chunked=chunked)
+        async with Server({"/": big}, tls_context(pki)) as https:
+            return await probe(pki, https.port, closed_port())
+
+    page = run(scenario()).data["https"]
+    assert page["body_bytes"] == LIMIT and page["body_truncated"] is True
+
+
+def test_a_gzip_bomb_is_not_decompressed_beyond_the_limit(pki):
+    async def scenario():
+        bomb = gzip.compress(b"\0" * 5_000_000, compresslevel=9)
+        assert len(bomb) < LIMIT
+        async with Server({"/": response(200, [("Content-Encoding", "gzip")], bomb)}, tls_context(pki)) as https:
+            return await probe(pki, https.port, closed_port())
+
+    page = run(scenario()).data["https"]
+    assert page["body_bytes"] == LIMIT and page["body_truncated"] is True and page["content_encoding"] == "gzip"
+
+
+def test_redirect_loops_and_long_chains_stop(pki):
+    loop = {"/": response(302, [("Location", "/a")]), "/a": response(302, [("Location", "/")])}
+    endless = {"/": response(302, [("Location", "/1")])}
+    endless.update({f"/{i}": response(302, [("Location", f"/{i + 1}")]) for i in range(1, 30)})
+
+    async def scenario(routes):
+        async with Server(routes, tls_context(pki)) as https:
+            return await probe(pki, https.port, closed_port())
+
+    looped = run(scenario(loop)).data["redirects"]
+    assert looped["stopped"] == "loop" and len(looped["hops"]) == 2
+    long = run(scenario(endless)).data["redirects"]
+    assert long["stopped"] == "too_many" and len(long["hops"]) == 11
+
+
+def test_the_legacy_security_txt_path_is_tried_when_the_rfc_one_is_missing(pki):
+    big = b"# " + b"x" * (110 * 1024)
+    routes = {"/": response(200), "/security.txt": response(200, [("Content-Type", "text/plain")], big)}
+
+    async def scenario():
+        async with Server(routes, tls_context(pki)) as https:
+            return await probe(pki, https.port, closed_port())
+
+    found = run(scenario()).data["security_txt"]
+    assert found["/.well-known/security.txt"]["status"] == 404
+    legacy = found["/security.txt"]
+    assert legacy["status"] == 200 and legacy["too_large"] is True and legacy["bytes"] == 100 * 1024
