@@ -53,6 +53,18 @@ class StateRow(Protocol):
     org_type: str
 
 
+@dataclass(frozen=True)
+class State:
+    """One check's state for one site, with its organisation: the plain form of a StateRow."""
+
+    host: str
+    check: str
+    status: str
+    org_code: str = ""
+    org_name: str = ""
+    org_type: str = "other"
+
+
 class Colour(StrEnum):
     """The map colour of an organisation, worst first."""
 

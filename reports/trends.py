@@ -1,0 +1,244 @@
+"""Adoption of each standard over time: the share of sites that comply (shared/spec/checks.md, "Scores and
+colours"), per organisation type and in total, sampled per day, week or month; per organisation its history
+per standard; and a projection of when adoption reaches 100% at the pace of the last months.
+
+Pure functions over state rows (`storage`'s state at a moment); `state_at` is any function from a moment to
+those rows, so the numbers can be checked by hand.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from html import escape
+from typing import Callable, Iterable
+
+from reports.standards import Standard, StateRow, site_compliance, statuses_by_site
+from scanner.model import Text
+
+TOTAL = "total"
+PERIODS = ("day", "week", "month")
+NEVER_AFTER_DAYS = 100 * 365  # a projection further away than this is "never at this pace"
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """How many sites of a group comply with a standard on a day; `measured` excludes sites that could not
+    be measured for it (errors never count against anyone)."""
+
+    day: date
+    standard: str
+    group: str
+    complying: int
+    measured: int
+
+    @property
+    def share(self) -> float | None:
+        return self.complying / self.measured if self.measured else None
+
+
+def adoption(rows: Iterable[StateRow], standards: list[Standard], day: date,
+             group_of: Callable[[StateRow], str] = lambda row: row.org_type or "other") -> list[Adoption]:
+    """Adoption of every standard per group and in total, for the state in `rows`."""
+    rows = list(rows)
+    groups = {row.host: group_of(row) for row in rows}
+    by_site = statuses_by_site(rows)
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for standard in standards:
+        for host, checks in by_site.items():
+            result = site_compliance(checks, standard)
+            if result is None:
+                continue
+            for group in {groups[host], TOTAL}:
+                counts[standard.id, group][0] += result
+                counts[standard.id, group][1] += 1
+    return [Adoption(day, standard, group, complying, measured)
+            for (standard, group), (complying, measured) in sorted(counts.items())]
+
+
+def period_ends(start: date, end: date, period: str) -> list[date]:
+    """The day that closes each period from `start` to `end` (the last period closes at `end`): every day,
+    every Sunday, or the last day of every month."""
+    if period not in PERIODS:
+        raise ValueError(f"unknown period {period!r} (one of {', '.join(PERIODS)})")
+    days = []
+    day = start
+    while day <= end:
+        following = day + timedelta(days=1)
+        closes = (period == "day" or (period == "week" and day.isoweekday() == 7)
+                  or (period == "month" and following.day == 1))
+        if closes or day == end:
+            days.append(day)
+        day = following
+    return days
+
+
+def end_of(day: date) -> datetime:
+    """The last moment of a day: the state a day ends with."""
+    return datetime.combine(day, time.max)
+
+
+def series(state_at: Callable[[datetime], Iterable[StateRow]], standards: list[Standard], start: date, end: date,
+           period: str = "day") -> list[Adoption]:
+    """Adoption at the end of every period between `start` and `end`."""
+    points: list[Adoption] = []
+    for day in period_ends(start, end, period):
+        points.extend(adoption(state_at(end_of(day)), standards, day))
+    return points
+
+
+def to_csv(points: Iterable[Adoption], period: str) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["date", "period", "standard", "group", "complying", "measured", "share"])
+    for p in points:
+        share = "" if p.share is None else f"{p.share:.4f}"
+        writer.writerow([p.day.isoformat(), period, p.standard, p.group, p.complying, p.measured, share])
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Projection:
+    """When adoption reaches 100% at the pace of the window: `outcome` is "reached" (already there),
+    "on_pace" (on `when`), "never" (flat or falling) or "unknown" (too few points)."""
+
+    standard: str
+    group: str
+    outcome: str
+    when: date | None = None
+    per_month: float | None = None  # change of the share per 30 days, from the fit
+
+    def describe(self, lang: str = "nl") -> str:
+        text = {
+            "reached": Text("100% bereikt", "100% reached"),
+            "never": Text("nooit in dit tempo", "never at this pace"),
+            "unknown": Text("te weinig metingen", "too few measurements"),
+        }
+        if self.outcome == "on_pace":
+            return (f"100% rond {self.when.isoformat()} in dit tempo" if lang == "nl"
+                    else f"100% around {self.when.isoformat()} at this pace")
+        return text[self.outcome].get(lang)
+
+
+def months_before(day: date, months: int) -> date:
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    last_day = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last_day))
+
+
+def project(points: Iterable[Adoption], standard: str, group: str = TOTAL, months: int = 6) -> Projection:
+    """Least-squares line through the shares of the last `months` months (up to the last point), solved for
+    a share of 1."""
+    mine = sorted((p for p in points if p.standard == standard and p.group == group and p.share is not None),
+                  key=lambda p: p.day)
+    if not mine:
+        return Projection(standard, group, "unknown")
+    last = mine[-1]
+    if last.share >= 1.0:
+        return Projection(standard, group, "reached", last.day, None)
+    window = [p for p in mine if p.day >= months_before(last.day, months)]
+    xs = [(p.day - last.day).days for p in window]
+    ys = [p.share for p in window]
+    if len(set(xs)) < 2:
+        return Projection(standard, group, "unknown")
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = (sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys))
+             / sum((x - mean_x) ** 2 for x in xs))
+    if slope <= 0:
+        return Projection(standard, group, "never", None, slope * 30)
+    intercept = mean_y - slope * mean_x  # the fitted share on the last day (x = 0)
+    days = (1.0 - intercept) / slope
+    if days > NEVER_AFTER_DAYS:
+        return Projection(standard, group, "never", None, slope * 30)
+    return Projection(standard, group, "on_pace", last.day + timedelta(days=max(1, round(days))), slope * 30)
+
+
+@dataclass(frozen=True)
+class OrganisationPoint:
+    """An organisation's compliance with one standard on one day: how many of its measured sites comply."""
+
+    day: date
+    standard: str
+    complying: int
+    measured: int
+
+
+def organisation_history(state_at: Callable[[datetime], Iterable[StateRow]], standards: list[Standard],
+                         organisation: str, days: Iterable[date]) -> list[OrganisationPoint]:
+    """History per standard of one organisation (by code, or name when it has no code)."""
+    history = []
+    for day in days:
+        rows = [r for r in state_at(end_of(day)) if (r.org_code or r.org_name) == organisation]
+        for a in adoption(rows, standards, day, group_of=lambda row: TOTAL):
+            if a.group == TOTAL:
+                history.append(OrganisationPoint(day, a.standard, a.complying, a.measured))
+    return history
+
+
+# Lines of a chart: Okabe-Ito hues with at least 3:1 contrast on white, each with its own dash pattern so
+# they are told apart without colour.
+LINE_STYLES = [("#000000", ""), ("#0072b2", "6 3"), ("#d55e00", "2 3"), ("#007a5a", "10 3 2 3"),
+               ("#a8447e", "4 4"), ("#6b5600", "1 2")]
+GROUP_NAMES = {TOTAL: Text("Totaal", "Total"), "gemeente": Text("Gemeenten", "Municipalities"),
+               "provincie": Text("Provincies", "Provinces"), "waterschap": Text("Waterschappen", "Water boards"),
+               "ministerie": Text("Ministeries", "Ministries"),
+               "uitvoeringsorganisatie": Text("Uitvoeringsorganisaties", "Executive agencies"),
+               "other": Text("Overig", "Other")}
+
+
+def group_name(group: str, lang: str) -> str:
+    return GROUP_NAMES.get(group, Text(group, group)).get(lang)
+
+
+def chart_svg(points: Iterable[Adoption], standard: Standard, projection: Projection | None = None, *,
+              lang: str = "nl", width: int = 640, height: int = 300) -> str:
+    """A line chart of one standard's adoption (0-100%) over time, one line per group; the projection of
+    the total is a thin line to the day it reaches 100% when that falls within twice the chart's span."""
+    mine = [p for p in points if p.standard == standard.id and p.share is not None]
+    title = f"{standard.title.get(lang)}: " + ("adoptie door de tijd" if lang == "nl" else "adoption over time")
+    left, right, top, bottom = 48, 150, 16, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    svg_head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+                f'aria-label="{escape(title)}"><title>{escape(title)}</title>')
+    if not mine:
+        none = "Nog geen metingen" if lang == "nl" else "No measurements yet"
+        return f'{svg_head}<text x="{left}" y="{height / 2}" font-size="14">{none}</text></svg>'
+    first, last = min(p.day for p in mine), max(p.day for p in mine)
+    end = last
+    if projection and projection.outcome == "on_pace" and projection.when <= last + (last - first):
+        end = projection.when
+    span = max(1, (end - first).days)
+
+    def x(day: date) -> float:
+        return left + plot_w * (day - first).days / span
+
+    def y(share: float) -> float:
+        return top + plot_h * (1 - share)
+
+    parts = [svg_head]
+    for pct in (0, 25, 50, 75, 100):
+        yy = y(pct / 100)
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#d0d0d0"/>'
+                     f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end" font-size="11" fill="#3d3d3d">'
+                     f"{pct}%</text>")
+    for day in (first, end):
+        parts.append(f'<text x="{x(day):.1f}" y="{height - 12}" text-anchor="middle" font-size="11" '
+                     f'fill="#3d3d3d">{day.isoformat()}</text>')
+    groups = sorted({p.group for p in mine}, key=lambda g: (g != TOTAL, g))
+    for index, group in enumerate(groups):
+        colour, dash = LINE_STYLES[index % len(LINE_STYLES)]
+        line = sorted((p for p in mine if p.group == group), key=lambda p: p.day)
+        coords = " ".join(f"{x(p.day):.1f},{y(p.share):.1f}" for p in line)
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>')
+        end_point = line[-1]
+        parts.append(f'<text x="{left + plot_w + 6}" y="{y(end_point.share) + 4:.1f}" font-size="11" '
+                     f'fill="{colour}">{escape(group_name(group, lang))} {end_point.share:.0%}</text>')
+        if group == TOTAL and projection and end == getattr(projection, "when", None):
+            parts.append(f'<line x1="{x(end_point.day):.1f}" y1="{y(end_point.share):.1f}" x2="{x(end):.1f}" '
+                         f'y2="{y(1):.1f}" stroke="#000000" stroke-width="1" stroke-dasharray="1 3"/>')
+    parts.append("</svg>")
+    return "".join(parts)
