@@ -20,12 +20,18 @@ LEVELS = ("required", "recommended", "informational")
 
 @dataclass
 class Facts:
-    """What a check may look at: the artifacts of its site (and of one address for per-address checks)."""
+    """What a check may look at: the artifacts of its site (and of one address for per-address checks).
+
+    `by_address` holds every address's per-address artifacts, for site-level checks that compare
+    addresses (IPv4 against IPv6). Such a check lists the per-address probe in `requires` like any other;
+    the registry gates it only on the site-level ones, and the check judges failed addresses itself.
+    """
 
     site: Site
     artifacts: dict[str, Artifact]
     address: str | None = None
     run: dict[str, Any] = field(default_factory=dict)
+    by_address: dict[str, dict[str, Artifact]] = field(default_factory=dict)
 
     def __getitem__(self, probe: str) -> dict[str, Any]:
         return self.artifacts[probe].data
@@ -120,10 +126,14 @@ def _error(reason: str, nl: str, en: str, details: dict | None = None) -> Verdic
     return Verdict(Status.ERROR, Text(nl, en), details or {}, reason=reason)
 
 
-def _gate(check_: Check, artifacts: dict[str, Artifact]) -> Verdict | None:
-    """An error verdict when a required artifact is missing or failed, else None."""
+def _gate(check_: Check, artifacts: dict[str, Artifact],
+          by_address: dict[str, dict[str, Artifact]] | None = None) -> Verdict | None:
+    """An error verdict when a required artifact is missing or failed, else None. A per-address artifact
+    that a site-level check requires is left to the check (see `Facts.by_address`)."""
     for probe in check_.requires:
         artifact = artifacts.get(probe)
+        if artifact is None and by_address and any(probe in found for found in by_address.values()):
+            continue
         if artifact is None:
             return _error(Reason.BUG, f"Gegevens van '{probe}' ontbreken.", f"No '{probe}' data was collected.")
         if not artifact.ok:
@@ -138,7 +148,7 @@ def _gate(check_: Check, artifacts: dict[str, Artifact]) -> Verdict | None:
 
 
 def _run(check_: Check, facts: Facts) -> Verdict:
-    gated = _gate(check_, facts.artifacts)
+    gated = _gate(check_, facts.artifacts, facts.by_address)
     if gated is not None:
         return gated
     try:
@@ -183,7 +193,7 @@ def evaluate(
         )
 
     if not check_.per_address:
-        return finding(_run(check_, Facts(site, dict(site_artifacts), None, run)))
+        return finding(_run(check_, Facts(site, dict(site_artifacts), None, run, address_artifacts)))
 
     if not address_artifacts:
         dns = site_artifacts.get("dns")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from dataclasses import dataclass
 
 import dns.asyncquery
 import dns.exception
@@ -26,6 +27,18 @@ def system_resolvers() -> list[str]:
     return list(dns.resolver.Resolver().nameservers)
 
 
+@dataclass
+class QueryTally:
+    """Queries made on behalf of one probe of one site: `asked` lookups, of which `sent` went to a resolver
+    (the others were answered from the run's cache)."""
+
+    asked: int = 0
+    sent: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {"asked": self.asked, "sent": self.sent}
+
+
 class Resolver:
     def __init__(self, settings: DnsSettings):
         self.settings = settings
@@ -35,18 +48,21 @@ class Resolver:
         self._cache: dict[tuple, asyncio.Future] = {}
 
     async def query(self, name: str | dns.name.Name, rdtype: str | int, *, dnssec: bool = True,
-                    cd: bool = False) -> dns.message.Message:
+                    cd: bool = False, tally: QueryTally | None = None) -> dns.message.Message:
         """One recursive query (RD, AD requested; DO when `dnssec`; CD to see data that fails validation).
 
         Returns the response whatever its rcode (SERVFAIL can mean bogus: the caller judges). Raises
-        ProbeError(timeout) when no configured resolver answers.
+        ProbeError(timeout) when no configured resolver answers. `tally` counts the lookup and, when it is
+        not answered from the cache, the queries sent for it.
         """
         qname = dns.name.from_text(name) if isinstance(name, str) else name
         qtype = dns.rdatatype.from_text(rdtype) if isinstance(rdtype, str) else dns.rdatatype.RdataType(rdtype)
         key = (qname, qtype, dnssec, cd)
+        if tally is not None:
+            tally.asked += 1
         future = self._cache.get(key)
         if future is None:
-            future = asyncio.ensure_future(self._ask(qname, qtype, dnssec, cd))
+            future = asyncio.ensure_future(self._ask(qname, qtype, dnssec, cd, tally))
             self._cache[key] = future
         try:
             return await asyncio.shield(future)
@@ -54,7 +70,7 @@ class Resolver:
             self._cache.pop(key, None)  # a timeout is not remembered: the next site asks again
             raise
 
-    async def _ask(self, qname, qtype, dnssec, cd) -> dns.message.Message:
+    async def _ask(self, qname, qtype, dnssec, cd, tally: QueryTally | None) -> dns.message.Message:
         request = dns.message.make_query(qname, qtype, want_dnssec=dnssec, use_edns=0, payload=1232)
         request.flags |= dns.flags.AD
         if cd:
@@ -62,6 +78,8 @@ class Resolver:
         last_error = "no resolver configured"
         for server in self.servers:
             self.queries += 1
+            if tally is not None:
+                tally.sent += 1
             try:
                 response, _ = await dns.asyncquery.udp_with_fallback(
                     request, server, timeout=self.settings.timeout, port=self.settings.port
