@@ -1,0 +1,318 @@
+"""The `govscan` command line: check one site, scan a list, list runs, write run reports.
+
+Every command stores what it scans (SQLite by default, `--db URL` for another database) and can be pointed
+at the lab with `--lab`. Texts for people are Dutch unless `--lang en` is given. Exit status: 0 when the
+command ran (whatever the verdicts), 2 on a usage or configuration error, 1 on an internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections import Counter
+from functools import cached_property
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from checks.registry import Check, select
+from scanner import config as config_module
+from scanner import targets
+from scanner.model import Site, Status, Text
+from scanner.runner import Progress as RunProgress
+from scanner.runner import Runner, SiteResult
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """A mistake of the user (bad target, no such run, no matching check): exit status 2, no traceback."""
+
+
+def _early_lang(argv: list[str]) -> str:
+    """The language asked for, looked up before parsing so the help text is in it too."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return "nl"
+
+
+class Context:
+    """What every command needs, created on first use: settings, the store, consoles, the language."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        # Piped output (a log, a file) gets wide lines instead of the 80 columns rich assumes.
+        self.out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+        self.err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
+
+    @cached_property
+    def settings(self) -> config_module.Settings:
+        overrides = {"storage": {"database_url": self.args.db}} if self.args.db else None
+        return config_module.load(self.args.config, lab=self.args.lab, overrides=overrides)
+
+    @cached_property
+    def lang(self) -> str:
+        return self.args.lang or self.settings.scan.lang
+
+    def t(self, nl: str, en: str) -> str:
+        return Text(nl, en).get(self.lang)
+
+    @cached_property
+    def store(self):
+        from storage.store import Store
+
+        store = Store.open(self.settings)
+        interrupted = store.mark_interrupted()
+        if interrupted:
+            self.err.print(self.t(f"Onderbroken run(s) gemarkeerd: {', '.join(map(str, interrupted))}",
+                                  f"Marked interrupted run(s): {', '.join(map(str, interrupted))}"))
+        return store
+
+    def checks(self, patterns: str | None) -> list[Check]:
+        chosen = select(patterns)
+        if not chosen:
+            raise UsageError(self.t(f"geen controle past bij {patterns!r}", f"no check matches {patterns!r}"))
+        return chosen
+
+    def scan(self, kind: str, sites: list[Site], checks: list[Check], patterns: str | None, source: str,
+             on_progress=None) -> tuple[int, list[SiteResult]]:
+        """Run the checks over the sites, storing each site as it finishes. Returns the run id and results."""
+        from storage.store import settings_hash
+
+        store = self.store
+        run_id = store.start_run(kind, sites, checks=patterns or "", source=source,
+                                 config_hash=settings_hash(self.settings))
+        runner = Runner(self.settings, checks, on_site=lambda result: store.record_site(run_id, result),
+                        on_progress=on_progress)
+        try:
+            results = asyncio.run(runner.run(sites))
+        except BaseException:
+            store.mark_interrupted(run_id)
+            raise
+        store.finish_run(run_id)
+        return run_id, results
+
+
+# --- commands ---
+
+def cmd_check(ctx: Context, args) -> int:
+    from reports.site_report import SiteReport, render_text, to_json
+
+    try:
+        site = targets.parse_target(args.target)
+    except ValueError as exc:
+        raise UsageError(f"{args.target}: {exc}") from None
+    checks = ctx.checks(args.checks)
+    run_id, results = ctx.scan("on-demand", [site], checks, args.checks, source=f"check {site.host}")
+    result = results[0]
+    dns = result.site_artifacts.get("dns")
+    addresses = {"ipv4": dns.data.get("ipv4", []), "ipv6": dns.data.get("ipv6", [])} if dns and dns.ok else {}
+    run = ctx.store.run(run_id)
+    report = SiteReport(site.url, site.host, result.findings, addresses, seconds=result.seconds,
+                        run={"id": run_id, "kind": run.kind, "started": run.started.isoformat() + "Z",
+                             "finished": run.finished.isoformat() + "Z", "tool_version": run.tool_version})
+    if args.format == "json":
+        ctx.out.print_json(json.dumps(to_json(report), ensure_ascii=False))
+    else:
+        render_text(ctx.out, report, ctx.lang)
+    return EXIT_OK
+
+
+def load_sites(ctx: Context, spec: str) -> tuple[list[Site], str]:
+    """The sites of `--sites`: a file, or `lab` for the running lab's list. Bad rows are reported and skipped."""
+    if spec == "lab":
+        if not ctx.args.lab:  # the lab's sites can only be reached through the lab's resolver
+            ctx.args.lab = True
+            ctx.__dict__.pop("settings", None)
+        lab = ctx.settings.extra.get("lab", {})
+        if not lab.get("sites_file"):
+            raise UsageError(ctx.t("de lab-configuratie noemt geen [lab] sites_file",
+                                   "the lab configuration has no [lab] sites_file"))
+        spec = lab["sites_file"]
+    try:
+        sites, problems = targets.load(spec)
+    except targets.TargetsError as exc:
+        raise UsageError(str(exc)) from None
+    for problem in problems:
+        ctx.err.print(f"[yellow]{escape(str(problem))}[/yellow]")
+    if problems:
+        ctx.err.print(ctx.t(f"{len(problems)} regel(s) overgeslagen; {len(sites)} site(s) worden gescand.",
+                            f"{len(problems)} row(s) skipped; {len(sites)} site(s) will be scanned."))
+    if not sites:
+        raise UsageError(ctx.t(f"{spec}: geen sites om te scannen", f"{spec}: no sites to scan"))
+    return sites, spec
+
+
+def _minutes(seconds: float | None) -> str:
+    if seconds is None:
+        return "-:--"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def cmd_scan(ctx: Context, args) -> int:
+    sites, source = load_sites(ctx, args.sites)
+    checks = ctx.checks(args.checks)
+    columns = (
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("[red]{task.fields[failing]} " + ctx.t("met fout", "failing")),
+        TextColumn("[magenta]{task.fields[errors]} " + ctx.t("niet gemeten", "errors")),
+        TextColumn("{task.fields[rate]:.1f}/min"),
+        TextColumn(ctx.t("nog", "left") + " {task.fields[left]}"),
+    )
+    started = time.monotonic()
+    with Progress(*columns, console=ctx.err, transient=False) as bar:
+        task = bar.add_task(ctx.t("scannen", "scanning"), total=len(sites), failing=0, errors=0, rate=0.0,
+                            left="-:--")
+
+        def on_progress(progress: RunProgress) -> None:
+            bar.update(task, completed=progress.done, failing=progress.failing, errors=progress.errors,
+                       rate=progress.rate_per_minute, left=_minutes(progress.seconds_left))
+
+        run_id, results = ctx.scan("batch", sites, checks, args.checks, source=str(source),
+                                   on_progress=on_progress)
+    print_summary(ctx, run_id, results, time.monotonic() - started)
+    if args.out:
+        write_run_report(ctx, run_id, Path(args.out))
+    return EXIT_OK
+
+
+def print_summary(ctx: Context, run_id: int, results: list[SiteResult], seconds: float) -> None:
+    from reports.site_report import SHOW_ORDER, STATUS_STYLE, status_label
+
+    per_check: dict[str, Counter] = {}
+    for result in results:
+        for finding in result.findings:
+            per_check.setdefault(finding.check, Counter())[Status(finding.status)] += 1
+    failing = sum(any(f.status == Status.FAIL for f in r.findings) for r in results)
+    errors = sum(any(f.status == Status.ERROR for f in r.findings) for r in results)
+    table = Table(title=ctx.t(f"Run {run_id}: {len(results)} sites in {seconds:.1f} s",
+                              f"Run {run_id}: {len(results)} sites in {seconds:.1f} s"), title_justify="left")
+    table.add_column(ctx.t("controle", "check"))
+    for status in SHOW_ORDER:
+        table.add_column(status_label(status, ctx.lang), justify="right", style=STATUS_STYLE[status])
+    for check_id in sorted(per_check):
+        table.add_row(check_id, *(str(per_check[check_id][s]) for s in SHOW_ORDER))
+    ctx.out.print(table)
+    ctx.out.print(ctx.t(
+        f"{failing} site(s) voldoen niet aan een of meer controles; bij {errors} kon iets niet gemeten worden.",
+        f"{failing} site(s) fail one or more checks; {errors} had something that could not be measured."))
+    ctx.out.print(ctx.t(f"Opgeslagen in {ctx.store.url}", f"Stored in {ctx.store.url}"))
+
+
+def cmd_runs(ctx: Context, args) -> int:
+    runs = ctx.store.runs(args.limit)
+    table = Table(title=ctx.t("Runs", "Runs"), title_justify="left")
+    for heading in (("id", "id"), ("soort", "kind"), ("toestand", "state"), ("gestart (UTC)", "started (UTC)"),
+                    ("duur", "took"), ("sites", "sites"), ("met fout", "failing"),
+                    ("niet gemeten", "errors"), ("controles", "checks"), ("bron", "source")):
+        table.add_column(ctx.t(*heading))
+    for run in runs:
+        took = _minutes((run.finished - run.started).total_seconds()) if run.finished else ""
+        table.add_row(str(run.id), run.kind, run.state, f"{run.started:%Y-%m-%d %H:%M}", took,
+                      f"{run.sites_done}/{run.sites_total}", str(run.sites_failing), str(run.sites_error),
+                      escape(run.checks or ctx.t("alle", "all")), escape(run.source))
+    ctx.out.print(table)
+    return EXIT_OK
+
+
+def write_run_report(ctx: Context, run_id: int, out: Path) -> None:
+    from reports.run_report import write
+
+    run = ctx.store.run(run_id)
+    html_path, csv_path = write(run, ctx.store.findings_for_run(run_id), out, ctx.lang)
+    ctx.out.print(ctx.t(f"Rapport van run {run_id}: {html_path} en {csv_path}",
+                        f"Report of run {run_id}: {html_path} and {csv_path}"))
+
+
+def cmd_report_run(ctx: Context, args) -> int:
+    run = ctx.store.run(args.run)
+    if run is None:
+        raise UsageError(ctx.t(f"run {args.run} bestaat niet", f"no run {args.run}") if args.run
+                         else ctx.t("er zijn nog geen runs", "there are no runs yet"))
+    write_run_report(ctx, run.id, Path(args.out or f"govscan-run-{run.id}"))
+    return EXIT_OK
+
+
+# --- the parser ---
+
+def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
+    def t(nl: str, en: str) -> str:
+        return en if lang == "en" else nl
+
+    parser = argparse.ArgumentParser(
+        prog="govscan",
+        description=t("Controleert websites van de overheid op de verplichte en aanbevolen standaarden.",
+                      "Checks government websites against the mandatory and recommended standards."))
+    parser.add_argument("--config", metavar="FILE", help=t("instellingen (TOML) bovenop config/settings.toml",
+                                                           "settings (TOML) on top of config/settings.toml"))
+    parser.add_argument("--lab", action="store_true",
+                        help=t("gebruik de configuratie van het draaiende lab", "use the running lab's configuration"))
+    parser.add_argument("--lang", choices=("nl", "en"), help=t("taal van de teksten (standaard nl)",
+                                                               "language of the texts (default nl)"))
+    parser.add_argument("--db", metavar="URL", help=t("database (SQLAlchemy-URL); standaard SQLite",
+                                                      "database (SQLAlchemy URL); SQLite by default"))
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    checks_help = t("alleen deze controles, bijv. 'web.https.*,dns.dnssec'", "only these checks, e.g. 'web.https.*,dns.dnssec'")
+
+    check = commands.add_parser("check", help=t("controleer één site nu", "check one site now"))
+    check.add_argument("target", metavar="TARGET", help=t("URL of hostnaam", "URL or host name"))
+    check.add_argument("--checks", metavar="PATTERNS", help=checks_help)
+    check.add_argument("--format", choices=("text", "json"), default="text",
+                       help=t("uitvoer: text (standaard) of json (zie docs/json.md)",
+                              "output: text (default) or json (see docs/json.md)"))
+    check.set_defaults(func=cmd_check)
+
+    scan = commands.add_parser("scan", help=t("scan een lijst sites", "scan a list of sites"))
+    scan.add_argument("--sites", required=True, metavar="FILE|lab",
+                      help=t("CSV (organisation,type,code,url) of lijst van URL's; 'lab': de sites van het lab",
+                             "CSV (organisation,type,code,url) or list of URLs; 'lab': the lab's sites"))
+    scan.add_argument("--checks", metavar="PATTERNS", help=checks_help)
+    scan.add_argument("--out", metavar="DIR", help=t("schrijf ook het rapport van de run hierheen",
+                                                     "also write the run's report here"))
+    scan.set_defaults(func=cmd_scan)
+
+    runs = commands.add_parser("runs", help=t("toon de runs", "list the runs"))
+    runs.add_argument("--limit", type=int, default=50, help=t("hoeveel (standaard 50)", "how many (default 50)"))
+    runs.set_defaults(func=cmd_runs)
+
+    report = commands.add_parser("report", help=t("schrijf rapporten", "write reports"))
+    report_kinds = report.add_subparsers(dest="report", metavar="KIND", required=True)
+    report_run = report_kinds.add_parser("run", help=t("HTML- en CSV-rapport van een run",
+                                                       "HTML and CSV report of a run"))
+    report_run.add_argument("run", nargs="?", type=int, metavar="RUN",
+                            help=t("run-id (standaard de laatste)", "run id (default the latest)"))
+    report_run.add_argument("--out", metavar="DIR", help=t("map (standaard govscan-run-ID)",
+                                                           "directory (default govscan-run-ID)"))
+    report_run.set_defaults(func=cmd_report_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_early_lang(argv))
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    ctx = Context(args)
+    try:
+        return args.func(ctx, args)
+    except (UsageError, config_module.ConfigError) as exc:
+        ctx.err.print(f"govscan: {escape(str(exc))}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        ctx.err.print(ctx.t("onderbroken", "interrupted"))
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
