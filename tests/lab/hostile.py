@@ -1,0 +1,145 @@
+"""Hostile web servers a real scan meets, all hosts in one asyncio process:
+
+    python -m tests.lab.hostile CONFIG.json
+
+CONFIG is a list of {host, behaviour, addresses, chain, key} (written by tests/lab/web.py). Behaviours:
+hang (accepts TCP on 80 and 443, never answers), drip (answers one byte per second), redirect_loop
+(endless redirects over HTTPS with a valid certificate), huge_body (a 1 GB body, streamed), gzip_bomb (a
+small gzip body that inflates to 4 GB), tls_stall (accepts TCP on 443, never finishes the handshake).
+Port 80 of redirect_loop, huge_body, gzip_bomb and tls_stall redirects to https on the same host, like the
+real servers these stand for; the HTTPS responses carry a one-year HSTS header."""
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import ssl
+import struct
+import sys
+import zlib
+
+from tests.lab.tls_profiles import PROFILES, server_context
+
+HSTS = b"Strict-Transport-Security: max-age=31536000\r\n"
+HUGE_BODY = 1 << 30
+BOMB_BLOCK = 1 << 20          # bytes of zeros per deflate block
+BOMB_BLOCKS = 4096            # 4 GiB inflated
+KEEP_OPEN = 3600              # seconds a hanging connection is held
+
+
+async def read_request(reader: asyncio.StreamReader) -> str:
+    """The request line (the rest of the head is read and ignored)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    return head.split(b"\r\n", 1)[0].decode("latin-1")
+
+
+def gzip_bomb() -> tuple[bytes, bytes, bytes]:
+    """(head, block, tail) of a gzip stream of BOMB_BLOCKS x 1 MiB zeros: head + block * (n - 1) + tail.
+
+    With a full flush after each MiB the deflate state resets, so every block after the first compresses
+    to the same bytes; the tail is an empty final block plus the CRC-32 and size of the whole input."""
+    zeros = bytes(BOMB_BLOCK)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    head = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    block = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(BOMB_BLOCKS):
+        crc = zlib.crc32(zeros, crc)
+    tail = b"\x03\x00" + struct.pack("<II", crc, (BOMB_BLOCK * BOMB_BLOCKS) & 0xFFFFFFFF)
+    return head, block, tail
+
+
+class Hostile:
+    def __init__(self, entry: dict):
+        self.host = entry["host"]
+        self.behaviour = entry["behaviour"]
+        self.tls = server_context(PROFILES["modern"], entry["chain"], entry["key"])
+        self.bomb: tuple[bytes, bytes, bytes] | None = None
+
+    async def http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Port 80."""
+        if self.behaviour in ("hang", "drip"):
+            await self.https(reader, writer)
+            return
+        await read_request(reader)
+        writer.write(f"HTTP/1.1 301 Moved Permanently\r\nLocation: https://{self.host}/\r\n"
+                     "Content-Length: 0\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+
+    async def https(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Port 443 (already TLS unless the behaviour stalls before the handshake)."""
+        if self.behaviour in ("hang", "tls_stall"):
+            await asyncio.sleep(KEEP_OPEN)
+            return
+        line = await read_request(reader)
+        if self.behaviour == "drip":
+            body = b"<!DOCTYPE html><html lang=\"nl\"><title>Traag</title><p>Even geduld.</p></html>"
+            response = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + HSTS + \
+                b"Content-Length: %d\r\n\r\n" % len(body) + body
+            for i in range(len(response)):
+                writer.write(response[i:i + 1])
+                await writer.drain()
+                await asyncio.sleep(1)
+        elif self.behaviour == "redirect_loop":
+            path = line.split(" ")[1] if " " in line else "/"
+            step = int(path.rsplit("/", 1)[-1]) + 1 if path.startswith("/lus/") else 1
+            writer.write(f"HTTP/1.1 302 Found\r\nLocation: https://{self.host}/lus/{step}\r\n".encode() + HSTS +
+                         b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+        elif self.behaviour == "huge_body":
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + HSTS +
+                         b"Content-Length: %d\r\nConnection: close\r\n\r\n" % HUGE_BODY)
+            chunk = b"<p>" + b"x" * 65529 + b"</p>\n"
+            for _ in range(HUGE_BODY // len(chunk)):
+                writer.write(chunk)
+                await writer.drain()
+            writer.write(b"x" * (HUGE_BODY % len(chunk)))
+        elif self.behaviour == "gzip_bomb":
+            if self.bomb is None:
+                self.bomb = await asyncio.get_running_loop().run_in_executor(None, gzip_bomb)
+            head, block, tail = self.bomb
+            length = len(head) + len(block) * (BOMB_BLOCKS - 1) + len(tail)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n" + HSTS +
+                         b"Content-Length: %d\r\nConnection: close\r\n\r\n" % length + head)
+            for _ in range(BOMB_BLOCKS - 1):
+                writer.write(block)
+                await writer.drain()
+            writer.write(tail)
+        await writer.drain()
+
+    def handler(self, port: int):
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                await (self.http if port == 80 else self.https)(reader, writer)
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ssl.SSLError):
+                pass
+            finally:
+                writer.close()
+        return handle
+
+    async def start(self, addresses: list[str]) -> list[asyncio.Server]:
+        servers = []
+        tls = None if self.behaviour in ("hang", "tls_stall") else self.tls
+        for address in addresses:
+            servers.append(await asyncio.start_server(self.handler(80), address, 80))
+            servers.append(await asyncio.start_server(self.handler(443), address, 443, ssl=tls,
+                                                      ssl_handshake_timeout=30))
+        return servers
+
+
+async def main(path: str) -> None:
+    with open(path, encoding="utf-8") as fh:
+        entries = json.load(fh)
+    servers = []
+    for entry in entries:
+        servers += await Hostile(entry).start(entry["addresses"])
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    for server in servers:
+        server.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1]))

@@ -1,0 +1,96 @@
+"""The lab's mail servers: SMTP on port 25 for every MX host, one asyncio process:
+
+    python -m tests.lab.smtp CONFIG.json
+
+CONFIG is a list of {host, mode, tls, weak_certificate, addresses, chain, key} (written by
+tests/lab/web.py). mode `starttls` offers STARTTLS with the site's TLS profile (the same protocols, suites
+and order as its web server); `plain` offers no STARTTLS. Enough SMTP for a scanner: EHLO/HELO, STARTTLS,
+NOOP, RSET, QUIT; a message is refused politely (MAIL gets 550), nothing is ever delivered."""
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+
+from tests.lab.tls_profiles import PROFILES, server_context
+
+IDLE = 60  # seconds without a command before the server hangs up
+
+
+class Smtp:
+    def __init__(self, entry: dict):
+        self.host = entry["host"]
+        self.tls = None
+        if entry["mode"] == "starttls":
+            self.tls = server_context(PROFILES[entry["tls"]], entry["chain"], entry["key"],
+                                      weak_certificate=entry.get("weak_certificate", False))
+
+    def extensions(self, secure: bool) -> list[str]:
+        offered = ["SIZE 10240000", "8BITMIME", "PIPELINING"]
+        if self.tls is not None and not secure:
+            offered.append("STARTTLS")
+        return offered
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        secure = False
+
+        def reply(text: str) -> None:
+            writer.write(text.encode() + b"\r\n")
+
+        try:
+            reply(f"220 {self.host} ESMTP lab")
+            await writer.drain()
+            while True:
+                line = await asyncio.wait_for(reader.readline(), IDLE)
+                if not line:
+                    return
+                verb = line.decode("latin-1").strip().split(" ", 1)[0].upper()
+                if verb == "EHLO":
+                    lines = [self.host, *self.extensions(secure)]
+                    for i, text in enumerate(lines):
+                        reply(f"250{'-' if i < len(lines) - 1 else ' '}{text}")
+                elif verb == "HELO":
+                    reply(f"250 {self.host}")
+                elif verb == "STARTTLS" and self.tls is not None and not secure:
+                    reply("220 2.0.0 Ready to start TLS")
+                    await writer.drain()
+                    await writer.start_tls(self.tls)
+                    secure = True
+                    continue
+                elif verb in ("NOOP", "RSET"):
+                    reply("250 2.0.0 OK")
+                elif verb == "QUIT":
+                    reply(f"221 2.0.0 {self.host} closing connection")
+                    await writer.drain()
+                    return
+                elif verb == "MAIL":
+                    reply("550 5.7.1 This lab server accepts no mail")
+                else:
+                    reply("502 5.5.2 Command not recognised")
+                await writer.drain()
+        except (OSError, asyncio.TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+async def main(path: str) -> None:
+    with open(path, encoding="utf-8") as fh:
+        entries = json.load(fh)
+    servers = []
+    for entry in entries:
+        server = Smtp(entry)
+        for address in entry["addresses"]:
+            servers.append(await asyncio.start_server(server.handle, address, 25))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    for server in servers:
+        server.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1]))

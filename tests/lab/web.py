@@ -1,0 +1,280 @@
+"""The web side of the lab: nginx for every site and third party, a Python server for the hostile hosts and
+one for SMTP. `services(plan)` writes every config file and docroot under `plan.workdir / "web"` and returns
+the processes the lab starts inside its namespace (see tests/lab/plan.py for the contract).
+
+nginx serves each host on its own addresses (a server block per host, `server_name` selects the site where
+generated scenarios share an IPv4 address). What a site key means here:
+
+- `tls`: protocols, suites and order from tests/lab/tls_profiles.py; `cert`: the chain the lab PKI made
+  (SHA-1 signed certificates need `@SECLEVEL=0` to be served by OpenSSL 3).
+- `port80`: redirect (301 to https on the same host), redirect_other_host (301 to https on the alias, which
+  then redirects back), content (the pages over plain http), closed (nothing listens on port 80).
+- `hsts`, `headers`, `security_txt`, `session_cookie`: response headers and files, see the tables below.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+from pathlib import Path
+
+from tests.lab import pages
+from tests.lab.plan import HostPlan, LabPlan, Service
+from tests.lab.scenario import THIRD_PARTIES
+from tests.lab.tls_profiles import GROUPS, PROFILES
+
+# Third-party hosts the lab serves (their DNS and certificates come from the plan; docs/scenario.md).
+THIRD_PARTY_HOSTS = THIRD_PARTIES
+
+HSTS = {"one_year": "max-age=31536000; includeSubDomains", "short": "max-age=86400",
+        # Not parsable as RFC 6797: the directive is misspelt, so there is no max-age at all.
+        "malformed": "max_age=31536000; includeSubDomains", "missing": None}
+
+# Sources the municipal pages load (docs/scenario.md, "Third parties in the lab"): a strict policy that still
+# lets the template's trackers, banner and register label work, as a real site's policy would.
+GOOD_CSP = ("default-src 'self'; script-src 'self' https://www.googletagmanager.com https://consent.cookiebot.com; "
+            "img-src 'self' https://ad.doubleclick.net https://www.google-analytics.com "
+            "https://www.toegankelijkheidsverklaring.nl; connect-src 'self' https://www.google-analytics.com; "
+            "frame-src 'self' https://www.youtube.com; object-src 'none'; base-uri 'self'; form-action 'self'; "
+            "frame-ancestors 'self'")
+BAD_CSP = "default-src * 'unsafe-inline' 'unsafe-eval' data:; frame-ancestors 'self'"
+GOOD_HEADERS = {"X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "same-origin", "Content-Security-Policy": GOOD_CSP}
+HEADERS = {"good": GOOD_HEADERS, "none": {}, "bad_csp": {**GOOD_HEADERS, "Content-Security-Policy": BAD_CSP}}
+
+SESSION_COOKIE = "PHPSESSID=$request_id; Path=/; Secure; HttpOnly; SameSite=Lax"
+
+# Hostile behaviours served by tests/lab/hostile.py; js_loop and js_dialogs are pages served by nginx.
+PYTHON_HOSTILE = ("hang", "drip", "redirect_loop", "huge_body", "gzip_bomb", "tls_stall")
+
+
+def services(plan: LabPlan) -> list[Service]:
+    """Write configs and docroots, and return nginx, the hostile server and the SMTP server (when needed)."""
+    web = plan.workdir / "web"
+    for sub in ("logs", "tmp", "www"):
+        (web / sub).mkdir(parents=True, exist_ok=True)
+    register = pages.register_entries(plan.scenario.sites, plan.scenario.organisations)
+    today = datetime.date.today()
+    blocks, ports = [], []
+    for host in plan.hosts.values():
+        if host.role == "mail" or host.site["hostile"] in PYTHON_HOSTILE:
+            continue
+        root = web / "www" / host.host
+        if host.role == "third_party":
+            pages.render_third_party(host.host, root, register)
+        else:
+            pages.render_site(host.site, root)
+            write_security_txt(host, root, today)
+        ipv6_root = None
+        if host.site["different_content_on_ipv6"]:
+            ipv6_root = web / "www" / f"{host.host}.ipv6"
+            pages.render_ipv6_variant(host.site, ipv6_root)
+        blocks.append(server_blocks(host, root, ipv6_root))
+        ports += [(address, port) for address in listen_addresses(host) for port in host_ports(host)]
+    conf = web / "nginx.conf"
+    conf.write_text(nginx_conf(web, blocks), encoding="utf-8")
+    result = [Service("nginx", ["nginx", "-p", f"{web}/", "-c", str(conf), "-g", "daemon off;"],
+                      sorted(set(ports)))]
+
+    hostile = [h for h in plan.hosts.values() if h.role != "mail" and h.site["hostile"] in PYTHON_HOSTILE]
+    if hostile:
+        config = web / "hostile.json"
+        config.write_text(json.dumps([{"host": h.host, "behaviour": h.site["hostile"],
+                                       "addresses": listen_addresses(h), "chain": str(h.chain_file),
+                                       "key": str(h.key_file)} for h in hostile], indent=1))
+        result.append(Service("hostile", [sys.executable, "-m", "tests.lab.hostile", str(config)],
+                              [(a, p) for h in hostile for a in listen_addresses(h) for p in (80, 443)]))
+
+    mail = [h for h in plan.hosts.values() if h.role == "mail" and h.site["mail"] != "none"]
+    if mail:
+        config = web / "smtp.json"
+        config.write_text(json.dumps([{"host": h.host, "mode": h.site["mail"], "tls": h.site["tls"],
+                                       "weak_certificate": h.site["cert"] == "sha1",
+                                       "addresses": listen_addresses(h), "chain": str(h.chain_file),
+                                       "key": str(h.key_file)} for h in mail], indent=1))
+        result.append(Service("smtp", [sys.executable, "-m", "tests.lab.smtp", str(config)],
+                              [(a, 25) for h in mail for a in listen_addresses(h)]))
+    return result
+
+
+def listen_addresses(host: HostPlan) -> list[str]:
+    """The addresses a host's servers bind: IPv4 always, IPv6 unless the scenario makes it unreachable."""
+    return list(host.ipv4) + (list(host.ipv6) if host.ipv6_listening else [])
+
+
+def host_ports(host: HostPlan) -> tuple[int, ...]:
+    return (443,) if host.site["port80"] == "closed" and host.role != "third_party" else (80, 443)
+
+
+def _listen(address: str, port: int, ssl: bool) -> str:
+    bracketed = f"[{address}]" if ":" in address else address
+    return f"    listen {bracketed}:{port}{' ssl' if ssl else ''};"
+
+
+def _quote(value: str) -> str:
+    """An nginx string literal; `$` goes through the `$dollar` variable so values are taken literally."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "${dollar}")
+    return f'"{escaped}"'
+
+
+def response_headers(site: dict) -> list[tuple[str, str]]:
+    """The headers every HTTPS response of a site carries (HSTS, security headers, session cookie)."""
+    headers = []
+    hsts = HSTS.get(site["hsts"], site["hsts"])
+    if hsts:
+        headers.append(("Strict-Transport-Security", hsts))
+    named = site["headers"]
+    headers += list((HEADERS[named] if isinstance(named, str) else named).items())
+    return headers
+
+
+def _add_headers(headers: list[tuple[str, str]], session_cookie: bool = False) -> list[str]:
+    lines = [f"    add_header {_quote(name)} {_quote(value)} always;" for name, value in headers]
+    if session_cookie:
+        lines.append(f'    add_header Set-Cookie "{SESSION_COOKIE}" always;')
+    return lines
+
+
+def tls_lines(host: HostPlan) -> list[str]:
+    profile = PROFILES[host.site["tls"]]
+    lines = [f"    ssl_certificate {host.chain_file};",
+             f"    ssl_certificate_key {host.key_file};",
+             f"    ssl_protocols {' '.join(profile.protocols)};",
+             f"    ssl_ciphers {profile.cipher_string(weak_certificate=host.site['cert'] == 'sha1')};",
+             f"    ssl_prefer_server_ciphers {'on' if profile.server_order else 'off'};",
+             f"    ssl_ecdh_curve {GROUPS};"]
+    if profile.dhparam:
+        lines.append(f"    ssl_dhparam {profile.dhparam};")
+    return lines
+
+
+def content_locations(host: HostPlan) -> list[str]:
+    """Locations that serve the docroot, with the content types security.txt variants need."""
+    lines = ["    location / {", "        try_files $uri $uri/index.html =404;", "    }"]
+    if host.role == "third_party":
+        return lines + THIRD_PARTY_LOCATIONS.get(host.host, [])
+    if host.site["security_txt"] == "wrong_type":
+        lines += ["    location = /.well-known/security.txt {", "        types { }",
+                  "        default_type text/html;", "    }"]
+    return lines
+
+
+def server_blocks(host: HostPlan, root: Path, ipv6_root: Path | None = None) -> str:
+    """The nginx server blocks of one host: HTTPS, port 80 and its aliases."""
+    site = host.site
+    third_party = host.role == "third_party"
+    families = [(listen_addresses(host), root)]
+    if ipv6_root is not None:
+        families = [(host.ipv4, root), ([a for a in host.ipv6 if host.ipv6_listening], ipv6_root)]
+    names = " ".join([host.host, *host.aliases]) if third_party else host.host
+    headers = [] if third_party else response_headers(site)
+    out = []
+    for addresses, docroot in families:
+        if not addresses:
+            continue
+        out += ["server {", *[_listen(a, 443, True) for a in addresses], f"    server_name {names};",
+                f"    root {docroot};", *tls_lines(host),
+                *_add_headers(headers, session_cookie=site["session_cookie"] and not third_party),
+                *content_locations(host), "}"]
+        port80 = "redirect" if third_party else site["port80"]
+        if port80 == "closed":
+            continue
+        out += ["server {", *[_listen(a, 80, False) for a in addresses], f"    server_name {names};"]
+        if port80 == "redirect":
+            out.append(f"    return 301 https://{host.host}$request_uri;")
+        elif port80 == "redirect_other_host":
+            out.append(f"    return 301 https://{other_host(host)}$request_uri;")
+        else:
+            out += [f"    root {docroot};", *content_locations(host)]
+        out.append("}")
+    if host.aliases and not third_party:
+        addresses = listen_addresses(host)
+        out += ["server {", *[_listen(a, 443, True) for a in addresses],
+                f"    server_name {' '.join(host.aliases)};", *tls_lines(host),
+                f"    return 301 https://{host.host}$request_uri;", "}"]
+        if site["port80"] != "closed":
+            out += ["server {", *[_listen(a, 80, False) for a in addresses],
+                    f"    server_name {' '.join(host.aliases)};",
+                    f"    return 301 https://{host.host}$request_uri;", "}"]
+    return "\n".join(out)
+
+
+def other_host(host: HostPlan) -> str:
+    """Where `port80: redirect_other_host` sends http://host/ first: the alias (apex or www. name)."""
+    if host.aliases:
+        return host.aliases[0]
+    return host.zone if host.host != host.zone else f"www.{host.zone}"
+
+
+def nginx_conf(web: Path, blocks: list[str]) -> str:
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    return f"""# Written by tests/lab/web.py for one lab run; do not edit.
+{user}worker_processes 2;
+pid {web}/nginx.pid;
+error_log {web}/logs/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    charset utf-8;
+    server_tokens off;
+    sendfile on;
+    keepalive_timeout 30;
+    access_log {web}/logs/access.log combined buffer=32k flush=1s;
+    client_body_temp_path {web}/tmp/body;
+    proxy_temp_path {web}/tmp/proxy;
+    fastcgi_temp_path {web}/tmp/fastcgi;
+    uwsgi_temp_path {web}/tmp/uwsgi;
+    scgi_temp_path {web}/tmp/scgi;
+    ssl_session_cache shared:lab:10m;
+    server_names_hash_bucket_size 128;
+    server_names_hash_max_size 8192;
+    geo $dollar {{ default "$"; }}
+
+{chr(10).join(blocks)}
+}}
+"""
+
+
+def write_security_txt(host: HostPlan, root: Path, today: datetime.date) -> None:
+    """security.txt per variant (RFC 9116): valid has Contact, Expires under a year ahead and
+    Preferred-Languages; expired, no_contact and wrong_type break one rule; legacy_path is only at the root."""
+    variant = host.site["security_txt"]
+    if variant == "missing":
+        return
+    expires = today + datetime.timedelta(days=-30 if variant == "expired" else 180)
+    lines = [f"Contact: mailto:security@{host.zone}", f"Contact: https://{host.host}/contact",
+             f"Expires: {expires.isoformat()}T00:00:00Z", "Preferred-Languages: nl, en",
+             f"Canonical: https://{host.host}/.well-known/security.txt",
+             f"Policy: https://{host.host}/responsible-disclosure"]
+    if variant == "no_contact":
+        lines = [line for line in lines if not line.startswith("Contact:")]
+    path = root / ("security.txt" if variant == "legacy_path" else ".well-known/security.txt")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+# Locations of the third-party products (files written by pages.render_third_party).
+_NO_STORE = '        add_header Cache-Control "no-store" always;'
+THIRD_PARTY_LOCATIONS = {
+    "www.googletagmanager.com": [
+        "    location = /gtag/js { try_files /gtag.js =404; }",
+        "    location = /gtm.js { try_files /gtag.js =404; }"],
+    "www.google-analytics.com": [
+        "    location /g/collect {",
+        '        add_header Access-Control-Allow-Origin "*" always;', _NO_STORE,
+        "        return 204;", "    }"],
+    "ad.doubleclick.net": [
+        "    location ^~ /activity {",
+        '        add_header Set-Cookie "IDE=AHWqTU$request_id; Max-Age=33696000; Domain=.doubleclick.net; '
+        'Path=/; Secure; HttpOnly; SameSite=None" always;', _NO_STORE,
+        "        try_files /pixel.gif =404;", "    }"],
+    "www.youtube.com": [
+        "    location ^~ /embed/ {",
+        '        add_header Set-Cookie "YSC=$request_id; Domain=.youtube.com; Path=/; Secure; HttpOnly; '
+        'SameSite=None" always;',
+        '        add_header Set-Cookie "VISITOR_INFO1_LIVE=$request_id; Max-Age=15552000; Domain=.youtube.com; '
+        'Path=/; Secure; HttpOnly; SameSite=None" always;', _NO_STORE,
+        "        try_files /embed.html =404;", "    }"],
+}
