@@ -7,6 +7,7 @@ from scanner.probes.base import Probe
 def all_probes() -> dict[str, Probe]:
     from scanner.probes.dns import AddressProbe
     from scanner.probes.http import HttpProbe
+    from scanner.probes.tls import TlsProbe
 
-    probes: list[Probe] = [AddressProbe(), HttpProbe()]
+    probes: list[Probe] = [AddressProbe(), HttpProbe(), TlsProbe()]
     return {probe.name: probe for probe in probes}

@@ -1,0 +1,507 @@
+"""TLS facts for one address of a site, for the NCSC checks (checks/tls.py).
+
+Built on sslyze 6.3.1's connection layer (`SslConnection`: IPv4/IPv6 by address, SNI by host name, the modern
+and the legacy OpenSSL of nassl) rather than on its scan commands, because those try every suite and every
+curve one handshake at a time (about 500 handshakes per address). Here a full evaluation costs roughly 25 to
+45 handshakes, made one at a time over a single connection slot of the address:
+
+1. one handshake per protocol version, offering every suite the client knows for it (TLS 1.2 twice when
+   needed: the modern client's suites, then the suites only the legacy client has);
+2. per accepted version, suite enumeration by elimination: offer what is left, record the suite the server
+   picks, remove it, repeat until the server refuses (#accepted + 1 handshakes per client);
+3. cipher order: one handshake offering the accepted suites in reverse; a server that still picks its first
+   suite enforces its own order, and then the enumeration order is its preference order;
+4. key-exchange groups by elimination too (TLS 1.2 with ECDHE when possible, since it allows every curve;
+   else TLS 1.3); finite-field DH sizes come from the DHE suites of step 2 (nassl's OpenSSL 1.1.1 cannot
+   offer ffdhe groups in TLS 1.3);
+5. one legacy-client connection for compression, secure renegotiation and a client-initiated renegotiation;
+6. 0-RTT: a TLS 1.3 session, and only when its ticket allows early data, a resumption that sends some;
+7. the certificate chain and OCSP staple come from the first handshake of the highest version.
+
+The artifact records `handshakes`. Nothing here judges: the classes live in config/policy and checks/.
+"""
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+import time
+from datetime import datetime, timezone
+from functools import lru_cache
+from math import ceil
+from pathlib import Path
+from typing import Any, Callable
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.x509 import ocsp
+from nassl import _nassl
+from nassl.ephemeral_key_info import DhEphemeralKeyInfo, EcDhEphemeralKeyInfo, OpenSslEcNidEnum
+from nassl.legacy_ssl_client import LegacySslClient
+from nassl.ssl_client import OpenSslEarlyDataStatusEnum, OpenSslVerifyEnum, OpenSslVersionEnum, SslClient
+from sslyze import ServerNetworkConfiguration, ServerNetworkLocation
+from sslyze.connection_helpers.tls_connection import NoCiphersAvailableBugInSSlyze, SslConnection
+from sslyze.errors import (
+    ConnectionToServerFailed,
+    ConnectionToServerTimedOut,
+    ServerRejectedTlsHandshake,
+    ServerTlsConfigurationNotSupported,
+    TlsHandshakeTimedOut,
+)
+from sslyze.plugins.openssl_cipher_suites import cipher_suites as sslyze_suites
+from sslyze.server_connectivity import TlsVersionEnum
+
+from scanner.model import Reason, Site
+from scanner.probes.base import Probe, ProbeContext, ProbeError
+from scanner.probes.http import describe_certificate
+
+PORT = 443
+V = TlsVersionEnum
+VERSION_NAMES = {V.TLS_1_3: "TLSv1.3", V.TLS_1_2: "TLSv1.2", V.TLS_1_1: "TLSv1.1", V.TLS_1_0: "TLSv1.0",
+                 V.SSL_3_0: "SSLv3", V.SSL_2_0: "SSLv2"}
+TLS13_SUITES = ("TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256",
+                "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256")
+# Curves TLS 1.3 allows (RFC 8446 4.2.7) among those nassl's OpenSSL 1.1.1 can offer.
+TLS13_CURVES = (OpenSslEcNidEnum.X25519, OpenSslEcNidEnum.SECP256R1, OpenSslEcNidEnum.SECP384R1,
+                OpenSslEcNidEnum.SECP521R1, OpenSslEcNidEnum.X448)
+# RFC 7919 named finite-field groups: p = 2^b - 2^(b-64) + ([2^(b-130) e] + X) * 2^64 - 1.
+FFDHE_X = {2048: 560316, 3072: 2625351, 4096: 5736041, 6144: 15705020, 8192: 10965728}
+
+
+class Refused(Exception):
+    """The server refused (or never finished) one handshake; `timed_out` tells which."""
+
+    def __init__(self, detail: str, timed_out: bool = False):
+        super().__init__(detail)
+        self.timed_out = timed_out
+
+
+# --- what the two OpenSSLs of nassl can offer -------------------------------------------------------------
+
+def _iana(version: TlsVersionEnum, openssl_name: str) -> str:
+    """IANA name of a suite from the name OpenSSL gives it (sslyze's tables; TLS 1.3 names are IANA)."""
+    if version == V.SSL_2_0:
+        return sslyze_suites._SSLV2_OPENSSL_TO_RFC_NAMES_MAPPING.get(openssl_name, openssl_name)
+    return sslyze_suites._TLS_OPENSSL_TO_RFC_NAMES_MAPPING.get(openssl_name, openssl_name)
+
+
+@lru_cache(maxsize=None)
+def client_suites(version: TlsVersionEnum, legacy: bool) -> dict[str, str]:
+    """IANA name -> OpenSSL name of every suite one client offers for one version, in OpenSSL's order."""
+    if version == V.TLS_1_3:
+        return {} if legacy else {name: name for name in TLS13_SUITES}
+    cls = LegacySslClient if legacy else SslClient
+    client = cls(ssl_version=OpenSslVersionEnum(version.value), ssl_verify=OpenSslVerifyEnum.NONE)
+    client.set_cipher_list("SSLv2" if version == V.SSL_2_0 else "ALL:COMPLEMENTOFALL")
+    return {_iana(version, name): name for name in client.get_cipher_list() if name not in TLS13_SUITES}
+
+
+def passes(version: TlsVersionEnum) -> list[tuple[bool, dict[str, str]]]:
+    """(legacy, suites) per client used for a version: TLS 1.3 modern only; TLS 1.2 modern, then the suites
+    only the legacy client knows; older versions legacy only (the modern OpenSSL lacks them)."""
+    if version == V.TLS_1_3:
+        return [(False, client_suites(version, False))]
+    if version == V.TLS_1_2:
+        modern = client_suites(version, False)
+        legacy_only = {k: v for k, v in client_suites(version, True).items() if k not in modern}
+        return [(False, modern), (True, legacy_only)]
+    return [(True, client_suites(version, True))]
+
+
+def ffdhe_prime(bits: int) -> int:
+    guard = 64
+    scaled_e, term, n = 0, 1 << (bits - 130 + guard), 0
+    while term:
+        scaled_e += term
+        n += 1
+        term //= n
+    return 2**bits - 2**(bits - 64) + ((scaled_e >> guard) + FFDHE_X[bits]) * 2**64 - 1
+
+
+@lru_cache(maxsize=1)
+def ffdhe_names() -> dict[int, str]:
+    return {ffdhe_prime(bits): f"ffdhe{bits}" for bits in FFDHE_X}
+
+
+def ephemeral_facts(key) -> dict[str, Any] | None:
+    if isinstance(key, EcDhEphemeralKeyInfo):
+        return {"type": "ECDH", "group": key.curve_name, "bits": key.size}
+    if isinstance(key, DhEphemeralKeyInfo):
+        prime = int.from_bytes(bytes(key.prime), "big")
+        return {"type": "DH", "group": ffdhe_names().get(prime), "bits": key.size}
+    return None
+
+
+# --- certificates and OCSP --------------------------------------------------------------------------------
+
+def certificate_facts(cert: x509.Certificate) -> dict[str, Any]:
+    """The http probe's description of a certificate (same fields for both chains), without the PEM."""
+    facts = describe_certificate(cert.public_bytes(serialization.Encoding.DER))
+    del facts["pem"]
+    return facts
+
+
+def _verify(public_key, signature: bytes, data: bytes, hash_alg) -> bool:
+    try:
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(signature, data, padding.PKCS1v15(), hash_alg)
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(signature, data, ec.ECDSA(hash_alg))
+        elif isinstance(public_key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+            public_key.verify(signature, data)
+        else:
+            return False
+        return True
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+
+
+def _issuer_of(cert: x509.Certificate, chain: list[x509.Certificate], ca_bundle: Path | None):
+    candidates = list(chain)
+    if ca_bundle and ca_bundle.exists():
+        candidates += x509.load_pem_x509_certificates(ca_bundle.read_bytes())
+    for candidate in candidates:
+        if candidate.subject == cert.issuer:
+            try:
+                cert.verify_directly_issued_by(candidate)
+                return candidate
+            except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+                continue
+    return None
+
+
+def ocsp_facts(der: bytes, chain: list[x509.Certificate], ca_bundle: Path | None) -> dict[str, Any]:
+    """The stapled response as found: its status, whether it is about the leaf, its times, its signature."""
+    facts: dict[str, Any] = {"stapled": True, "der_base64": base64.b64encode(der).decode()}
+    try:
+        response = ocsp.load_der_ocsp_response(der)
+    except ValueError as exc:
+        return facts | {"parsed": False, "error": str(exc)}
+    facts["parsed"] = True
+    facts["response_status"] = response.response_status.name
+    if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+        return facts
+    leaf = chain[0]
+    facts.update(
+        cert_status=response.certificate_status.name,
+        serial_matches=response.serial_number == leaf.serial_number,
+        this_update=response.this_update_utc.isoformat(),
+        next_update=response.next_update_utc.isoformat() if response.next_update_utc else None,
+    )
+    issuer = _issuer_of(leaf, chain[1:], ca_bundle)
+    signer = issuer
+    for responder in response.certificates:  # a delegated responder, itself issued by the leaf's issuer
+        if issuer is not None and _verify(issuer.public_key(), responder.signature,
+                                          responder.tbs_certificate_bytes, responder.signature_hash_algorithm):
+            signer = responder
+    facts["signature_valid"] = signer is not None and _verify(
+        signer.public_key(), response.signature, response.tbs_response_bytes, response.signature_hash_algorithm)
+    return facts
+
+
+# --- one address ------------------------------------------------------------------------------------------
+
+class Endpoint:
+    """Handshakes with one address under the site's host name (SNI), counted, one at a time."""
+
+    def __init__(self, host: str, address: str, timeout: float, deadline: float, port: int = PORT):
+        self.host = host
+        self.location = ServerNetworkLocation(hostname=host, port=port, ip_address=address)
+        self.network = ServerNetworkConfiguration(
+            tls_server_name_indication=host, network_timeout=max(1, ceil(timeout)), network_max_retries=1)
+        self.deadline = deadline
+        self.handshakes = 0
+        self._lock = threading.Lock()
+
+    def connection(self, version: TlsVersionEnum, legacy: bool) -> SslConnection:
+        return SslConnection(self.location, self.network, version, should_ignore_client_auth=True,
+                             should_use_legacy_openssl=legacy)
+
+    def connect(self, conn: SslConnection) -> None:
+        """Complete one handshake or raise Refused; a closed or unreachable port is a ProbeError."""
+        if time.monotonic() > self.deadline:
+            raise ProbeError(Reason.TIMEOUT, f"TLS evaluation took too long after {self.handshakes} handshakes")
+        with self._lock:
+            self.handshakes += 1
+        port = self.location.port
+        try:
+            conn.connect(should_retry_connection=False)
+        except ServerTlsConfigurationNotSupported:
+            raise  # the handshake went far enough: the server accepted; handshake() says so
+        except TlsHandshakeTimedOut as exc:
+            raise Refused(exc.error_message, timed_out=True) from None
+        except ServerRejectedTlsHandshake as exc:
+            raise Refused(exc.error_message) from None
+        except ConnectionToServerTimedOut as exc:
+            raise ProbeError(Reason.TIMEOUT, f"TCP connect to port {port}: {exc.error_message}") from None
+        except ConnectionToServerFailed as exc:
+            raise ProbeError(Reason.CONNECT, f"TCP connect to port {port}: {exc.error_message}") from None
+        except socket.timeout:
+            raise Refused("timed out", timed_out=True) from None
+        except (OSError, _nassl.OpenSSLError) as exc:
+            raise Refused(f"{type(exc).__name__}: {exc}") from None
+
+    def handshake(self, version: TlsVersionEnum, legacy: bool, suites: list[str] | None = None,
+                  groups: list[OpenSslEcNidEnum] | None = None, inspect: Callable | None = None):
+        """One handshake offering `suites` (OpenSSL names) and `groups`; returns (suite picked, nassl's
+        ephemeral key, what `inspect(client)` returned). All None when our own client refused the server's
+        too-small DH key (the server did accept a DHE suite)."""
+        conn = self.connection(version, legacy)
+        client = conn.ssl_client
+        if suites is not None:
+            if version == V.TLS_1_3:
+                client.set_ciphersuites(":".join(suites))
+            else:
+                client.set_cipher_list(":".join(suites))
+        if groups is not None:
+            client.set_groups(list(groups))
+        try:
+            try:
+                self.connect(conn)
+            except ServerTlsConfigurationNotSupported:
+                return None, None, None
+            except NoCiphersAvailableBugInSSlyze:
+                raise Refused("none of the offered suites is available in the client") from None
+            picked = _iana(version, client.get_current_cipher_name())
+            return picked, client.get_ephemeral_key(), inspect(client) if inspect else None
+        finally:
+            conn.close()
+
+
+def _chain_and_ocsp(ca_bundle: Path | None):
+    def inspect(client) -> dict[str, Any]:
+        chain = [x509.load_pem_x509_certificate(pem.encode()) for pem in client.get_received_chain()]
+        staple = client.get_tlsext_status_ocsp_resp()
+        return {
+            "certificates": [certificate_facts(cert) for cert in chain],
+            "ocsp": ocsp_facts(staple.as_der_bytes(), chain, ca_bundle) if staple and chain else {"stapled": False},
+        }
+
+    return inspect
+
+
+class Evaluation:
+    """The whole TLS evaluation of one endpoint (blocking; run in the probe's thread)."""
+
+    def __init__(self, endpoint: Endpoint, ca_bundle: Path | None):
+        self.ep = endpoint
+        self.ca_bundle = ca_bundle
+        self.refusals: list[str] = []
+        self.timeouts = 0
+        self.ephemeral: dict[str, dict] = {}  # suite -> ephemeral key facts
+
+    def run(self) -> dict[str, Any]:
+        first = self.version_probes()
+        if not first:
+            detail = "; ".join(self.refusals[:3])
+            if self.timeouts:
+                raise ProbeError(Reason.TIMEOUT, f"no TLS handshake completed ({detail})")
+            raise ProbeError(Reason.TLS, f"no TLS or SSL version accepted ({detail})")
+        suites: dict[str, list[str]] = {}
+        server_order: dict[str, bool | None] = {}
+        for version, by_pass in first.items():
+            found = [self.enumerate(version, legacy, offered, picked) for legacy, offered, picked, _ in by_pass]
+            suites[VERSION_NAMES[version]] = [s for names in found for s in names]
+            if version != V.TLS_1_3:
+                server_order[VERSION_NAMES[version]] = self.order(version, by_pass, found)
+        highest = max(first, key=lambda v: v.value)
+        chain_ocsp = first[highest][0][3]
+        return {
+            "host": self.ep.host,
+            "address": self.ep.location.ip_address,
+            "port": self.ep.location.port,
+            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "protocols": {VERSION_NAMES[v]: v in first for v in VERSION_NAMES},
+            "suites": suites,
+            "server_order": server_order,
+            "key_exchange": self.key_exchange(first, suites),
+            "legacy_connection": self.legacy_connection(first, suites),
+            "early_data": self.early_data() if V.TLS_1_3 in first else None,
+            "certificates": chain_ocsp["certificates"],
+            "ocsp": chain_ocsp["ocsp"],
+            "handshakes": self.ep.handshakes,
+        }
+
+    def note_key(self, suite: str | None, key) -> None:
+        """Keep the ephemeral key facts of each suite; None as suite means a DH key our client refused."""
+        if suite is None:
+            self.ephemeral["DHE"] = {"type": "DH", "group": None, "bits": None, "too_small": True}
+        elif key is not None:
+            self.ephemeral[suite] = ephemeral_facts(key)
+
+    def try_handshake(self, *args, **kwargs):
+        try:
+            return self.ep.handshake(*args, **kwargs)
+        except Refused as exc:
+            self.refusals.append(str(exc))
+            self.timeouts += exc.timed_out
+            return None
+
+    def version_probes(self) -> dict[TlsVersionEnum, list[tuple[bool, dict[str, str], str | None, dict]]]:
+        """Per accepted version, per client pass that got a handshake: (legacy, suites offered, suite picked,
+        chain and OCSP). A server that lets two handshakes time out before any succeeds is stalling."""
+        accepted: dict = {}
+        for version in sorted(VERSION_NAMES, key=lambda v: -v.value):
+            for legacy, offered in passes(version):
+                if not offered:
+                    continue
+                result = self.try_handshake(version, legacy, list(offered.values()),
+                                            inspect=_chain_and_ocsp(self.ca_bundle))
+                if result is None:
+                    if not accepted and self.timeouts >= 2:
+                        return {}
+                    continue
+                picked, key, chain_ocsp = result
+                self.note_key(picked, key)
+                accepted.setdefault(version, []).append((legacy, offered, picked, chain_ocsp))
+        return accepted
+
+    def enumerate(self, version, legacy: bool, offered: dict[str, str], first: str | None) -> list[str]:
+        """Accepted suites of one client pass, in the order the server picked them."""
+        found = [first] if first else []
+        left = {k: v for k, v in offered.items() if k != first}
+        if first is None:  # our client refused a too-small DH key: drop the DHE suites and go on
+            left = {k: v for k, v in left.items() if "_DHE_" not in k}
+        while left:
+            result = self.try_handshake(version, legacy, list(left.values()))
+            if result is None:
+                break
+            picked, key, _ = result
+            self.note_key(picked, key)
+            if picked is None:
+                left = {k: v for k, v in left.items() if "_DHE_" not in k}
+                continue
+            if picked not in left:
+                break
+            found.append(picked)
+            del left[picked]
+        return found
+
+    def order(self, version, by_pass, found: list[list[str]]) -> bool | None:
+        """Whether the server enforces its own order: offer the accepted suites reversed (one handshake, on
+        the first client pass with two or more); None when no pass has two suites to compare."""
+        for (legacy, offered, _, _), names in zip(by_pass, found):
+            if len(names) >= 2:
+                result = self.try_handshake(version, legacy, [offered[n] for n in reversed(names)])
+                if result is None:
+                    return None
+                return result[0] == names[0]
+        return None
+
+    def key_exchange(self, first, suites: dict[str, list[str]]) -> dict[str, Any]:
+        """Groups the server accepts (by elimination) and the DH parameters seen on DHE suites."""
+        groups: list[str] = []
+        measured_on = None
+        ecdhe_12 = [s for s in suites.get("TLSv1.2", []) if s.startswith("TLS_ECDHE_")]
+        modern_12 = client_suites(V.TLS_1_2, False)
+        ecdhe_12 = [modern_12[s] for s in ecdhe_12 if s in modern_12]
+        if ecdhe_12:
+            measured_on, version, offer, left = "TLSv1.2", V.TLS_1_2, ecdhe_12, list(OpenSslEcNidEnum)
+        elif V.TLS_1_3 in first:
+            measured_on, version, offer, left = "TLSv1.3", V.TLS_1_3, None, list(TLS13_CURVES)
+        while measured_on and left:
+            result = self.try_handshake(version, False, offer, groups=left)
+            key = result[1] if result else None
+            if not isinstance(key, EcDhEphemeralKeyInfo) or key.curve not in left:
+                break
+            groups.append(key.curve_name)
+            left.remove(key.curve)
+        dh = [dict(key, suite=suite) for suite, key in self.ephemeral.items() if key.get("type") == "DH"]
+        return {"groups": groups, "groups_measured_on": measured_on, "dh": dh}
+
+    def legacy_connection(self, first, suites: dict[str, list[str]]) -> dict[str, Any] | None:
+        """Compression, secure renegotiation and a client-initiated renegotiation on one legacy-client
+        connection at the highest version below TLS 1.3 (which has none of these). None when no such
+        version is accepted or the legacy client shares no suite with the server."""
+        version = next((v for v in (V.TLS_1_2, V.TLS_1_1, V.TLS_1_0, V.SSL_3_0) if v in first), None)
+        if version is None:
+            return None
+        known = client_suites(version, True)
+        offer = [known[s] for s in suites[VERSION_NAMES[version]] if s in known]
+        if not offer:
+            return None
+        conn = self.ep.connection(version, True)
+        conn.ssl_client.set_cipher_list(":".join(offer))
+        try:
+            self.ep.connect(conn)
+            return {
+                "version": VERSION_NAMES[version],
+                "compression": conn.ssl_client.get_current_compression_method(),
+                "secure_renegotiation": conn.ssl_client.get_secure_renegotiation_support(),
+                "client_renegotiation": self._renegotiate(conn),
+            }
+        except Refused as exc:
+            self.refusals.append(str(exc))
+            return None
+        finally:
+            conn.close()
+
+    def _renegotiate(self, conn: SslConnection) -> bool:
+        with self.ep._lock:
+            self.ep.handshakes += 1
+        try:
+            conn.ssl_client.do_renegotiate()
+            return True
+        except (socket.timeout, ConnectionError):
+            return False
+        except (OSError, _nassl.OpenSSLError) as exc:
+            self.refusals.append(f"renegotiation: {exc}")
+            return False
+
+    def early_data(self) -> dict[str, Any]:
+        """Whether a TLS 1.3 session ticket allows early data, and whether the server accepts it."""
+        request = f"GET / HTTP/1.1\r\nHost: {self.ep.host}\r\nConnection: close\r\n\r\n".encode()
+        conn = self.ep.connection(V.TLS_1_3, False)
+        session = None
+        try:
+            self.ep.connect(conn)
+            conn.ssl_client.write(request)
+            try:
+                conn.ssl_client.read(2048)
+            except (socket.timeout, OSError, _nassl.OpenSSLError):
+                pass  # the ticket usually arrives with or before the response; judge by what we have
+            session = conn.ssl_client.get_session()
+        except Refused as exc:
+            self.refusals.append(str(exc))
+        finally:
+            conn.close()
+        max_early = session.get_max_early_data() if session is not None else 0
+        facts = {"offered": max_early > 0, "max_early_data": max_early, "accepted": False}
+        if not max_early:
+            return facts
+        conn = self.ep.connection(V.TLS_1_3, False)
+        conn.ssl_client.set_session(session)
+        with self.ep._lock:
+            self.ep.handshakes += 1
+        try:
+            conn._do_pre_handshake()
+            conn.ssl_client.write_early_data(request)
+            conn.ssl_client.do_handshake()
+            facts["accepted"] = conn.ssl_client.get_early_data_status() == OpenSslEarlyDataStatusEnum.ACCEPTED
+        except (OSError, _nassl.OpenSSLError) as exc:
+            self.refusals.append(f"early data: {exc}")
+        finally:
+            conn.close()
+        return facts
+
+
+class TlsProbe(Probe):
+    name = "tls"
+    version = 1
+    per_address = True
+
+    def timeout(self, settings) -> float:
+        # Dozens of handshakes one after the other; a few refused by timeout must still fit.
+        return 3 * settings.scan.probe_timeout
+
+    async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict:
+        settings = ctx.settings
+        deadline = time.monotonic() + self.timeout(settings) - settings.scan.connect_timeout
+        endpoint = Endpoint(site.host, address, settings.scan.connect_timeout, deadline)
+        evaluation = Evaluation(endpoint, settings.trust.ca_bundle_path)
+        async with ctx.limit(address):
+            data = await ctx.in_thread(evaluation.run)
+        ctx.counters.add("tls_handshakes", data["handshakes"])
+        return data
