@@ -232,7 +232,7 @@ class Store:
     def _site(self, session: Session, site: Site) -> SiteRow:
         """The site's row, created or updated (a list without organisations keeps the one known)."""
         self._insert_ignore(session, SiteRow.__table__, {"host": site.host, "url": site.url})
-        row = session.scalars(select(SiteRow).where(SiteRow.host == site.host).with_for_update()).one()
+        row = session.scalars(select(SiteRow).where(SiteRow.host == site.host).with_for_update(of=SiteRow)).one()
         row.url = site.url
         if site.organisation is not None:
             row.organisation = self._organisation(session, site.organisation)

@@ -53,15 +53,29 @@ FAKE_CHECKS = {
 }
 
 
-@pytest.fixture
-def fake_checks(monkeypatch):
-    """Register the fake checks and replace the probes by the fake ones for one test."""
+def install(monkeypatch) -> None:
+    """Register the fake checks and replace the probes by the fake ones."""
     import scanner.runner
 
     monkeypatch.setattr(scanner.runner, "all_probes", lambda: {"dns": FakeDns(), "fake_http": FakeHttp()})
     for check_id, spec in FAKE_CHECKS.items():
         spec = dict(spec)
         check(check_id, **{k: v for k, v in spec.items() if k != "fn"})(spec["fn"])
+
+
+@pytest.fixture
+def fake_checks(monkeypatch):
+    """The fake checks and probes, for one test."""
+    install(monkeypatch)
     yield sorted(FAKE_CHECKS)
     for check_id in FAKE_CHECKS:
         REGISTRY.pop(check_id, None)
+
+
+if __name__ == "__main__":  # `python -m tests.unit.fakes ARGS`: the govscan CLI with the fakes (for subprocess tests)
+    import sys
+
+    from scanner.cli import main
+
+    install(pytest.MonkeyPatch())
+    sys.exit(main(sys.argv[1:]))
