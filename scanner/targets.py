@@ -90,10 +90,13 @@ def parse_target(text: str, organisation: Organisation | None = None) -> Site:
     return Site(url=f"{scheme}://{host}{path}", host=host, organisation=organisation)
 
 
-def parse_organisation(name: str, type_: str, code: str) -> Organisation:
+def parse_organisation(name: str, type_: str, code: str) -> Organisation | None:
+    """The organisation of a CSV row; None when all three fields are empty (a site of no known organisation)."""
     name = name.strip()
     type_ = type_.strip().lower()
     code = code.strip()
+    if not (name or type_ or code):
+        return None
     if not name:
         raise ValueError("organisation name is empty")
     if type_ not in ORGANISATION_TYPES:

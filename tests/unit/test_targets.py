@@ -45,10 +45,13 @@ def test_parse_organisation_accepts_codes_per_type():
     assert parse_organisation("Waterschap Vallei", "waterschap", "WS0155").code == "WS0155"
     assert parse_organisation("BZK", "ministerie", "min-bzk").code == "min-bzk"
     assert parse_organisation("Stichting X", "other", "").code == ""
+    assert parse_organisation(" ", "", "") is None  # a CSV row of a site without organisation
 
 
 @pytest.mark.parametrize("fields, reason", [
     (("", "gemeente", "GM0344"), "name is empty"),
+    (("", "", "GM0344"), "name is empty"),
+    (("Gemeente X", "", ""), "unknown organisation type"),
     (("X", "stad", "GM0344"), "unknown organisation type"),
     (("X", "gemeente", "GM34"), "invalid code"),
     (("X", "provincie", "GM0344"), "invalid code"),
@@ -70,9 +73,12 @@ def test_csv_list_reports_bad_rows_and_keeps_the_good_ones():
         "Te weinig,gemeente,GM9903",
         "Gemeente Oost,gemeente,GM9904,ftp://oost.nl",
         "Gemeente Noordstad,gemeente,GM9901,https://www.noordstad.nl/contact",
+        ",,,www.zonder-organisatie.nl",
     ]
     sites, problems = parse_lines(lines, "sites.csv")
-    assert [s.url for s in sites] == ["https://www.noordstad.nl/", "https://www.minzkr.nl/"]
+    assert [s.url for s in sites] == ["https://www.noordstad.nl/", "https://www.minzkr.nl/",
+                                      "https://www.zonder-organisatie.nl/"]
+    assert sites[2].organisation is None
     assert sites[0].organisation == Organisation("Gemeente Noordstad", "gemeente", "GM9901")
     assert sites[1].organisation.name == "Ministerie van Z, K en R"
     assert [str(p) for p in problems] == [
