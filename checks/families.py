@@ -1,1 +1,4 @@
 """Importing this module registers every check family with checks.registry."""
+import checks.https  # noqa: F401,E402
+import checks.headers  # noqa: F401,E402
+import checks.security_txt  # noqa: F401,E402

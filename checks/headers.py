@@ -1,0 +1,203 @@
+"""The security headers of the front page, per IP address: X-Frame-Options, X-Content-Type-Options,
+Referrer-Policy and Content-Security-Policy (shared/spec/checks.md). All recommended: a miss is a `warn`.
+
+The response judged is the page a visitor lands on at this host: the last response of the redirect chain from
+https://host/ that is still on the host (the front page itself when it does not redirect). Only the first
+header of a name counts, as for browsers. Value tables come from config/policy/web.toml.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from checks.https import first_header, host_of, unmeasured
+from checks.registry import Facts, check
+from checks.web_policy import policy, version
+from scanner.model import Status, Text, Verdict
+
+NORM = "Forum Standaardisatie / NCSC ICT-beveiligingsrichtlijnen voor webapplicaties: beveiligingsheaders"
+
+
+def page_response(http: dict, host: str) -> dict:
+    """URL, status and headers of the last response on the site's own host in the redirect chain."""
+    page = {key: http["https"][key] for key in ("url", "status", "headers")}
+    for hop in http.get("redirects", {}).get("hops", [])[1:]:
+        if "status" not in hop or host_of(hop["url"]) != host or urlsplit(hop["url"]).scheme != "https":
+            break
+        page = {key: hop[key] for key in ("url", "status", "headers")}
+    return page
+
+
+def _judge(facts: Facts, judge) -> Verdict:
+    http = facts["http"]
+    missing = unmeasured(http)
+    if missing:
+        return missing
+    page = page_response(http, facts.site.host)
+    verdict = judge(page["headers"])
+    verdict.details = {"url": page["url"], "status": page["status"], **verdict.details, "policy": version()}
+    return verdict
+
+
+# --- Content-Security-Policy --------------------------------------------------------------------------------
+
+def parse_csp(value: str) -> dict[str, list[str]]:
+    """Directives of one policy, names lower case; a repeated directive is ignored, as browsers do."""
+    directives: dict[str, list[str]] = {}
+    for part in value.split(";"):
+        tokens = part.split()
+        if tokens and tokens[0].lower() not in directives:
+            directives[tokens[0].lower()] = tokens[1:]
+    return directives
+
+
+def _own_source(source: str, host: str) -> bool:
+    """'self', 'none', or the site itself (host or https://host, with an optional path)."""
+    source = source.lower()
+    if source in ("'self'", "'none'"):
+        return True
+    if "://" in source:
+        scheme, _, source = source.partition("://")
+        if scheme != "https":
+            return False
+    return source.split("/", 1)[0].split(":", 1)[0] == host
+
+
+def _source_directive(name: str) -> bool:
+    return name.endswith("-src") or name in ("base-uri", "form-action", "frame-ancestors", "navigate-to")
+
+
+def csp_problems(directives: dict[str, list[str]], host: str) -> dict[str, list[str]]:
+    """What keeps a policy from the catalogue's rule: the required directives that are `missing`, and the
+    directives with sources that are `too_wide` (each as "directive source ...")."""
+    rules = policy()["headers"]["csp"]
+    missing = [name for name in rules["required"] if name not in directives]
+    too_wide = []
+    for name in rules["self_only"]:
+        foreign = [s for s in directives.get(name, []) if not _own_source(s, host)]
+        if foreign:
+            too_wide.append(f"{name} {' '.join(foreign)}")
+    forbidden = {s.lower() for s in rules["forbidden"]}
+    for name, sources in directives.items():
+        bad = [s for s in sources if s.lower() in forbidden or s.lower().startswith("http://")]
+        if bad and _source_directive(name) and name not in rules["self_only"]:
+            too_wide.append(f"{name} {' '.join(bad)}")
+    for name in rules["no_data_in"]:  # (data: in default-src is already outside 'self')
+        if any(s.lower() == "data:" for s in directives.get(name, [])):
+            too_wide.append(f"{name} data:")
+    return {"missing": missing, "too_wide": too_wide}
+
+
+@check("web.headers.csp", level="recommended", family="headers", requires=("http",), per_address=True,
+       norm=NORM + ": Content-Security-Policy",
+       title=("Content-Security-Policy", "Content-Security-Policy"),
+       advice=("Stuur een Content-Security-Policy met ten minste \"default-src 'self'; base-uri 'self'; "
+               "frame-ancestors 'self'; form-action 'self'\" en zonder 'unsafe-inline', 'unsafe-eval', "
+               "'unsafe-hashes', http:, https: of *; sta geen data: toe in script-src en object-src.",
+               "Send a Content-Security-Policy with at least \"default-src 'self'; base-uri 'self'; "
+               "frame-ancestors 'self'; form-action 'self'\" and without 'unsafe-inline', 'unsafe-eval', "
+               "'unsafe-hashes', http:, https: or *; allow no data: in script-src and object-src."))
+def csp(facts: Facts) -> Verdict:
+    def judge(headers):
+        value = first_header(headers, "content-security-policy")
+        if value is None:
+            return Verdict(Status.WARN, Text("Geen Content-Security-Policy-header.",
+                                             "No Content-Security-Policy header."), {"header": None})
+        problems = csp_problems(parse_csp(value), facts.site.host)
+        details = {"header": value, **problems}
+        if problems["missing"] or problems["too_wide"]:
+            nl, en = [], []
+            if problems["missing"]:
+                nl.append(f"ontbreekt: {', '.join(problems['missing'])}")
+                en.append(f"missing: {', '.join(problems['missing'])}")
+            if problems["too_wide"]:
+                nl.append(f"te ruim: {'; '.join(problems['too_wide'])}")
+                en.append(f"too permissive: {'; '.join(problems['too_wide'])}")
+            return Verdict(Status.WARN, Text(f"Content-Security-Policy {' / '.join(nl)}.",
+                                             f"Content-Security-Policy {' / '.join(en)}."), details)
+        return Verdict(Status.PASS, Text("De Content-Security-Policy is streng genoeg.",
+                                         "The Content-Security-Policy is strict enough."), details)
+
+    return _judge(facts, judge)
+
+
+# --- the single-value headers -------------------------------------------------------------------------------
+
+@check("web.headers.x_frame_options", level="recommended", family="headers", requires=("http",), per_address=True,
+       norm=NORM + ": X-Frame-Options",
+       title=("X-Frame-Options", "X-Frame-Options"),
+       advice=("Stuur 'X-Frame-Options: DENY' (of SAMEORIGIN), of een Content-Security-Policy met "
+               "frame-ancestors, zodat andere sites uw pagina's niet in een frame kunnen laden (clickjacking).",
+               "Send 'X-Frame-Options: DENY' (or SAMEORIGIN), or a Content-Security-Policy with frame-ancestors, "
+               "so other sites cannot load your pages in a frame (clickjacking)."))
+def x_frame_options(facts: Facts) -> Verdict:
+    def judge(headers):
+        value = first_header(headers, "x-frame-options")
+        csp_value = first_header(headers, "content-security-policy")
+        details = {"header": value, "csp_frame_ancestors": None}
+        if value is not None and value.strip().lower() in policy()["headers"]["x_frame_options_pass"]:
+            return Verdict(Status.PASS, Text(f"X-Frame-Options is {value}.", f"X-Frame-Options is {value}."), details)
+        if csp_value is not None and "frame-ancestors" in parse_csp(csp_value):
+            details["csp_frame_ancestors"] = " ".join(parse_csp(csp_value)["frame-ancestors"])
+            return Verdict(Status.PASS, Text("Content-Security-Policy frame-ancestors is gezet.",
+                                             "Content-Security-Policy frame-ancestors is set."), details)
+        if value is None:
+            return Verdict(Status.WARN, Text("Geen X-Frame-Options en geen CSP frame-ancestors.",
+                                             "No X-Frame-Options and no CSP frame-ancestors."), details)
+        return Verdict(Status.WARN, Text(f"X-Frame-Options heeft een ongeldige waarde: {value!r}.",
+                                         f"X-Frame-Options has an invalid value: {value!r}."), details)
+
+    return _judge(facts, judge)
+
+
+@check("web.headers.x_content_type_options", level="recommended", family="headers", requires=("http",),
+       per_address=True, norm=NORM + ": X-Content-Type-Options",
+       title=("X-Content-Type-Options", "X-Content-Type-Options"),
+       advice=("Stuur 'X-Content-Type-Options: nosniff', zodat browsers het opgegeven inhoudstype volgen.",
+               "Send 'X-Content-Type-Options: nosniff' so browsers follow the declared content type."))
+def x_content_type_options(facts: Facts) -> Verdict:
+    def judge(headers):
+        value = first_header(headers, "x-content-type-options")
+        details = {"header": value}
+        if value is not None and value.strip().lower() in policy()["headers"]["x_content_type_options_pass"]:
+            return Verdict(Status.PASS, Text("X-Content-Type-Options is nosniff.",
+                                             "X-Content-Type-Options is nosniff."), details)
+        if value is None:
+            return Verdict(Status.WARN, Text("Geen X-Content-Type-Options-header.",
+                                             "No X-Content-Type-Options header."), details)
+        return Verdict(Status.WARN, Text(f"X-Content-Type-Options is {value!r}, niet nosniff.",
+                                         f"X-Content-Type-Options is {value!r}, not nosniff."), details)
+
+    return _judge(facts, judge)
+
+
+@check("web.headers.referrer_policy", level="recommended", family="headers", requires=("http",), per_address=True,
+       norm=NORM + ": Referrer-Policy",
+       title=("Referrer-Policy", "Referrer-Policy"),
+       advice=("Stuur 'Referrer-Policy: no-referrer' of 'same-origin', zodat bezoekersgegevens in URL's niet "
+               "naar andere sites lekken.",
+               "Send 'Referrer-Policy: no-referrer' or 'same-origin' so visitor data in URLs does not leak to "
+               "other sites."))
+def referrer_policy(facts: Facts) -> Verdict:
+    table = policy()["headers"]["referrer_policy"]
+
+    def judge(headers):
+        value = first_header(headers, "referrer-policy")
+        if value is None:
+            return Verdict(Status.WARN, Text("Geen Referrer-Policy-header.", "No Referrer-Policy header."),
+                           {"header": None})
+        # a list is allowed: browsers use the last value they know
+        known = [token for token in (t.strip().lower() for t in value.split(",")) if token in table]
+        effective = known[-1] if known else None
+        details = {"header": value, "effective": effective}
+        status = Status(table[effective]) if effective else Status.WARN
+        if status == Status.PASS:
+            summary = Text(f"Referrer-Policy is {effective}.", f"Referrer-Policy is {effective}.")
+        elif effective is None:
+            summary = Text(f"Referrer-Policy heeft geen geldige waarde: {value!r}.",
+                           f"Referrer-Policy has no valid value: {value!r}.")
+        else:
+            summary = Text(f"Referrer-Policy {effective} geeft meer prijs dan no-referrer of same-origin.",
+                           f"Referrer-Policy {effective} reveals more than no-referrer or same-origin.")
+        return Verdict(status, summary, details)
+
+    return _judge(facts, judge)

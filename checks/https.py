@@ -1,0 +1,291 @@
+"""HTTPS, redirect, HSTS and the certificate's trust and name, per IP address (shared/spec/checks.md,
+"Web: HTTPS, certificates, headers"). Judges the facts of the `http` probe (scanner/probes/http.py);
+thresholds come from config/policy/web.toml.
+
+Also the small helpers the header and security.txt checks share: the first header of a name, and the error
+verdict for an address whose HTTPS response could not be measured.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urljoin, urlsplit
+
+from checks.registry import Facts, check
+from checks.web_policy import policy, version
+from scanner.model import Reason, Status, Text, Verdict
+
+NORM = "Besluit beveiligde verbinding met overheidswebsites en -webapplicaties (2023)"
+
+
+# --- shared helpers -----------------------------------------------------------------------------------------
+
+def first_header(headers: list[list[str]], name: str) -> str | None:
+    """The value of the first header of that name: the one browsers act on."""
+    name = name.lower()
+    return next((value for n, value in headers if n.lower() == name), None)
+
+
+def all_headers(headers: list[list[str]], name: str) -> list[str]:
+    name = name.lower()
+    return [value for n, value in headers if n.lower() == name]
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().rstrip(".")
+
+
+def unmeasured(http: dict) -> Verdict | None:
+    """An error verdict when this address gave no HTTPS response to judge, else None.
+
+    Whether that itself breaks the norm is web.https.available's verdict; the checks that need a response
+    cannot say anything and report why.
+    """
+    if not http.get("tcp443", {}).get("open"):
+        part = http.get("tcp443", {})
+        reason = part.get("error") or Reason.CONNECT
+        return Verdict(Status.ERROR, Text(f"Geen verbinding op poort 443: {part.get('detail', '')}",
+                                          f"No connection on port 443: {part.get('detail', '')}"),
+                       {"port443": part}, reason=reason)
+    tls = http.get("tls", {})
+    if not tls.get("ok"):
+        return Verdict(Status.ERROR, Text(f"Geen TLS-verbinding: {tls.get('detail', '')}",
+                                          f"No TLS connection: {tls.get('detail', '')}"),
+                       {"tls": tls}, reason=tls.get("error") or Reason.TLS)
+    part = http.get("https", {})
+    if "status" in part:
+        return None
+    return Verdict(Status.ERROR, Text(f"Geen HTTP-antwoord op poort 443: {part.get('detail', '')}",
+                                      f"No HTTP response on port 443: {part.get('detail', '')}"),
+                   {"https": part}, reason=part.get("error") or Reason.HTTP)
+
+
+def _fetched_at(http: dict) -> dt.datetime:
+    return dt.datetime.fromisoformat(http["fetched_at"])
+
+
+# --- web.https.available ------------------------------------------------------------------------------------
+
+@check("web.https.available", level="required", family="https", requires=("http",), per_address=True,
+       norm=NORM + ": de website is bereikbaar via HTTPS",
+       title=("HTTPS beschikbaar", "HTTPS available"),
+       advice=("Laat de webserver op poort 443 HTTPS aanbieden met een geldig certificaat, op elk IPv4- en "
+               "IPv6-adres van de website.",
+               "Serve HTTPS on port 443 with a valid certificate, on every IPv4 and IPv6 address of the site."))
+def https_available(facts: Facts) -> Verdict:
+    http = facts["http"]
+    port80_answers = "status" in http.get("http", {})
+    tcp443, tls, response = http.get("tcp443", {}), http.get("tls", {}), http.get("https", {})
+    details = {"port443": tcp443, "port80_answers": port80_answers}
+    if not tcp443.get("open"):
+        if port80_answers:
+            return Verdict(Status.FAIL, Text("Poort 443 geeft geen antwoord, poort 80 wel: geen HTTPS.",
+                                             "Nothing answers on port 443 while port 80 does: no HTTPS."), details)
+        return unmeasured(http)
+    details["tls"] = tls
+    if not tls.get("ok"):
+        if tls.get("error") == Reason.TIMEOUT:
+            return unmeasured(http)
+        return Verdict(Status.FAIL, Text(f"De TLS-handshake op poort 443 mislukt: {tls.get('detail', '')}",
+                                         f"The TLS handshake on port 443 fails: {tls.get('detail', '')}"), details)
+    if "status" not in response:
+        if response.get("error") == Reason.TIMEOUT:
+            return unmeasured(http)
+        return Verdict(Status.FAIL, Text(f"Geen geldig HTTP-antwoord over HTTPS: {response.get('detail', '')}",
+                                         f"No valid HTTP response over HTTPS: {response.get('detail', '')}"),
+                       {**details, "https": response})
+    details["status"] = response["status"]
+    return Verdict(Status.PASS, Text(f"HTTPS werkt ({tls.get('version')}, HTTP-status {response['status']}).",
+                                     f"HTTPS works ({tls.get('version')}, HTTP status {response['status']})."),
+                   details)
+
+
+# --- web.https.redirect -------------------------------------------------------------------------------------
+
+@check("web.https.redirect", level="required", family="https", requires=("http",), per_address=True,
+       norm=NORM + ": doorverwijzing naar HTTPS op dezelfde host, vóór elke andere host",
+       title=("Doorverwijzing naar HTTPS", "Redirect to HTTPS"),
+       advice=("Laat http://host/ als eerste stap met een 301 (of 302/307/308) doorverwijzen naar https:// op "
+               "dezelfde host; verwijs pas daarna eventueel door naar een andere host. Of sluit poort 80.",
+               "Make http://host/ redirect with a 301 (or 302/307/308) to https:// on the same host as its first "
+               "step; only then redirect to another host, if at all. Or close port 80."))
+def https_redirect(facts: Facts) -> Verdict:
+    http = facts["http"]
+    tcp80 = http.get("tcp80", {})
+    if not tcp80.get("open"):
+        return Verdict(Status.PASS, Text("Poort 80 is gesloten: er is geen onversleutelde website.",
+                                         "Port 80 is closed: there is no unencrypted site."), {"port80": tcp80})
+    response = http.get("http", {})
+    if "status" not in response:
+        return Verdict(Status.ERROR, Text(f"Geen HTTP-antwoord op poort 80: {response.get('detail', '')}",
+                                          f"No HTTP response on port 80: {response.get('detail', '')}"),
+                       {"http": response}, reason=response.get("error") or Reason.HTTP)
+    status, location = response["status"], response.get("location")
+    details = {"url": response["url"], "status": status, "location": location, "policy": version()}
+    if status not in policy()["redirect"]["statuses"] or not location:
+        return Verdict(Status.FAIL, Text(f"http://{facts.site.host}/ verwijst niet door (status {status}).",
+                                         f"http://{facts.site.host}/ does not redirect (status {status})."), details)
+    target = urljoin(response["url"], location.strip())
+    details["target"] = target
+    if urlsplit(target).scheme != "https":
+        return Verdict(Status.FAIL, Text(f"De eerste doorverwijzing gaat niet naar HTTPS maar naar {target}.",
+                                         f"The first redirect does not go to HTTPS but to {target}."), details)
+    if host_of(target) != facts.site.host:
+        return Verdict(Status.FAIL, Text(f"De eerste doorverwijzing gaat naar een andere host: {target}.",
+                                         f"The first redirect goes to another host: {target}."), details)
+    return Verdict(Status.PASS, Text(f"http:// verwijst door naar HTTPS op dezelfde host ({status}).",
+                                     f"http:// redirects to HTTPS on the same host ({status})."), details)
+
+
+# --- web.https.hsts -----------------------------------------------------------------------------------------
+
+def parse_hsts(value: str) -> dict:
+    """RFC 6797 section 6.1: directives separated by ';', each at most once, `max-age` required (digits,
+    optionally quoted). Returns the directives, or raises ValueError saying what is wrong."""
+    directives: dict[str, str | None] = {}
+    for part in value.split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, raw = part.partition("=")
+        name = name.strip().lower()
+        if not name or any(c in name for c in ' \t"'):
+            raise ValueError(f"invalid directive {part!r}")
+        if name in directives:
+            raise ValueError(f"directive {name} appears more than once")
+        raw = raw.strip()
+        if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+            raw = raw[1:-1]
+        directives[name] = raw if sep else None
+    if "max-age" not in directives:
+        raise ValueError("max-age is missing")
+    if not (directives["max-age"] or "").isdigit():
+        raise ValueError(f"max-age is not a number: {directives['max-age']!r}")
+    return directives
+
+
+@check("web.https.hsts", level="required", family="https", requires=("http",), per_address=True,
+       norm=NORM + "; Strict-Transport-Security met max-age van minstens een jaar",
+       title=("HSTS", "HSTS"),
+       advice=("Stuur op elk HTTPS-antwoord van de host (ook op doorverwijzingen) één header "
+               "'Strict-Transport-Security: max-age=31536000' (of langer), bijvoorbeeld in nginx met "
+               "'add_header Strict-Transport-Security \"max-age=31536000\" always;'.",
+               "Send one 'Strict-Transport-Security: max-age=31536000' header (or longer) on every HTTPS response "
+               "of the host (redirects included), for example in nginx with "
+               "'add_header Strict-Transport-Security \"max-age=31536000\" always;'."))
+def https_hsts(facts: Facts) -> Verdict:
+    http = facts["http"]
+    missing = unmeasured(http)
+    if missing:
+        return missing
+    headers = http["https"]["headers"]
+    minimum = policy()["hsts"]["min_max_age"]
+    values = all_headers(headers, "strict-transport-security")
+    details = {"url": http["https"]["url"], "status": http["https"]["status"], "headers": values,
+               "min_max_age": minimum, "policy": version()}
+    if not values:
+        return Verdict(Status.FAIL, Text("Geen Strict-Transport-Security-header.",
+                                         "No Strict-Transport-Security header."), details)
+    try:
+        directives = parse_hsts(values[0])
+    except ValueError as exc:
+        return Verdict(Status.FAIL, Text(f"De HSTS-header is ongeldig ({exc}): {values[0]!r}",
+                                         f"The HSTS header is invalid ({exc}): {values[0]!r}"), details)
+    max_age = int(directives["max-age"])
+    details.update(max_age=max_age, include_subdomains="includesubdomains" in directives,
+                   preload="preload" in directives)
+    if max_age < minimum:
+        return Verdict(Status.FAIL, Text(f"HSTS max-age is {max_age} seconden, minder dan {minimum}.",
+                                         f"HSTS max-age is {max_age} seconds, less than {minimum}."), details)
+    return Verdict(Status.PASS, Text(f"HSTS staat aan met max-age {max_age}.", f"HSTS is on with max-age {max_age}."),
+                   details)
+
+
+# --- certificates -------------------------------------------------------------------------------------------
+
+def _certificate_unmeasured(http: dict) -> Verdict | None:
+    """An error verdict when no TLS handshake gave a certificate on this address."""
+    if http.get("tls", {}).get("ok") and http.get("certificates"):
+        return None
+    if http.get("tls", {}).get("ok"):
+        return Verdict(Status.ERROR, Text("De server stuurde geen certificaat.", "The server sent no certificate."),
+                       reason=Reason.TLS)
+    return unmeasured(http)
+
+
+def _chain_summary(certificates: list[dict]) -> list[dict]:
+    return [{key: cert.get(key) for key in ("subject", "issuer", "not_before", "not_after", "sans")}
+            for cert in certificates]
+
+
+@check("web.cert.trust", level="required", family="https", requires=("http",), per_address=True,
+       norm=NORM + ": een certificaat van een vertrouwde uitgever, binnen de geldigheidsduur",
+       title=("Certificaat vertrouwd", "Certificate trusted"),
+       advice=("Gebruik een certificaat van een publiek vertrouwde certificaatuitgever (bijvoorbeeld via ACME), "
+               "stuur de volledige keten mee (certificaat plus tussencertificaten) en vernieuw het op tijd.",
+               "Use a certificate from a publicly trusted authority (for example through ACME), serve the full "
+               "chain (certificate plus intermediates) and renew it in time."))
+def cert_trust(facts: Facts) -> Verdict:
+    http = facts["http"]
+    missing = _certificate_unmeasured(http)
+    if missing:
+        return missing
+    certificates = http["certificates"]
+    verification = http.get("cert_verification", {})
+    details = {"chain": _chain_summary(certificates), "verified_chain": verification.get("chain", []),
+               "error": verification.get("error")}
+    if verification.get("validated"):
+        return Verdict(Status.PASS, Text("Het certificaat is geldig en leidt naar een vertrouwde root.",
+                                         "The certificate is valid and leads to a trusted root."), details)
+    now = _fetched_at(http)
+    leaf = certificates[0]
+    not_before, not_after = dt.datetime.fromisoformat(leaf["not_before"]), dt.datetime.fromisoformat(leaf["not_after"])
+    if now > not_after:
+        summary = Text(f"Het certificaat is verlopen op {not_after:%Y-%m-%d}.",
+                       f"The certificate expired on {not_after:%Y-%m-%d}.")
+    elif now < not_before:
+        summary = Text(f"Het certificaat is pas geldig vanaf {not_before:%Y-%m-%d}.",
+                       f"The certificate is not valid before {not_before:%Y-%m-%d}.")
+    elif len(certificates) == 1 and leaf.get("self_issued"):
+        summary = Text("Het certificaat is zelfondertekend.", "The certificate is self-signed.")
+    else:
+        summary = Text(f"De keten leidt niet naar een vertrouwde root: {verification.get('error')}",
+                       f"The chain does not lead to a trusted root: {verification.get('error')}")
+    return Verdict(Status.FAIL, summary, details)
+
+
+def name_matches(pattern: str, host: str) -> bool:
+    """RFC 6125 matching of one DNS SAN: exact, or a wildcard as the whole left-most label (which matches
+    exactly one label), never on fewer than three labels."""
+    pattern, host = pattern.lower().rstrip("."), host.lower().rstrip(".")
+    if not pattern.startswith("*."):
+        return pattern == host and "*" not in pattern
+    suffix = pattern[2:]
+    if "*" in suffix or suffix.count(".") < 1:
+        return False
+    label, _, rest = host.partition(".")
+    return bool(label) and rest == suffix
+
+
+@check("web.cert.hostname", level="required", family="https", requires=("http",), per_address=True,
+       norm=NORM + ": het certificaat hoort bij de host",
+       title=("Certificaat past bij de host", "Certificate matches the host"),
+       advice=("Vraag een certificaat aan met de naam van de host in de Subject Alternative Names (of een "
+               "passende wildcard) en laat de server dat certificaat bij deze naam (SNI) sturen.",
+               "Get a certificate with the host's name in its Subject Alternative Names (or a matching wildcard) "
+               "and make the server send it for this name (SNI)."))
+def cert_hostname(facts: Facts) -> Verdict:
+    http = facts["http"]
+    missing = _certificate_unmeasured(http)
+    if missing:
+        return missing
+    leaf = http["certificates"][0]
+    host = facts.site.host
+    matched = [name for name in leaf.get("sans", []) if name_matches(name, host)]
+    details = {"host": host, "sans": leaf.get("sans", []), "subject": leaf.get("subject"), "matched": matched}
+    if matched:
+        return Verdict(Status.PASS, Text(f"Het certificaat geldt voor {host} ({matched[0]}).",
+                                         f"The certificate is valid for {host} ({matched[0]})."), details)
+    names = ", ".join(leaf.get("sans", [])) or "geen"
+    return Verdict(Status.FAIL, Text(f"Het certificaat geldt niet voor {host}, alleen voor: {names}.",
+                                     f"The certificate is not valid for {host}, only for: "
+                                     f"{', '.join(leaf.get('sans', [])) or 'none'}."), details)
