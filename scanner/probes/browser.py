@@ -1,0 +1,771 @@
+"""The browser probe: what a visitor's browser receives (cookies, requests, storage, the consent banner),
+what axe-core finds, and where the accessibility statement is. One visit feeds the privacy and the
+accessibility checks.
+
+How the browser is set up, and why:
+
+- One Chromium process per run (Debian's `/usr/bin/chromium`, started by us and driven by Playwright over
+  CDP), and a fresh browser context for every page in every state: a context is an isolated in-memory
+  profile (no cookies, storage or cache carried from another visit).
+- Third-party cookies are allowed the way a default desktop Chrome allows them. Debian's Chromium blocks
+  them, and DevTools switches do not change that, so the profile's `Default/Preferences` is written
+  before launch (`cookie_controls_mode` 0); the contexts inherit it. A **canary** page that sets a
+  third-party cookie is loaded at the start of every run; if its cookie is not seen, setup raises
+  `ThirdPartyCookiesBlocked` and nothing is reported.
+- Resolution: the browser's only route out is a SOCKS5 proxy inside govscan (`scanner.socks`) that resolves
+  names with the run's resolver, so the browser sees the hosts the other probes test.
+- Trust: when a CA bundle is configured, its certificates are imported into an NSS database in the
+  browser's own HOME (`certutil`, package libnss3-tools), which Chromium on Linux trusts besides its roots.
+- The User-Agent comes from the settings (it names govscan with a URL, without "bot");
+  `AutomationControlled` is disabled so consent tools do not hide their banner; service workers are
+  blocked so every visit starts the same way.
+
+Per site: the front page and a deterministic sample of same-site subpages without interaction (cookies,
+requests, localStorage, axe-core in every frame), then the front page from a clean state after clicking
+reject and after clicking accept, each followed by one more page. A page that hangs or loops is cut off
+after `visit_timeout`; its context is thrown away and, if that fails, the browser is restarted.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import ipaddress
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from publicsuffixlist import PublicSuffixList
+
+from scanner.model import Reason, Site
+from scanner.probes.base import Probe, ProbeContext, ProbeError
+from scanner.socks import ResolvingSocksProxy
+
+JS_DIR = Path(__file__).resolve().parent / "browser_js"
+REPO_DIR = Path(__file__).resolve().parents[2]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-default-browser-check", "--mute-audio", "--hide-scrollbars",
+    "--disable-blink-features=AutomationControlled",
+    # One renderer per tab instead of one per site: the same cookies and requests, less CPU and memory.
+    "--disable-features=IsolateOrigins,site-per-process,Translate,MediaRouter,OptimizationHints",
+]
+# Written before launch: allow third-party cookies like a default desktop Chrome.
+PROFILE_PREFERENCES = {
+    "profile": {"cookie_controls_mode": 0, "block_third_party_cookies": False},
+    "browser": {"has_seen_welcome_page": True},
+}
+STATEMENT_PATHS = ("/toegankelijkheid", "/toegankelijkheidsverklaring", "/toegankelijkheidsverklaringen")
+MAX_STATEMENT_FETCHES = 6
+SKIP_EXTENSIONS = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|odt|ods|zip|jpe?g|png|gif|svg|webp|mp[34]|avi|ics|xml|rss)$",
+                             re.I)
+REGISTER_LINK = re.compile(r"toegankelijkheidsverklaring\.nl/register/(\d+)", re.I)
+REGISTER_LABEL = re.compile(r"/files/verklaring/label/[0-9a-f]{32}\.(\d+)\.svg", re.I)
+STATEMENT_WORDS = re.compile(r"toegankelijk|accessibility", re.I)
+SCRIPT_URL = re.compile(r"(https?://[^\s()]+?):\d+:\d+")
+MAX_REQUESTS = 600
+SCREENSHOT_MAX_BYTES = 300_000
+
+
+class ThirdPartyCookiesBlocked(RuntimeError):
+    """The canary's third-party cookie was not seen: every privacy result would be a false pass."""
+
+
+class BrowserUnavailable(RuntimeError):
+    """The browser could not be started (missing executable, certutil, axe-core)."""
+
+
+@lru_cache(maxsize=1)
+def _psl() -> PublicSuffixList:
+    return PublicSuffixList()
+
+
+def registrable_domain(host: str) -> str:
+    """The registrable domain ('eTLD+1') of a host; an IP address or a bare suffix stands for itself."""
+    host = host.strip(".").lower()
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return host
+    except ValueError:
+        return _psl().privatesuffix(host) or host
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _js(name: str) -> str:
+    return (JS_DIR / name).read_text()
+
+
+def same_site_links(page_url: str, links: list[dict]) -> list[str]:
+    """Links to other pages of the same host, without fragments or files, in a stable order."""
+    host = _host(page_url)
+    found = set()
+    for link in links:
+        parts = urlsplit(link["href"])
+        if parts.scheme not in ("http", "https") or (parts.hostname or "").lower() != host:
+            continue
+        if SKIP_EXTENSIONS.search(parts.path):
+            continue
+        url = urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+        if url.rstrip("/") != page_url.split("#")[0].rstrip("/"):
+            found.add(url)
+    return sorted(found, key=lambda u: (urlsplit(u).path.count("/"), len(u), u))
+
+
+def statement_candidates(page_url: str, links: list[dict], labels: list[dict]) -> list[dict]:
+    """Where a person would look for the accessibility statement, in order: a register link or label image,
+    a link mentioning accessibility (footer first), the common paths."""
+    candidates: list[dict] = []
+
+    def add(url: str, via: str, text: str = "") -> None:
+        url = url.split("#")[0]
+        if url and all(c["url"] != url for c in candidates):
+            candidates.append({"url": url, "via": via, "text": text})
+
+    for link in links:
+        if REGISTER_LINK.search(link["href"]):
+            via = "register_label" if any(REGISTER_LABEL.search(src) for src in link["images"]) else "register_link"
+            add(link["href"], via, link["text"])
+    for link in links:
+        if any(REGISTER_LABEL.search(src) for src in link["images"]):
+            add(link["href"], "register_label", link["text"])
+    for label in labels:
+        match = REGISTER_LABEL.search(label["src"])
+        if match and not label["linked"]:
+            parts = urlsplit(label["src"])
+            add(f"{parts.scheme}://{parts.netloc}/register/{match.group(1)}", "register_label")
+    keyword = [link for link in links if STATEMENT_WORDS.search(link["text"]) or STATEMENT_WORDS.search(link["href"])]
+    for link in sorted(keyword, key=lambda link: not link["footer"]):
+        if urlsplit(link["href"]).scheme in ("http", "https"):
+            add(link["href"], "footer_link" if link["footer"] else "link", link["text"])
+    for path in STATEMENT_PATHS:
+        add(urljoin(page_url, path), "common_path")
+    return candidates
+
+
+def _cookie_name(header_or_assignment: str) -> str:
+    return header_or_assignment.split(";", 1)[0].split("=", 1)[0].strip()
+
+
+def _domain_matches(cookie_domain: str, host: str) -> bool:
+    domain = cookie_domain.lstrip(".").lower()
+    return host == domain or host.endswith("." + domain)
+
+
+@dataclass
+class Recorder:
+    """Everything one browser context sees: requests, Set-Cookie headers, script cookie writes, dialogs."""
+
+    started: float = field(default_factory=time.monotonic)
+    requests: list[dict] = field(default_factory=list)
+    cookie_events: list[dict] = field(default_factory=list)
+    dialogs: int = 0
+    pending: set = field(default_factory=set)
+
+    def seconds(self) -> float:
+        return round(time.monotonic() - self.started, 2)
+
+    def attach(self, context) -> None:
+        context.on("request", self._on_request)
+        context.on("response", self._on_response)
+        context.on("page", self._on_page)
+
+    def _on_page(self, page) -> None:
+        page.on("dialog", self._on_dialog)
+
+    def _on_dialog(self, dialog) -> None:
+        self.dialogs += 1
+        self._track(dialog.dismiss())
+
+    def _track(self, coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self.pending.add(task)
+        task.add_done_callback(lambda t: (self.pending.discard(t), t.cancelled() or t.exception()))
+
+    def _on_request(self, request) -> None:
+        if len(self.requests) >= MAX_REQUESTS:
+            return
+        try:
+            frame = request.frame.url
+        except Exception:  # requests of workers have no frame
+            frame = ""
+        self.requests.append({"url": request.url[:300], "host": _host(request.url), "type": request.resource_type,
+                              "initiator": frame[:300], "seconds": self.seconds()})
+
+    def _on_response(self, response) -> None:
+        self._track(self._read_set_cookie(response, self.seconds()))
+
+    async def _read_set_cookie(self, response, seconds: float) -> None:
+        values = await response.header_values("set-cookie")
+        for value in values:
+            for line in value.split("\n"):
+                if line.strip():
+                    self.cookie_events.append({"name": _cookie_name(line), "via": "header", "url": response.url[:300],
+                                               "host": _host(response.url), "seconds": seconds})
+
+    def on_script_cookie(self, source, assignment: str, stack: str) -> None:
+        frame_url = source["frame"].url if source.get("frame") else ""
+        match = SCRIPT_URL.search(stack)
+        self.cookie_events.append({"name": _cookie_name(assignment), "via": "script",
+                                   "url": match.group(1)[:300] if match else "", "frame": frame_url[:300],
+                                   "host": _host(frame_url), "seconds": self.seconds()})
+
+    async def settle(self) -> None:
+        if self.pending:
+            await asyncio.wait(list(self.pending), timeout=5)
+
+    def setter(self, cookie: dict) -> dict:
+        """The first Set-Cookie header or script write that matches this cookie, or 'unknown'."""
+        for event in self.cookie_events:
+            if event["name"] == cookie["name"] and _domain_matches(cookie["domain"], event["host"]):
+                return {k: v for k, v in event.items() if k not in ("name", "host")}
+        return {"via": "unknown"}
+
+
+class Chromium:
+    """One Chromium process with a prepared profile, driven over CDP; restarted when it dies."""
+
+    def __init__(self, settings, proxy_port: int):
+        self.settings = settings
+        self.proxy_port = proxy_port
+        self.home = Path(tempfile.mkdtemp(prefix="govscan-browser-"))
+        self.process: asyncio.subprocess.Process | None = None
+        self.browser = None
+        self.version = ""
+        self.restarts = 0
+        self._playwright = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def profile(self) -> Path:
+        return self.home / "profile"
+
+    def prepare(self) -> None:
+        """Write the profile preferences and, when a CA bundle is configured, the NSS trust store."""
+        if not shutil.which(self.settings.browser.executable):
+            raise BrowserUnavailable(f"browser executable {self.settings.browser.executable} not found")
+        (self.profile / "Default").mkdir(parents=True, exist_ok=True)
+        (self.profile / "Default" / "Preferences").write_text(json.dumps(PROFILE_PREFERENCES))
+        if self.settings.trust.ca_bundle:
+            import_ca_bundle(self.home, self.settings.trust.ca_bundle_path)
+
+    async def start(self) -> None:
+        from playwright.async_api import async_playwright
+
+        if self._playwright is None:
+            self._playwright = await async_playwright().start()
+        port_file = self.profile / "DevToolsActivePort"
+        port_file.unlink(missing_ok=True)
+        args = CHROMIUM_FLAGS + [f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
+                                 f"--proxy-server=socks5://127.0.0.1:{self.proxy_port}",
+                                 "--proxy-bypass-list=<-loopback>", "about:blank"]
+        self.process = await asyncio.create_subprocess_exec(
+            self.settings.browser.executable, *args, env=dict(os.environ, HOME=str(self.home)),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and "\n" in port_file.read_text()):
+            if self.process.returncode is not None or time.monotonic() > deadline:
+                await self._kill()
+                raise BrowserUnavailable("Chromium did not start (no DevTools port)")
+            await asyncio.sleep(0.05)
+        port = port_file.read_text().split("\n")[0]
+        self.browser = await self._playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
+        self.version = self.browser.version
+
+    async def new_context(self, **options):
+        async with self._lock:
+            if self.browser is None or not self.browser.is_connected() or self.process.returncode is not None:
+                await self.restart()
+            browser = self.browser
+        return await browser.new_context(**options)
+
+    async def restart(self) -> None:
+        """Replace a dead or stuck browser (visits in flight in it fail as `browser` errors)."""
+        self.restarts += 1
+        await self._kill()
+        await self.start()
+
+    async def close_context(self, context) -> None:
+        try:
+            await asyncio.wait_for(context.close(), 10)
+        except Exception:
+            async with self._lock:
+                if self.browser is not None and context in self.browser.contexts:
+                    await self.restart()
+
+    async def _kill(self) -> None:
+        if self.browser is not None:
+            try:
+                await asyncio.wait_for(self.browser.close(), 5)
+            except Exception:
+                pass
+            self.browser = None
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+    async def close(self) -> None:
+        await self._kill()
+        if self._playwright is not None:
+            await self._playwright.stop()
+            self._playwright = None
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def import_ca_bundle(home: Path, bundle: Path) -> None:
+    """Trust every certificate of a PEM bundle in the NSS database Chromium reads from $HOME/.pki/nssdb."""
+    certutil = shutil.which("certutil")
+    if certutil is None:
+        raise BrowserUnavailable("certutil not found (install libnss3-tools) to trust the configured CA bundle")
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True, exist_ok=True)
+    subprocess.run([certutil, "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True, capture_output=True)
+    pems = re.findall(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", bundle.read_text(), re.S)
+    if not pems:
+        raise BrowserUnavailable(f"{bundle}: no certificates found")
+    for index, pem in enumerate(pems):
+        path = home / "ca.pem"
+        path.write_text(pem + "\n")
+        subprocess.run([certutil, "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", f"govscan-ca-{index}", "-i", str(path)],
+                       check=True, capture_output=True)
+
+
+class VisitFailed(Exception):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+class BrowserProbe(Probe):
+    name = "browser"
+    version = 1
+
+    def __init__(self):
+        self.chromium: Chromium | None = None
+        self.proxy: ResolvingSocksProxy | None = None
+        self.axe_source = ""
+        self.slots: asyncio.Semaphore | None = None
+        self.visits = 0
+
+    def site_budget(self, settings) -> float:
+        """Time for one site once it has a browser slot: every sampled page, two consent states with two
+        pages each, and the statement pages."""
+        return settings.browser.visit_timeout * (settings.browser.subpages + 6)
+
+    def timeout(self, settings) -> float:
+        # The runner's backstop also covers waiting for a slot behind the other sites in flight.
+        queue = math.ceil(settings.scan.sites_in_flight / max(1, settings.browser.concurrency))
+        return self.site_budget(settings) * max(1, queue)
+
+    async def setup(self, ctx: ProbeContext) -> None:
+        settings = ctx.settings
+        axe_path = Path(settings.browser.axe_script or REPO_DIR / "node_modules" / "axe-core" / "axe.min.js")
+        if not axe_path.exists():
+            raise BrowserUnavailable(f"{axe_path} is missing: run 'npm install' (package.json pins axe-core)")
+        self.axe_source = axe_path.read_text()
+        allow_ipv6 = ctx.run_facts.get("ipv6", True)
+
+        async def resolve(host: str) -> list[str]:
+            found = await ctx.resolver.addresses(host)
+            return found["ipv4"] + (found["ipv6"] if allow_ipv6 else [])
+
+        self.proxy = ResolvingSocksProxy(resolve, settings.scan.connect_timeout)
+        port = await self.proxy.start()
+        self.chromium = Chromium(settings, port)
+        self.slots = asyncio.Semaphore(max(1, settings.browser.concurrency))
+        try:
+            await ctx.in_thread(self.chromium.prepare)
+            await self.chromium.start()
+            await self.check_canary(settings)
+        except BaseException:
+            await self.teardown(ctx)
+            raise
+
+    async def teardown(self, ctx: ProbeContext) -> None:
+        if self.chromium is not None:
+            ctx.counters.add("browser_visits", self.visits)
+            ctx.counters.add("browser_restarts", self.chromium.restarts)
+            await self.chromium.close()
+            self.chromium = None
+        if self.proxy is not None:
+            await self.proxy.close()
+            self.proxy = None
+
+    async def check_canary(self, settings) -> None:
+        url = settings.browser.canary_url
+        try:
+            visit = await self.visit(settings, url, "canary", lambda v: v.page_record())
+        except VisitFailed as exc:
+            raise ThirdPartyCookiesBlocked(f"the third-party cookie canary {url} could not be loaded: {exc.detail}")
+        third_party = [c["name"] for c in visit["cookies"] if c["third_party"]]
+        if not third_party:
+            raise ThirdPartyCookiesBlocked(
+                f"the canary {url} set no third-party cookie: this browser blocks third-party cookies, so "
+                "privacy results would be false passes")
+
+    # --- one visit: a fresh context, one page, one state ---
+
+    async def visit(self, settings, url: str | None, state: str, work, site_domain: str | None = None):
+        """Open a fresh context, load `url` (if any) and let it settle, let `work(visit)` collect, and always
+        throw the context away."""
+        context = await self._new_context(settings)
+        visit = Visit(self, settings, context, state, site_domain)
+        self.visits += 1
+        try:
+            return await asyncio.wait_for(visit.run(url, work), settings.browser.visit_timeout)
+        except asyncio.TimeoutError:
+            raise VisitFailed(Reason.TIMEOUT, f"{url}: no result within {settings.browser.visit_timeout:g}s "
+                                              f"({state})") from None
+        except VisitFailed:
+            raise
+        except Exception as exc:
+            raise VisitFailed(*self.classify(url, exc)) from None
+        finally:
+            await self.chromium.close_context(context)
+
+    async def _new_context(self, settings):
+        try:
+            return await self.chromium.new_context(
+                user_agent=settings.scan.user_agent or None, service_workers="block",
+                viewport={"width": 1280, "height": 800}, locale="nl-NL", timezone_id="Europe/Amsterdam")
+        except BrowserUnavailable as exc:
+            raise VisitFailed(Reason.BROWSER, str(exc)) from None
+
+    def classify(self, url: str, exc: Exception) -> tuple[str, str]:
+        message = str(exc).split("\n")[0]
+        host = _host(url or "")
+        if "ERR_CERT" in message or "ERR_SSL" in message:
+            return Reason.TLS, message
+        if self.proxy and self.proxy.failures.get(host) == "dns" or "ERR_NAME_NOT_RESOLVED" in message:
+            return Reason.DNS, f"{host} could not be resolved"
+        if re.search(r"ERR_(CONNECTION|SOCKS|PROXY|ADDRESS|TUNNEL)", message):
+            return Reason.CONNECT, message
+        if "ERR_TIMED_OUT" in message or "Timeout" in message:
+            return Reason.TIMEOUT, message
+        if re.search(r"[Tt]arget .*closed|Browser has been closed|crash", message):
+            return Reason.BROWSER, message
+        return Reason.BROWSER, message
+
+    # --- a site ---
+
+    async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict[str, Any]:
+        async with self.slots:
+            try:
+                return await asyncio.wait_for(self.scan_site(ctx.settings, site), self.site_budget(ctx.settings))
+            except asyncio.TimeoutError:
+                raise ProbeError(Reason.TIMEOUT, f"browser visits took longer than "
+                                                 f"{self.site_budget(ctx.settings):g}s") from None
+            except VisitFailed as exc:
+                raise ProbeError(exc.reason, exc.detail) from None
+
+    async def scan_site(self, settings, site: Site) -> dict[str, Any]:
+        front = await self.visit(settings, site.url, "none", lambda v: v.front_page(site.url))
+        site_domain = front["site_domain"]
+        visits = [front["record"]]
+        pages = [{"url": front["record"]["page"], "depth": 0, "error": None}]
+        axe = [front["axe"]]
+        queue = [(url, 1) for url in same_site_links(front["record"]["final_url"], front["links"])]
+        seen = {front["record"]["final_url"].rstrip("/"), site.url.rstrip("/")} | {u.rstrip("/") for u, _ in queue}
+        while queue and len(pages) <= settings.browser.subpages:
+            url, depth = queue.pop(0)
+            try:
+                result = await self.visit(settings, url, "none", lambda v: v.subpage(url), site_domain)
+            except VisitFailed as exc:
+                pages.append({"url": url, "depth": depth, "error": f"{exc.reason}: {exc.detail}"})
+                continue
+            pages.append({"url": url, "depth": depth, "error": None})
+            visits.append(result["record"])
+            axe.append(result["axe"])
+            if depth < settings.browser.subpage_depth:
+                for link in same_site_links(result["record"]["final_url"], result["links"]):
+                    if link.rstrip("/") not in seen:
+                        seen.add(link.rstrip("/"))
+                        queue.append((link, depth + 1))
+
+        consent = {}
+        if front["banner"]:
+            follow = pages[1]["url"] if len(pages) > 1 else front["record"]["final_url"]
+            for choice in ("reject", "accept"):
+                try:
+                    result = await self.visit(settings, front["record"]["final_url"], choice,
+                                              lambda v, c=choice: v.consent(c, follow), site_domain)
+                except VisitFailed as exc:
+                    consent[choice] = {"error": f"{exc.reason}: {exc.detail}"}
+                    continue
+                consent[choice] = result["consent"]
+                visits.extend(result["records"])
+
+        try:
+            statement = await self.visit(settings, None, "statement",
+                                         lambda v: v.statement_pages(front["statement_candidates"]), site_domain)
+        except VisitFailed as exc:
+            statement = {"candidates": front["statement_candidates"], "fetched": [],
+                         "error": f"{exc.reason}: {exc.detail}"}
+        return {
+            "url": site.url,
+            "final_url": front["record"]["final_url"],
+            "site_domain": site_domain,
+            "browser": self.chromium.version,
+            "user_agent": settings.scan.user_agent,
+            "settle_seconds": settings.browser.settle_seconds,
+            "pages": pages,
+            "visits": visits,
+            "banner": front["banner"],
+            "consent": consent,
+            "axe": {"version": next((p["version"] for p in axe if p.get("version")), ""), "tags": AXE_TAGS,
+                    "pages": axe},
+            "statement": statement,
+        }
+
+
+class Visit:
+    """One fresh context: the steps a visit can take, each leaving plain data."""
+
+    def __init__(self, probe: BrowserProbe, settings, context, state: str, site_domain: str | None):
+        self.probe = probe
+        self.settings = settings
+        self.context = context
+        self.state = state
+        self.site_domain = site_domain
+        self.recorder = Recorder()
+        self.page = None
+        self.response = None
+
+    async def run(self, url: str, work):
+        self.recorder.attach(self.context)
+        await self.context.expose_binding("__govscanCookieSet", self.recorder.on_script_cookie)
+        await self.context.add_init_script(_js("cookie_hook.js"))
+        self.page = await self.context.new_page()
+        self.recorder.started = time.monotonic()
+        if url is not None:
+            self.response = await self.page.goto(url, wait_until="load",
+                                                 timeout=self.settings.browser.visit_timeout * 1000)
+            if self.site_domain is None:
+                self.site_domain = registrable_domain(_host(self.page.url))
+            await self.settle()
+        return await work(self)
+
+    async def settle(self) -> None:
+        """Wait for late activity: at least settle_seconds after load, scrolling once on the way."""
+        half = self.settings.browser.settle_seconds / 2
+        await asyncio.sleep(half)
+        try:
+            await self.page.mouse.wheel(0, 4000)
+        except Exception:  # a page that navigated away while scrolling still counts as visited
+            pass
+        await asyncio.sleep(half)
+        await self.recorder.settle()
+
+    async def page_record(self, page_url: str | None = None) -> dict:
+        cookies = await self.context.cookies()
+        now = time.time()
+        storage = await self.local_storage()
+        return {
+            "state": self.state,
+            "page": page_url or self.page.url,
+            "final_url": self.page.url,
+            "status": self.response.status if self.response else None,
+            "title": await self._title(),
+            "site_domain": self.site_domain,
+            "cookies": [self.cookie(c, now) for c in cookies],
+            "requests": [dict(r, third_party=registrable_domain(r["host"]) != self.site_domain)
+                         for r in self.recorder.requests if r["host"]],
+            "local_storage": storage,
+            "dialogs": self.recorder.dialogs,
+        }
+
+    def cookie(self, c: dict, now: float) -> dict:
+        session = c.get("expires", -1) in (-1, None) or c["expires"] < 0
+        record = {
+            "name": c["name"], "domain": c["domain"], "path": c["path"], "session": session,
+            "expires": None if session else int(c["expires"]),
+            "days": None if session else round((c["expires"] - now) / 86400, 2),
+            "secure": c.get("secure", False), "http_only": c.get("httpOnly", False),
+            "same_site": c.get("sameSite"), "partition_key": c.get("partitionKey"),
+            "third_party": registrable_domain(c["domain"]) != self.site_domain,
+            "set_by": self.recorder.setter(c),
+        }
+        return record
+
+    async def _title(self) -> str:
+        try:
+            return (await self.page.title())[:200]
+        except Exception:
+            return ""
+
+    async def local_storage(self) -> list[dict]:
+        found = []
+        for frame in self.page.frames:
+            try:
+                keys = await frame.evaluate("() => { try { return Object.keys(localStorage) } catch (e) { return [] } }")
+            except Exception:
+                continue
+            if keys:
+                found.append({"frame": frame.url[:300], "origin": _origin(frame.url), "keys": sorted(keys)[:100]})
+        return found
+
+    async def facts(self) -> dict:
+        return await self.page.main_frame.evaluate(_js("page_facts.js"))
+
+    async def axe(self) -> dict:
+        """axe-core in every frame of the page, each frame on its own."""
+        frames = []
+        version = ""
+        for frame in self.page.frames:
+            entry = {"url": frame.url[:300]}
+            if not frame.url.startswith(("http://", "https://")):
+                continue
+            try:
+                await frame.evaluate(self.probe.axe_source + "\n;true")
+                result = await frame.evaluate(_js("axe_run.js"), AXE_TAGS)
+                version = result.pop("version")
+                entry.update(result)
+            except Exception as exc:
+                entry["error"] = str(exc).split("\n")[0][:300]
+            frames.append(entry)
+        return {"url": self.page.url, "version": version, "frames": frames}
+
+    async def front_page(self, start_url: str) -> dict:
+        record = await self.page_record(start_url)
+        facts = await self.facts()
+        banner = await self.find_banner()
+        if banner:
+            banner["screenshot_png_b64"] = await self.banner_screenshot(banner)
+            del banner["_frame"]
+        axe = await self.axe()
+        return {"record": record, "site_domain": self.site_domain, "links": facts["links"], "banner": banner,
+                "axe": axe, "statement_candidates": statement_candidates(self.page.url, facts["links"],
+                                                                         facts["labels"])}
+
+    async def subpage(self, url: str) -> dict:
+        record = await self.page_record(url)
+        facts = await self.facts()
+        return {"record": record, "links": facts["links"], "axe": await self.axe()}
+
+    # --- the consent banner ---
+
+    async def find_banner(self) -> dict | None:
+        for frame in self.page.frames:
+            try:
+                found = await frame.evaluate(_js("banner.js"))
+            except Exception:
+                continue
+            if found and any(b["role"] in ("accept", "reject", "settings") for b in found["buttons"]):
+                found["frame"] = frame.url[:300]
+                found["_frame"] = frame  # the live frame for clicking; dropped before the facts are kept
+                return found
+        return None
+
+    async def banner_screenshot(self, banner: dict) -> str | None:
+        try:
+            png = await banner["_frame"].locator("[data-govscan-banner]").first.screenshot(type="png", timeout=5000)
+        except Exception:
+            try:
+                png = await self.page.screenshot(type="png", timeout=5000)
+            except Exception:
+                return None
+        return base64.b64encode(png).decode() if len(png) <= SCREENSHOT_MAX_BYTES else None
+
+    async def click(self, banner: dict, role: str) -> dict | None:
+        button = next((b for b in banner["buttons"] if b["role"] == role), None)
+        if button is None:
+            return None
+        await banner["_frame"].locator(f'[data-govscan-btn="{button["id"]}"]').first.click(timeout=5000)
+        return button
+
+    async def wait_for_banner(self) -> dict | None:
+        deadline = time.monotonic() + self.settings.browser.settle_seconds
+        while True:
+            banner = await self.find_banner()
+            if banner or time.monotonic() > deadline:
+                return banner
+            await asyncio.sleep(0.5)
+
+    async def consent(self, choice: str, follow_url: str) -> dict:
+        """Click `choice` (reject or accept) the way a person would, counting clicks; then collect on this
+        page and on one more page."""
+        banner = await self.wait_for_banner()
+        outcome = {"choice": choice, "banner": banner is not None, "clicked": False, "clicks": 0, "path": []}
+        records = []
+        if banner:
+            wanted = [choice] if choice == "accept" else ["reject"]
+            button = await self.click(banner, choice)
+            if button is None and any(b["role"] == "settings" for b in banner["buttons"]):
+                settings_button = await self.click(banner, "settings")
+                outcome["clicks"] += 1
+                outcome["path"].append(settings_button["text"])
+                await asyncio.sleep(1)
+                second = await self.find_banner()
+                if second:
+                    button = await self.click(second, choice)
+                    if button is None and choice == "reject":
+                        wanted.append("save")
+                        button = await self.click(second, "save")  # saving the defaults refuses everything
+            if button is not None:
+                outcome["clicked"] = True
+                outcome["clicks"] += 1
+                outcome["path"].append(button["text"])
+            outcome["layer"] = outcome["clicks"] if outcome["clicked"] else None
+            outcome["clicked_at"] = self.recorder.seconds()
+            self.recorder.requests = []  # from here on: what happens after the choice
+            await asyncio.sleep(0.5)
+            outcome["banner_after"] = (await self.find_banner()) is not None
+        await self.settle()
+        records.append(await self.page_record())
+        if banner:
+            self.recorder.requests = []
+            self.response = await self.page.goto(follow_url, wait_until="load",
+                                                 timeout=self.settings.browser.visit_timeout * 1000)
+            await self.settle()
+            records.append(await self.page_record(follow_url))
+        return {"consent": outcome, "records": records}
+
+    # --- the accessibility statement ---
+
+    async def statement_pages(self, candidates: list[dict]) -> dict:
+        """Load the candidate pages in order (following register links found on them) and keep their text."""
+        queue = list(candidates)
+        fetched = []
+        seen = {c["url"] for c in queue}
+        while queue and len(fetched) < MAX_STATEMENT_FETCHES:
+            candidate = queue.pop(0)
+            entry = dict(candidate)
+            # A fresh tab per candidate: a failed load leaves an error page navigating in the old one.
+            await self.page.close()
+            self.page = await self.context.new_page()
+            try:
+                response = await self.page.goto(candidate["url"], wait_until="load", timeout=15000)
+                entry.update(status=response.status if response else None, final_url=self.page.url,
+                             title=await self._title(),
+                             text=(await self.page.inner_text("body", timeout=5000))[:40000],
+                             html=(await self.page.content())[:80000])
+                facts = await self.facts()
+                entry["links"] = [{"href": link["href"], "text": link["text"]} for link in facts["links"]][:300]
+                for link in facts["links"]:
+                    if REGISTER_LINK.search(link["href"]) and link["href"] not in seen:
+                        seen.add(link["href"])
+                        queue.insert(0, {"url": link["href"], "via": "register_link_on_page", "text": link["text"],
+                                         "from": candidate["url"]})
+            except Exception as exc:
+                entry["error"] = str(exc).split("\n")[0][:300]
+            fetched.append(entry)
+        return {"candidates": candidates, "fetched": fetched}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
