@@ -2,24 +2,19 @@
 records, and that hostile servers (hanging, drip-feeding, huge bodies, gzip bombs, redirect loops) cost no
 more than the configured limits."""
 import asyncio
-import datetime as dt
 import gzip
 import socket
 import ssl
 import time
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 from scanner import config
 from scanner.model import Reason, Site
 from scanner.probes.base import ProbeContext
 from scanner.probes.http import HttpProbe
 from scanner.resolver import Resolver
 from scanner.runner import Runner
+from tests.integration.local_https import make_ca
 
 HOST = "www.test.nl"
 SITE = Site(url=f"https://{HOST}/", host=HOST)
@@ -27,37 +22,14 @@ LIMIT = 10_000
 CONNECT_TIMEOUT = 0.5
 
 
-def _name(cn):
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _issue(subject, issuer, key, signing_key, *, ca, sans=(), days=30):
-    now = dt.datetime.now(dt.timezone.utc)
-    builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=days))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), critical=False)
-    return builder.sign(signing_key, hashes.SHA256())
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
-    """A CA, a leaf for www.test.nl signed by it, and files: the CA bundle and the server's chain and key."""
+    """A CA with a certificate for www.test.nl, and the CA of another world (a bundle that does not trust it)."""
     folder = tmp_path_factory.mktemp("pki")
-    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca = _issue("Test Root", "Test Root", ca_key, ca_key, ca=True)
-    leaf = _issue(HOST, "Test Root", leaf_key, ca_key, ca=False, sans=(HOST, "test.nl"))
-    pem = serialization.Encoding.PEM
-    (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
-    (folder / "chain.pem").write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
-    (folder / "key.pem").write_bytes(leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                                            serialization.NoEncryption()))
-    other_key = ec.generate_private_key(ec.SECP256R1())
-    (folder / "other-ca.pem").write_bytes(_issue("Other Root", "Other Root", other_key, other_key, ca=True)
-                                          .public_bytes(pem))
-    return folder
+    ca, cert, key = make_ca(folder, [HOST, "test.nl"])
+    (folder / "other").mkdir()
+    other_ca = make_ca(folder / "other", [HOST])[0]
+    return {"ca": ca, "cert": cert, "key": key, "other_ca": other_ca}
 
 
 def response(status, headers=(), body=b"", *, chunked=False):
@@ -118,15 +90,15 @@ class Server:
 
 def tls_context(pki):
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(pki / "chain.pem", pki / "key.pem")
+    context.load_cert_chain(pki["cert"], pki["key"])
     return context
 
 
-def settings(pki, bundle="ca.pem"):
+def settings(pki, bundle="ca"):
     return config.load(overrides={
         "scan": {"connect_timeout": CONNECT_TIMEOUT, "probe_timeout": 5.0, "max_body_bytes": LIMIT,
                  "user_agent": "govscan-test"},
-        "trust": {"ca_bundle": str(pki / bundle)}, "dns": {"resolvers": ["127.0.0.1"]}})
+        "trust": {"ca_bundle": str(pki[bundle])}, "dns": {"resolvers": ["127.0.0.1"]}})
 
 
 def closed_port(host="127.0.0.1"):
@@ -135,7 +107,7 @@ def closed_port(host="127.0.0.1"):
         return sock.getsockname()[1]
 
 
-async def probe(pki, https_port, http_port, address="127.0.0.1", bundle="ca.pem"):
+async def probe(pki, https_port, http_port, address="127.0.0.1", bundle="ca"):
     """The probe's artifact, collected through the runner (so its timeout and error handling apply)."""
     current = settings(pki, bundle)
     ctx = ProbeContext(settings=current, resolver=Resolver(current.dns))
@@ -181,7 +153,7 @@ def test_redirect_chain_headers_in_order_chain_and_security_txt(pki):
     assert data["cert_verification"]["validated"] is True
     leaf = data["certificates"][0]
     assert leaf["sans"] == [HOST, "test.nl"] and leaf["key_type"] == "ec" and leaf["signature_hash"] == "sha256"
-    assert len(data["certificates"]) == 2 and leaf["pem"].startswith("-----BEGIN CERTIFICATE-----")
+    assert leaf["pem"].startswith("-----BEGIN CERTIFICATE-----")
     # SNI and Host carry the name while the connection goes to the address; one TLS connection kept alive
     assert all(f"Host: {HOST}:" in head for _, head in requests)
     assert [path for path, _ in requests] == ["/", "/.well-known/security.txt", "/home"]
@@ -202,7 +174,7 @@ def test_over_ipv6_loopback(pki):
 def test_untrusted_chain_is_still_recorded(pki):
     async def scenario():
         async with Server({"/": response(200)}, tls_context(pki)) as https:
-            return await probe(pki, https.port, closed_port(), bundle="other-ca.pem")
+            return await probe(pki, https.port, closed_port(), bundle="other_ca")
 
     data = run(scenario()).data
     assert data["cert_verification"]["validated"] is False and data["cert_verification"]["error"]
