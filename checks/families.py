@@ -2,3 +2,4 @@
 import checks.https  # noqa: F401,E402
 import checks.headers  # noqa: F401,E402
 import checks.security_txt  # noqa: F401,E402
+import checks.tls  # noqa: F401,E402

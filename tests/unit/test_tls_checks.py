@@ -1,0 +1,390 @@
+"""web.tls.* and web.cert.public_key / web.cert.signature: a passing and a failing case for every rule of the
+catalogue, on hand-built `tls` artifacts judged through the registry."""
+from __future__ import annotations
+
+import pytest
+
+from checks.registry import all_checks, evaluate
+from scanner.model import Artifact, Reason, Site, Status
+
+HOST = "www.noordstad.nl"
+ADDRESS = "2001:db8:10::1"
+SITE = Site(url=f"https://{HOST}/", host=HOST)
+MEASURED_AT = "2026-11-23T10:00:00+00:00"
+
+
+def certificate(subject: str, issuer: str, key_type="ec", key_size=256, curve="secp256r1",
+                signature_hash="sha256", signature_algorithm="ecdsa-with-SHA256") -> dict:
+    return {"subject": subject, "issuer": issuer, "self_issued": subject == issuer, "key_type": key_type,
+            "key_size": key_size, "curve": curve, "signature_hash": signature_hash,
+            "signature_algorithm": signature_algorithm}
+
+
+def good() -> dict:
+    """A modern server: TLS 1.2 and 1.3, ECDHE-AEAD in server order, good curves, valid staple."""
+    return {
+        "host": HOST, "address": ADDRESS, "port": 443, "measured_at": MEASURED_AT,
+        "protocols": {"TLSv1.3": True, "TLSv1.2": True, "TLSv1.1": False, "TLSv1.0": False, "SSLv3": False,
+                      "SSLv2": False},
+        "suites": {
+            "TLSv1.3": ["TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"],
+            "TLSv1.2": ["TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+                        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"],
+        },
+        "server_order": {"TLSv1.2": True},
+        "key_exchange": {"groups": ["X25519", "secp256r1", "secp384r1"], "groups_measured_on": "TLSv1.2",
+                         "dh": []},
+        "legacy_connection": {"version": "TLSv1.2", "compression": None, "secure_renegotiation": True,
+                              "client_renegotiation": False},
+        "early_data": {"offered": False, "max_early_data": 0, "accepted": False},
+        "certificates": [certificate(f"CN={HOST}", "CN=Lab CA"), certificate("CN=Lab CA", "CN=Lab Root"),
+                         certificate("CN=Lab Root", "CN=Lab Root", signature_hash="sha1")],
+        "ocsp": {"stapled": True, "parsed": True, "response_status": "SUCCESSFUL", "cert_status": "GOOD",
+                 "serial_matches": True, "signature_valid": True, "this_update": "2026-11-23T06:00:00+00:00",
+                 "next_update": "2026-11-30T06:00:00+00:00", "der_base64": "MAo="},
+        "handshakes": 26,
+    }
+
+
+def tls12_only(suites: list[str], server_order: bool | None = True) -> dict:
+    data = good()
+    data["protocols"]["TLSv1.3"] = False
+    data["suites"] = {"TLSv1.2": suites}
+    data["server_order"] = {"TLSv1.2": server_order}
+    data["early_data"] = None
+    return data
+
+
+def judge(check_id: str, data: dict | None = None, *, error: str | None = None):
+    artifact = Artifact("tls", 1, ADDRESS, data or {}, error=error, error_detail=error or "")
+    return evaluate(all_checks()[check_id], SITE, {}, {ADDRESS: {"tls": artifact}})
+
+
+def details(finding) -> dict:
+    return finding.addresses[0].details
+
+
+TLS_CHECKS = ["web.tls.version", "web.tls.ciphers", "web.tls.cipher_order", "web.tls.key_exchange",
+              "web.tls.compression", "web.tls.renegotiation", "web.tls.zero_rtt", "web.tls.ocsp_stapling",
+              "web.cert.public_key", "web.cert.signature"]
+
+
+@pytest.mark.parametrize("check_id", TLS_CHECKS)
+def test_the_good_server_passes_everything(check_id):
+    assert judge(check_id, good()).status == Status.PASS
+
+
+@pytest.mark.parametrize("check_id", TLS_CHECKS)
+@pytest.mark.parametrize("reason", [Reason.TIMEOUT, Reason.TLS])
+def test_an_unmeasured_address_is_an_error_not_a_fail(check_id, reason):
+    finding = judge(check_id, error=reason)
+    assert finding.status == Status.ERROR
+    assert finding.reason == reason
+
+
+@pytest.mark.parametrize("check_id", TLS_CHECKS)
+def test_checks_are_per_address_with_the_catalogues_level(check_id):
+    registered = all_checks()[check_id]
+    assert registered.per_address
+    assert registered.level == ("informational" if check_id == "web.tls.ocsp_stapling" else "required")
+
+
+# --- web.tls.version ----------------------------------------------------------------------------------------
+
+def test_version_tls12_only_passes():
+    finding = judge("web.tls.version", tls12_only(["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"]))
+    assert finding.status == Status.PASS
+    assert details(finding)["protocols"] == [{"name": "TLSv1.2", "class": "sufficient"}]
+
+
+@pytest.mark.parametrize("old", ["TLSv1.1", "TLSv1.0", "SSLv3", "SSLv2"])
+def test_version_worst_accepted_protocol_fails(old):
+    data = good()
+    data["protocols"][old] = True
+    finding = judge("web.tls.version", data)
+    assert finding.status == Status.FAIL
+    assert {"name": old, "class": "insufficient"} in details(finding)["protocols"]
+    assert old in finding.summary.en
+
+
+# --- web.tls.ciphers ----------------------------------------------------------------------------------------
+
+def test_ciphers_list_every_accepted_suite_with_class_and_versions():
+    finding = judge("web.tls.ciphers", good())
+    suites = {s["name"]: s for s in details(finding)["suites"]}
+    assert suites["TLS_AES_256_GCM_SHA384"] == {"name": "TLS_AES_256_GCM_SHA384", "class": "good",
+                                                "versions": ["TLSv1.3"]}
+    assert suites["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]["class"] == "sufficient"
+    assert len(suites) == 6
+
+
+@pytest.mark.parametrize("suite", ["TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"])
+def test_ciphers_phase_out_suite_warns(suite):
+    finding = judge("web.tls.ciphers", tls12_only(["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", suite]))
+    assert finding.status == Status.WARN
+    assert suite in finding.summary.en
+
+
+@pytest.mark.parametrize("suite", ["TLS_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+                                   "TLS_RSA_WITH_3DES_EDE_CBC_SHA"])
+def test_ciphers_insufficient_suite_fails_and_is_listed_first(suite):
+    data = tls12_only(["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", suite])
+    finding = judge("web.tls.ciphers", data)
+    assert finding.status == Status.FAIL
+    assert details(finding)["suites"][0] == {"name": suite, "class": "insufficient", "versions": ["TLSv1.2"]}
+
+
+# --- web.tls.cipher_order -----------------------------------------------------------------------------------
+
+def test_cipher_order_not_applicable_for_tls13_only():
+    data = good()
+    data["protocols"]["TLSv1.2"] = False
+    data["suites"] = {"TLSv1.3": data["suites"]["TLSv1.3"]}
+    data["server_order"] = {}
+    assert judge("web.tls.cipher_order", data).status == Status.NOT_APPLICABLE
+
+
+def test_cipher_order_fails_when_the_client_decides():
+    finding = judge("web.tls.cipher_order", tls12_only(["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                                                        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"], False))
+    assert finding.status == Status.FAIL
+    assert "client" in finding.summary.en
+
+
+def test_cipher_order_passes_with_good_before_phase_out():
+    data = tls12_only(["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"])
+    assert judge("web.tls.cipher_order", data).status == Status.PASS
+
+
+def test_cipher_order_fails_when_phase_out_is_preferred():
+    data = tls12_only(["TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"])
+    finding = judge("web.tls.cipher_order", data)
+    assert finding.status == Status.FAIL
+    assert details(finding)["versions"][0]["preferred_over_acceptable"] == "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"
+
+
+def test_cipher_order_passes_with_a_single_suite():
+    assert judge("web.tls.cipher_order", tls12_only(["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"], None)).status \
+        == Status.PASS
+
+
+# --- web.tls.key_exchange -----------------------------------------------------------------------------------
+
+def test_key_exchange_lists_groups_with_class():
+    finding = judge("web.tls.key_exchange", good())
+    assert {"name": "X25519", "class": "good"} in details(finding)["items"]
+
+
+def test_key_exchange_phase_out_curve_warns():
+    data = good()
+    data["key_exchange"]["groups"].append("secp224r1")
+    assert judge("web.tls.key_exchange", data).status == Status.WARN
+
+
+def test_key_exchange_ffdhe3072_warns():
+    data = tls12_only(["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"])
+    data["key_exchange"]["dh"] = [{"type": "DH", "group": "ffdhe3072", "bits": 3072,
+                                   "suite": "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"}]
+    finding = judge("web.tls.key_exchange", data)
+    assert finding.status == Status.WARN
+    assert {"name": "ffdhe3072", "class": "phase_out", "suite": "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"} \
+        in details(finding)["items"]
+
+
+@pytest.mark.parametrize("dh", [
+    {"type": "DH", "group": "ffdhe2048", "bits": 2048},
+    {"type": "DH", "group": None, "bits": 4096},  # custom parameters, however large
+    {"type": "DH", "group": None, "bits": 1024},
+    {"type": "DH", "group": None, "bits": None, "too_small": True},
+])
+def test_key_exchange_weak_or_custom_dh_fails(dh):
+    data = good()
+    data["key_exchange"]["dh"] = [dict(dh, suite="TLS_DHE_RSA_WITH_AES_128_GCM_SHA256")]
+    assert judge("web.tls.key_exchange", data).status == Status.FAIL
+
+
+@pytest.mark.parametrize("group", ["secp192r1", "secp256k1", "sect571r1"])
+def test_key_exchange_other_curve_fails(group):
+    data = good()
+    data["key_exchange"]["groups"].append(group)
+    assert judge("web.tls.key_exchange", data).status == Status.FAIL
+
+
+def test_key_exchange_not_applicable_without_ephemeral_key_exchange():
+    data = tls12_only(["TLS_RSA_WITH_AES_256_GCM_SHA384"])
+    data["key_exchange"] = {"groups": [], "groups_measured_on": None, "dh": []}
+    assert judge("web.tls.key_exchange", data).status == Status.NOT_APPLICABLE
+
+
+# --- web.tls.compression ------------------------------------------------------------------------------------
+
+def test_compression_on_fails():
+    data = good()
+    data["legacy_connection"]["compression"] = "zlib compression"
+    assert judge("web.tls.compression", data).status == Status.FAIL
+
+
+def test_compression_tls13_only_passes():
+    data = good()
+    data["protocols"]["TLSv1.2"] = False
+    data["legacy_connection"] = None
+    assert judge("web.tls.compression", data).status == Status.PASS
+
+
+@pytest.mark.parametrize("check_id", ["web.tls.compression", "web.tls.renegotiation"])
+def test_legacy_facts_unmeasured_is_an_error(check_id):
+    data = good()
+    data["legacy_connection"] = None
+    finding = judge(check_id, data)
+    assert finding.status == Status.ERROR
+    assert finding.reason == Reason.TLS
+
+
+# --- web.tls.renegotiation ----------------------------------------------------------------------------------
+
+def test_renegotiation_without_secure_renegotiation_fails():
+    data = good()
+    data["legacy_connection"]["secure_renegotiation"] = False
+    assert judge("web.tls.renegotiation", data).status == Status.FAIL
+
+
+def test_renegotiation_client_initiated_warns():
+    data = good()
+    data["legacy_connection"]["client_renegotiation"] = True
+    assert judge("web.tls.renegotiation", data).status == Status.WARN
+
+
+def test_renegotiation_tls13_only_passes():
+    data = good()
+    data["protocols"]["TLSv1.2"] = False
+    data["legacy_connection"] = None
+    assert judge("web.tls.renegotiation", data).status == Status.PASS
+
+
+# --- web.tls.zero_rtt ---------------------------------------------------------------------------------------
+
+def test_zero_rtt_accepted_fails():
+    data = good()
+    data["early_data"] = {"offered": True, "max_early_data": 16384, "accepted": True}
+    assert judge("web.tls.zero_rtt", data).status == Status.FAIL
+
+
+def test_zero_rtt_offered_but_refused_passes():
+    data = good()
+    data["early_data"] = {"offered": True, "max_early_data": 16384, "accepted": False}
+    assert judge("web.tls.zero_rtt", data).status == Status.PASS
+
+
+def test_zero_rtt_without_tls13_passes():
+    assert judge("web.tls.zero_rtt", tls12_only(["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"])).status == Status.PASS
+
+
+# --- web.tls.ocsp_stapling ----------------------------------------------------------------------------------
+
+def test_ocsp_not_stapled_is_info():
+    data = good()
+    data["ocsp"] = {"stapled": False}
+    assert judge("web.tls.ocsp_stapling", data).status == Status.INFO
+
+
+@pytest.mark.parametrize("change", [
+    {"cert_status": "REVOKED"},
+    {"serial_matches": False},
+    {"signature_valid": False},
+    {"next_update": "2026-11-22T06:00:00+00:00"},
+    {"this_update": "2026-11-24T06:00:00+00:00"},
+    {"response_status": "TRY_LATER"},
+    {"parsed": False},
+])
+def test_ocsp_stapled_but_invalid_fails(change):
+    data = good()
+    data["ocsp"].update(change)
+    finding = judge("web.tls.ocsp_stapling", data)
+    assert finding.status == Status.FAIL
+    assert details(finding)["problems"]
+    assert "der_base64" not in details(finding)
+
+
+# --- web.cert.public_key ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", [
+    {"key_type": "rsa", "key_size": 3072, "curve": None},
+    {"key_type": "rsa", "key_size": 4096, "curve": None},
+    {"key_type": "ec", "key_size": 384, "curve": "secp384r1"},
+    {"key_type": "ec", "key_size": 256, "curve": "brainpoolP256r1"},
+    {"key_type": "ed25519", "key_size": 256, "curve": None},
+])
+def test_public_key_good_passes(key):
+    data = good()
+    data["certificates"][0].update(key)
+    assert judge("web.cert.public_key", data).status == Status.PASS
+
+
+@pytest.mark.parametrize("key", [
+    {"key_type": "rsa", "key_size": 2048, "curve": None},
+    {"key_type": "ec", "key_size": 224, "curve": "secp224r1"},
+])
+def test_public_key_phase_out_warns(key):
+    data = good()
+    data["certificates"][0].update(key)
+    finding = judge("web.cert.public_key", data)
+    assert finding.status == Status.WARN
+    assert details(finding)["key"]["class"] == "phase_out"
+
+
+@pytest.mark.parametrize("key", [
+    {"key_type": "rsa", "key_size": 1024, "curve": None},
+    {"key_type": "ec", "key_size": 192, "curve": "secp192r1"},
+    {"key_type": "dsa", "key_size": 2048, "curve": None},
+])
+def test_public_key_smaller_fails(key):
+    data = good()
+    data["certificates"][0].update(key)
+    assert judge("web.cert.public_key", data).status == Status.FAIL
+
+
+def test_public_key_without_certificate_is_an_error():
+    data = good()
+    data["certificates"] = []
+    assert judge("web.cert.public_key", data).status == Status.ERROR
+
+
+# --- web.cert.signature -------------------------------------------------------------------------------------
+
+def test_signature_ignores_the_served_root():
+    finding = judge("web.cert.signature", good())  # the root in good() is SHA-1 self-signed
+    assert finding.status == Status.PASS
+    assert [c["subject"] for c in details(finding)["certificates"]] == [f"CN={HOST}", "CN=Lab CA"]
+
+
+def test_signature_eddsa_passes():
+    data = good()
+    data["certificates"][0].update(signature_hash=None, signature_algorithm="ed25519")
+    assert judge("web.cert.signature", data).status == Status.PASS
+
+
+def test_signature_sha224_warns():
+    data = good()
+    data["certificates"][1]["signature_hash"] = "sha224"
+    assert judge("web.cert.signature", data).status == Status.WARN
+
+
+@pytest.mark.parametrize("index, hash_name", [(0, "sha1"), (1, "sha1"), (0, "md5"), (1, "unknown")])
+def test_signature_sha1_or_md5_below_the_root_fails(index, hash_name):
+    data = good()
+    data["certificates"][index]["signature_hash"] = hash_name
+    finding = judge("web.cert.signature", data)
+    assert finding.status == Status.FAIL
+    assert details(finding)["certificates"][index]["class"] == "insufficient"
+
+
+def test_signature_of_a_self_signed_leaf_counts():
+    data = good()
+    data["certificates"] = [certificate(f"CN={HOST}", f"CN={HOST}", signature_hash="sha1")]
+    assert judge("web.cert.signature", data).status == Status.FAIL
+
+
+def test_findings_are_bilingual_and_carry_the_policy_version():
+    finding = judge("web.tls.ciphers", good())
+    assert finding.summary.nl != finding.summary.en
+    assert details(finding)["policy"].startswith("2.1")
