@@ -3,3 +3,6 @@ import checks.https  # noqa: F401,E402
 import checks.headers  # noqa: F401,E402
 import checks.security_txt  # noqa: F401,E402
 import checks.tls  # noqa: F401,E402
+import checks.dns  # noqa: F401,E402
+import checks.ipv6  # noqa: F401,E402
+import checks.domain  # noqa: F401,E402

@@ -6,8 +6,11 @@ from scanner.probes.base import Probe
 
 def all_probes() -> dict[str, Probe]:
     from scanner.probes.dns import AddressProbe
+    from scanner.probes.dns_records import CaaProbe, NameserversProbe, TlsaProbe
+    from scanner.probes.dnssec import DnssecProbe
     from scanner.probes.http import HttpProbe
     from scanner.probes.tls import TlsProbe
 
-    probes: list[Probe] = [AddressProbe(), HttpProbe(), TlsProbe()]
+    probes: list[Probe] = [AddressProbe(), HttpProbe(), TlsProbe(), DnssecProbe(), NameserversProbe(), CaaProbe(),
+                           TlsaProbe()]
     return {probe.name: probe for probe in probes}

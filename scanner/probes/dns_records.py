@@ -1,0 +1,140 @@
+"""DNS facts of a site beyond its addresses: the zone's name servers and whether they answer over IPv6, the
+CAA record that applies to the host, and the TLSA record for DANE with its DNSSEC state.
+
+Each is its own probe, so a name server that does not answer costs the IPv6 name-server check only, not
+DANE or CAA. All lookups go through the run's resolver (cached per run) and are counted in the artifact
+(`queries`); the name servers' own answers over IPv6 are asked of them directly, by address.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+
+from scanner.model import Reason, Site
+from scanner.probes.base import Probe, ProbeContext, ProbeError
+from scanner.probes.dnssec import ANSWERED, BOGUS, examine, lookup, zone_of
+from scanner.resolver import QueryTally
+
+
+def answer_records(response: dns.message.Message, rdtype: str) -> list[dns.rrset.RRset]:
+    """The RRsets of this type in an answer (after any CNAME the resolver followed)."""
+    wanted = dns.rdatatype.from_text(rdtype)
+    return [rrset for rrset in response.answer if rrset.rdtype == wanted]
+
+
+async def resolved(ctx: ProbeContext, name, rdtype: str, tally: QueryTally) -> dns.message.Message:
+    """An answer whatever the zone's DNSSEC: validated when it can be, unchecked (CD) when it is bogus."""
+    response = await ctx.resolver.query(name, rdtype, dnssec=True, tally=tally)
+    if response.rcode() == dns.rcode.SERVFAIL:
+        response = await ctx.resolver.query(name, rdtype, dnssec=True, cd=True, tally=tally)
+    if response.rcode() not in ANSWERED:
+        raise ProbeError(Reason.DNS, f"{name} {rdtype}: resolver answered {dns.rcode.to_text(response.rcode())}")
+    return response
+
+
+def _addresses(response: dns.message.Message, rdtype: str) -> list[str]:
+    return sorted({rdata.address for rrset in answer_records(response, rdtype) for rdata in rrset})
+
+
+async def ask_directly(ctx: ProbeContext, address: str, zone: dns.name.Name) -> dict:
+    """Ask one name server, at one address, for its zone's SOA: over UDP, then over TCP when UDP gets no
+    answer (a truncated or lost UDP answer). `answered` means an authoritative NOERROR came back."""
+    request = dns.message.make_query(zone, "SOA", use_edns=0, payload=1232)
+    request.flags &= ~dns.flags.RD
+    timeout = ctx.settings.dns.timeout
+    attempts = []
+    for transport, send in (("udp", dns.asyncquery.udp), ("tcp", dns.asyncquery.tcp)):
+        try:
+            response = await send(request, address, timeout=timeout, port=53)
+        except (dns.exception.Timeout, asyncio.TimeoutError):
+            attempts.append(f"{transport}: no answer within {timeout:g}s")
+            continue
+        except (OSError, dns.exception.DNSException) as exc:
+            attempts.append(f"{transport}: {exc}")
+            continue
+        if transport == "udp" and response.flags & dns.flags.TC:
+            attempts.append("udp: truncated")
+            continue
+        rcode = dns.rcode.to_text(response.rcode())
+        answered = response.rcode() == dns.rcode.NOERROR and bool(response.flags & dns.flags.AA)
+        return {"answered": answered, "transport": transport, "rcode": rcode,
+                "authoritative": bool(response.flags & dns.flags.AA), "attempts": attempts}
+    return {"answered": False, "transport": None, "rcode": None, "attempts": attempts}
+
+
+class NameserversProbe(Probe):
+    """The NS of the host's zone, their addresses, and per IPv6 address whether it answers DNS."""
+
+    name = "nameservers"
+    version = 1
+
+    async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict:
+        tally = QueryTally()
+        zone = await zone_of(ctx, dns.name.from_text(site.host), tally)
+        ns = await resolved(ctx, zone, "NS", tally)
+        names = sorted({rdata.target for rrset in answer_records(ns, "NS") for rdata in rrset})
+        if not names:
+            raise ProbeError(Reason.DNS, f"{zone} has no NS records")
+        ipv6 = ctx.run_facts.get("ipv6", True)
+
+        async def one(name: dns.name.Name) -> dict:
+            a, aaaa = await asyncio.gather(resolved(ctx, name, "A", tally), resolved(ctx, name, "AAAA", tally))
+            server = {"name": name.to_text(), "ipv4": _addresses(a, "A"), "ipv6": _addresses(aaaa, "AAAA")}
+            if ipv6:
+                answers = await asyncio.gather(*(ask_directly(ctx, addr, zone) for addr in server["ipv6"]))
+                server["ipv6_answers"] = dict(zip(server["ipv6"], answers))
+            return server
+
+        servers = await asyncio.gather(*(one(name) for name in names))
+        direct = sum(len(s.get("ipv6_answers", {})) for s in servers)
+        return {"zone": zone.to_text(), "nameservers": list(servers), "ipv6_tested": ipv6,
+                "queries": tally.to_dict(), "direct_queries": direct}
+
+
+class CaaProbe(Probe):
+    """The CAA record set that applies to the host: the first found climbing from the host to its TLD
+    (RFC 8659 section 3)."""
+
+    name = "caa"
+    version = 1
+
+    async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict:
+        tally = QueryTally()
+        name = dns.name.from_text(site.host)
+        searched = []
+        while len(name) > 1:  # the root label counts: stop above the TLD's parent
+            searched.append(name.to_text())
+            response = await resolved(ctx, name, "CAA", tally)
+            records = answer_records(response, "CAA")
+            if records:
+                return {"found_at": name.to_text(), "records": [r.to_text() for rrset in records for r in rrset],
+                        "searched": searched, "queries": tally.to_dict()}
+            name = name.parent()
+        return {"found_at": None, "records": [], "searched": searched, "queries": tally.to_dict()}
+
+
+class TlsaProbe(Probe):
+    """TLSA at `_443._tcp.<host>` with its DNSSEC state (and, when not secure, the chain walk saying why)."""
+
+    name = "tlsa"
+    version = 1
+
+    async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict:
+        tally = QueryTally()
+        name = f"_443._tcp.{site.host}"
+        found = await lookup(ctx, dns.name.from_text(name), "TLSA", tally)
+        records = [{"usage": r.usage, "selector": r.selector, "mtype": r.mtype, "data": r.cert.hex()}
+                   for rrset in answer_records(found.response, "TLSA") for r in rrset]
+        facts = {"name": name, "records": records, "state": found.state, "ede": found.ede}
+        if records or found.state == BOGUS:
+            facts.update(await examine(ctx, name, ("TLSA",), tally))
+        facts["queries"] = tally.to_dict()
+        return facts
