@@ -85,7 +85,9 @@ def render_html(run: RunRow, findings: list[FindingRow], lang: str = "nl") -> st
         (t("controles", "checks"), run.checks or t("alle", "all")), (t("bron", "source"), run.source),
         (t("versie govscan", "govscan version"), run.tool_version), (t("configuratie", "configuration"), run.config_hash),
     ]
-    body = ["<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts) + "</dl>"]
+    body = [f"<table><caption>{t('De run', 'The run')}</caption>"
+            + "".join(f'<tr><th scope="row">{escape(k)}</th><td>{escape(v)}</td></tr>' for k, v in facts)
+            + "</table>"]
 
     per_check: dict[str, Counter] = {}
     for row in findings:
@@ -122,7 +124,7 @@ def render_html(run: RunRow, findings: list[FindingRow], lang: str = "nl") -> st
             f'<tr><th scope="row">{escape(r.check_id)}</th><td>{escape(_level_label(r.check_id, lang))}</td>'
             f"{_status_cell(r.status, lang)}<td>{escape(r.summary_en if lang == 'en' else r.summary_nl)}"
             f"{' (' + escape(r.reason) + ')' if r.reason else ''}</td><td>{_evidence(r, lang)}</td></tr>"
-            for r in sorted(rows_, key=lambda r: (family_of(r.check_id), r.check_id)))
+            for r in sorted(rows_, key=lambda r: (SHOW_ORDER.index(Status(r.status)), r.check_id)))
         body.append(
             f'<section id="site-{escape(host)}"><h2>{escape(host)}{who}</h2><p><a href="{escape(site.url)}">'
             f"{escape(site.url)}</a></p><table><caption>{t('Uitkomsten', 'Results')}</caption>"

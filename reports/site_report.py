@@ -126,23 +126,34 @@ def _render_finding(console: Console, finding: Finding, lang: str) -> None:
     line.append(f"{title}", style="bold")
     line.append(f"  {finding.check}{level}", style="dim")
     console.print(line)
-    console.print(f"      {escape(finding.summary.get(lang))}" + (f" ({finding.reason})" if finding.reason else ""))
     attention = status in (Status.FAIL, Status.WARN)
+    addresses = finding.addresses
+    # Addresses that all say the same are shown as one line naming them; otherwise one line per address.
+    alike = len({(a.status, a.summary.get(lang)) for a in addresses}) == 1
+    if addresses and alike:
+        reason = f" ({addresses[0].reason})" if addresses[0].reason else ""
+        console.print(f"      {escape(addresses[0].summary.get(lang))}{reason} "
+                      f"[dim]({escape(', '.join(a.address for a in addresses))})[/dim]")
+    elif not addresses:
+        console.print(f"      {escape(finding.summary.get(lang))}" + (f" ({finding.reason})" if finding.reason else ""))
     if attention:
         evidence = _evidence_lines(finding.details)
+        if addresses and alike:
+            evidence += _evidence_lines(addresses[0].details)
         if evidence:
             console.print(f"      [bold]{WORDS['found'].get(lang)}:[/bold]")
             for text in evidence:
                 console.print(f"        {escape(text)}")
-    for address in finding.addresses:
-        addr_status = Status(address.status)
-        row = RichText(f"      {address.address:<28}")
-        row.append(f"{status_label(addr_status, lang):<13}", style=STATUS_STYLE[addr_status])
-        row.append(address.summary.get(lang))
-        console.print(row)
-        if addr_status in (Status.FAIL, Status.WARN):
-            for text in _evidence_lines(address.details):
-                console.print(f"        {escape(text)}")
+    if addresses and not alike:
+        for address in addresses:
+            addr_status = Status(address.status)
+            row = RichText(f"      {address.address:<28}")
+            row.append(f"{status_label(addr_status, lang):<13}", style=STATUS_STYLE[addr_status])
+            row.append(address.summary.get(lang) + (f" ({address.reason})" if address.reason else ""))
+            console.print(row)
+            if addr_status in (Status.FAIL, Status.WARN):
+                for text in _evidence_lines(address.details):
+                    console.print(f"        {escape(text)}")
     if attention and info:
         console.print(f"      [bold]{WORDS['norm'].get(lang)}:[/bold] {escape(info.norm)}")
         console.print(f"      [bold]{WORDS['fix'].get(lang)}:[/bold] {escape(info.advice.get(lang))}")

@@ -129,9 +129,6 @@ def cmd_check(ctx: Context, args) -> int:
 def load_sites(ctx: Context, spec: str) -> tuple[list[Site], str]:
     """The sites of `--sites`: a file, or `lab` for the running lab's list. Bad rows are reported and skipped."""
     if spec == "lab":
-        if not ctx.args.lab:  # the lab's sites can only be reached through the lab's resolver
-            ctx.args.lab = True
-            ctx.__dict__.pop("settings", None)
         lab = ctx.settings.extra.get("lab", {})
         if not lab.get("sites_file"):
             raise UsageError(ctx.t("de lab-configuratie noemt geen [lab] sites_file",
@@ -303,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
+    if getattr(args, "sites", None) == "lab":
+        args.lab = True  # the lab's sites can only be reached through the lab's resolver
     ctx = Context(args)
     try:
         return args.func(ctx, args)
