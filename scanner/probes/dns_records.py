@@ -44,7 +44,7 @@ def _addresses(response: dns.message.Message, rdtype: str) -> list[str]:
     return sorted({rdata.address for rrset in answer_records(response, rdtype) for rdata in rrset})
 
 
-async def ask_directly(ctx: ProbeContext, address: str, zone: dns.name.Name) -> dict:
+async def ask_directly(ctx: ProbeContext, address: str, zone: dns.name.Name, port: int = 53) -> dict:
     """Ask one name server, at one address, for its zone's SOA: over UDP, then over TCP when UDP gets no
     answer (a truncated or lost UDP answer). `answered` means an authoritative NOERROR came back."""
     request = dns.message.make_query(zone, "SOA", use_edns=0, payload=1232)
@@ -53,7 +53,7 @@ async def ask_directly(ctx: ProbeContext, address: str, zone: dns.name.Name) -> 
     attempts = []
     for transport, send in (("udp", dns.asyncquery.udp), ("tcp", dns.asyncquery.tcp)):
         try:
-            response = await send(request, address, timeout=timeout, port=53)
+            response = await send(request, address, timeout=timeout, port=port)
         except (dns.exception.Timeout, asyncio.TimeoutError):
             attempts.append(f"{transport}: no answer within {timeout:g}s")
             continue
@@ -76,6 +76,9 @@ class NameserversProbe(Probe):
     name = "nameservers"
     version = 1
 
+    def __init__(self, port: int = 53):
+        self.port = port  # another port only in tests, where the servers are not privileged
+
     async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict:
         tally = QueryTally()
         zone = await zone_of(ctx, dns.name.from_text(site.host), tally)
@@ -89,7 +92,7 @@ class NameserversProbe(Probe):
             a, aaaa = await asyncio.gather(resolved(ctx, name, "A", tally), resolved(ctx, name, "AAAA", tally))
             server = {"name": name.to_text(), "ipv4": _addresses(a, "A"), "ipv6": _addresses(aaaa, "AAAA")}
             if ipv6:
-                answers = await asyncio.gather(*(ask_directly(ctx, addr, zone) for addr in server["ipv6"]))
+                answers = await asyncio.gather(*(ask_directly(ctx, addr, zone, self.port) for addr in server["ipv6"]))
                 server["ipv6_answers"] = dict(zip(server["ipv6"], answers))
             return server
 
