@@ -26,6 +26,7 @@ from scanner import targets
 from scanner.model import Site, Status, Text
 from scanner.runner import Progress as RunProgress
 from scanner.runner import Runner, SiteResult
+from tests.lab.cli import add_commands as add_lab_commands
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -290,6 +291,8 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
     report_run.add_argument("--out", metavar="DIR", help=t("map (standaard govscan-run-ID)",
                                                            "directory (default govscan-run-ID)"))
     report_run.set_defaults(func=cmd_report_run)
+
+    add_lab_commands(commands, t)
     return parser
 
 

@@ -43,6 +43,9 @@ NOV6_LINK = {"lab": "198.51.100.5", "client": "198.51.100.6", "prefix": 30}
 
 RESOLVER_IPV4 = "198.51.100.53"
 RESOLVER_IPV6 = "2001:db8:53::53"
+# A resolver that does not validate: for clients that validate themselves (delv in the lab's own tests).
+PLAIN_RESOLVER_IPV4 = "198.51.100.9"
+PLAIN_RESOLVER_IPV6 = "2001:db8:53::54"
 
 # Name servers: 198.51.100.10-.52 and .54-.63; 2001:db8:53::100 onwards.
 NAMESERVER_IPV4 = [f"198.51.100.{n}" for n in [*range(10, 53), *range(54, 64)]]
