@@ -11,6 +11,7 @@ import asyncio
 import json
 import sys
 import time
+import traceback
 from collections import Counter
 from functools import cached_property
 from pathlib import Path
@@ -121,7 +122,7 @@ def cmd_check(ctx: Context, args) -> int:
                         run={"id": run_id, "kind": run.kind, "started": run.started.isoformat() + "Z",
                              "finished": run.finished.isoformat() + "Z", "tool_version": run.tool_version})
     if args.format == "json":
-        ctx.out.print_json(json.dumps(to_json(report), ensure_ascii=False))
+        print(json.dumps(to_json(report), ensure_ascii=False, indent=2))  # not through rich: it would wrap lines
     else:
         render_text(ctx.out, report, ctx.lang)
     return EXIT_OK
@@ -312,8 +313,12 @@ def main(argv: list[str] | None = None) -> int:
         ctx.err.print(f"govscan: {escape(str(exc))}")
         return EXIT_USAGE
     except KeyboardInterrupt:
-        ctx.err.print(ctx.t("onderbroken", "interrupted"))
+        ctx.err.print(Text("onderbroken", "interrupted").get(args.lang))
         return EXIT_INTERRUPTED
+    except Exception:
+        traceback.print_exc()
+        ctx.err.print(Text("govscan: interne fout (zie hierboven)", "govscan: internal error (see above)").get(args.lang))
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
