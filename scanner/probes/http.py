@@ -21,7 +21,7 @@ import hashlib
 import ssl
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -84,7 +84,11 @@ class Response:
         return media.strip().lower(), charset
 
     def text(self) -> str:
-        return self.body.decode(self.content_type()[1] or "utf-8", errors="replace") if self.body else ""
+        """The body as text in its declared charset (UTF-8 when none or an unknown one is declared)."""
+        try:
+            return self.body.decode(self.content_type()[1] or "utf-8", errors="replace")
+        except LookupError:
+            return self.body.decode("utf-8", errors="replace")
 
     def fact(self, with_body: bool = True) -> dict[str, Any]:
         fact = {"status": self.status, "reason": self.reason, "http_version": self.version,
@@ -94,16 +98,9 @@ class Response:
         if self.decode_error:
             fact["decode_error"] = self.decode_error
         if with_body:
-            fact["body"] = _decode_text(self)
+            fact["body"] = self.text()
             fact["body_sha256"] = hashlib.sha256(self.body).hexdigest()
         return fact
-
-
-def _decode_text(response: Response) -> str:
-    try:
-        return response.text()
-    except LookupError:  # an unknown charset name
-        return response.body.decode("utf-8", errors="replace")
 
 
 @dataclass
@@ -135,10 +132,9 @@ def _tls_context() -> ssl.SSLContext:
 class Session:
     """The connections and requests of one probe of one address, with the probe's overall deadline."""
 
-    def __init__(self, ctx: ProbeContext, host: str, deadline: float):
+    def __init__(self, ctx: ProbeContext, deadline: float):
         self.ctx = ctx
         self.settings = ctx.settings.scan
-        self.host = host
         self.deadline = deadline
         self.connection: Connection | None = None
         self.requests = 0
@@ -450,7 +446,7 @@ class HttpProbe(Probe):
 
     async def collect(self, ctx: ProbeContext, site: Site, address: str | None, prior) -> dict[str, Any]:
         start = time.monotonic()
-        session = Session(ctx, site.host, start + self.timeout(ctx.settings) - DEADLINE_MARGIN)
+        session = Session(ctx, start + self.timeout(ctx.settings) - DEADLINE_MARGIN)
         now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         data: dict[str, Any] = {"host": site.host, "address": address, "fetched_at": now.isoformat(),
                                 "ports": {"https": self.https_port, "http": self.http_port}}
@@ -470,7 +466,6 @@ class HttpProbe(Probe):
         return f"{scheme}://{host}{'' if port == default else f':{port}'}{path}"
 
     async def _https(self, ctx, session: Session, site: Site, address: str, now: dt.datetime, data: dict) -> None:
-        data["tcp443"] = {"open": False}
         try:
             _, handshake = await session.connect(address, self.https_port, site.host)
         except Failed as failure:
