@@ -10,6 +10,23 @@ server keeps it alive, so a site costs a handful of requests per address.
 
 Judges nothing: whether the chain validates and which names it carries are recorded as facts; checks/https.py
 decides what that means.
+
+The artifact (keys present only as far as the probe got; a failed part has `error` (a Reason) and `detail`):
+
+    host, address, fetched_at (ISO UTC: the "now" of every date judgement), ports {https, http},
+    tcp443 {open}, tls {ok, version, cipher, alpn},
+    certificates [leaf first: pem, subject, issuer, serial, sans, san_ips, not_before, not_after, key_type
+                  (rsa, ec, dsa, ed25519, ed448), key_size, curve, signature_algorithm, signature_hash,
+                  sha256, self_issued],
+    cert_verification {validated, error, chain}   (to the configured CA bundle, at fetched_at, no host name),
+    https {url, status, reason, http_version, headers [[name, value], ...] in order, location, body,
+           body_bytes, wire_bytes, body_truncated, body_sha256, content_encoding}   (GET https://host/),
+    security_txt {"/.well-known/security.txt": {url, status, content_type, media_type, charset, location,
+                  bytes, too_large, body_base64}, "/security.txt": ... (only when the first is not 200)},
+    redirects {hops [{url, address, status, location, headers}], stopped (None, loop, too_many, error,
+               unsupported), final_url, final_host, final (the last response, with body, after a redirect)},
+    tcp80 {open}, http {url, status, headers, location, body, ...}   (the first response to http://host/),
+    requests, seconds.
 """
 from __future__ import annotations
 
