@@ -110,7 +110,7 @@ class Hostile:
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
                 await (self.http if port == 80 else self.https)(reader, writer)
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ssl.SSLError):
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.CancelledError):
                 pass
             finally:
                 writer.close()
@@ -121,8 +121,8 @@ class Hostile:
         tls = None if self.behaviour in ("hang", "tls_stall") else self.tls
         for address in addresses:
             servers.append(await asyncio.start_server(self.handler(80), address, 80))
-            servers.append(await asyncio.start_server(self.handler(443), address, 443, ssl=tls,
-                                                      ssl_handshake_timeout=30))
+            options = {"ssl": tls, "ssl_handshake_timeout": 30} if tls else {}
+            servers.append(await asyncio.start_server(self.handler(443), address, 443, **options))
         return servers
 
 

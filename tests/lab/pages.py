@@ -213,9 +213,10 @@ class Municipality:
         if hostile == "js_dialogs":
             end.append('<script src="/js/dialogs.js"></script>')
             _write(root, "/js/dialogs.js", "window.addEventListener('load', function () {\n"
-                                           "  setInterval(function () {\n"
-                                           "    alert('Let op: belangrijke melding');\n"
-                                           "    confirm('Wilt u doorgaan?');\n  }, 500);\n});\n")
+                                           "  setTimeout(function () {\n"
+                                           "    while (true) {\n"
+                                           "      alert('Let op: belangrijke melding');\n"
+                                           "      confirm('Wilt u doorgaan?');\n    }\n  }, 0);\n});\n")
         body_end = "\n".join(end)
         wcag = self.params["wcag"]
         news_items = "\n".join(f'    <li><a href="/nieuws/{slug}">{headline}</a></li>' for slug, headline, _ in NEWS)
