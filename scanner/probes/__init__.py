@@ -5,6 +5,7 @@ from scanner.probes.base import Probe
 
 
 def all_probes() -> dict[str, Probe]:
+    from scanner.probes.browser import BrowserProbe
     from scanner.probes.dns import AddressProbe
     from scanner.probes.dns_records import CaaProbe, NameserversProbe, TlsaProbe
     from scanner.probes.dnssec import DnssecProbe
@@ -12,5 +13,5 @@ def all_probes() -> dict[str, Probe]:
     from scanner.probes.tls import TlsProbe
 
     probes: list[Probe] = [AddressProbe(), HttpProbe(), TlsProbe(), DnssecProbe(), NameserversProbe(), CaaProbe(),
-                           TlsaProbe()]
+                           TlsaProbe(), BrowserProbe()]
     return {probe.name: probe for probe in probes}

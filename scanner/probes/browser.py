@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime
 import ipaddress
 import json
 import math
@@ -473,6 +474,7 @@ class BrowserProbe(Probe):
                 raise ProbeError(exc.reason, exc.detail) from None
 
     async def scan_site(self, settings, site: Site) -> dict[str, Any]:
+        visited_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         front = await self.visit(settings, site.url, "none", lambda v: v.front_page(site.url))
         site_domain = front["site_domain"]
         visits = [front["record"]]
@@ -517,6 +519,7 @@ class BrowserProbe(Probe):
                          "error": f"{exc.reason}: {exc.detail}"}
         return {
             "url": site.url,
+            "visited_at": visited_at,
             "final_url": front["record"]["final_url"],
             "site_domain": site_domain,
             "browser": self.chromium.version,

@@ -1,0 +1,188 @@
+"""Tracking cookies, trackers and the cookie banner (shared/spec/checks.md, "Privacy"). Judges the facts of
+the `browser` probe (scanner/probes/browser.py): its visits without interaction (state "none", front page and
+sampled subpages) and after clicking reject or accept. Cookie classification and tracker hosts come from
+config/cookies.csv and config/trackers.txt (checks/cookie_policy.py).
+"""
+from __future__ import annotations
+
+from checks.cookie_policy import classify, cookie_rules, tracker_for, trackers
+from checks.registry import Facts, check
+from scanner.model import Reason, Status, Text, Verdict
+
+NORM = "Kabinetsdoel (Werkagenda Waardengedreven Digitaliseren, 2023): geen trackingcookies, ook niet na toestemming"
+
+
+def visits(browser: dict, state: str) -> list[dict]:
+    return [v for v in browser.get("visits", []) if v["state"] == state]
+
+
+def judge_cookies(records: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(tracking cookies, unknown third-party persistent cookies) over the visits, each cookie once with the
+    pages it was seen on."""
+    tracking: dict[tuple, dict] = {}
+    unknown: dict[tuple, dict] = {}
+    for record in records:
+        for cookie in record["cookies"]:
+            rule = classify(cookie["name"])
+            if rule is not None and not rule.tracks:
+                continue
+            if rule is None and not (cookie["third_party"] and not cookie["session"]):
+                continue  # unknown first-party or session cookies are not listed
+            bucket = tracking if rule is not None else unknown
+            key = (cookie["name"], cookie["domain"])
+            entry = bucket.setdefault(key, {
+                "name": cookie["name"], "domain": cookie["domain"], "third_party": cookie["third_party"],
+                "session": cookie["session"], "days": cookie["days"], "partition_key": cookie.get("partition_key"),
+                "set_by": cookie.get("set_by", {}), "pages": []})
+            if rule is not None:
+                entry.update(platform=rule.platform, category=rule.category, rule=rule.name)
+            if record["page"] not in entry["pages"]:
+                entry["pages"].append(record["page"])
+    return list(tracking.values()), list(unknown.values())
+
+
+def tracker_requests(records: list[dict]) -> list[dict]:
+    """Requests to hosts on the tracker list, grouped by host, with the pages they came from."""
+    found: dict[str, dict] = {}
+    for record in records:
+        for request in record["requests"]:
+            entry_name = tracker_for(request["host"])
+            if entry_name is None:
+                continue
+            entry = found.setdefault(request["host"], {"host": request["host"], "tracker": entry_name,
+                                                       "example": request["url"], "requests": 0, "pages": []})
+            entry["requests"] += 1
+            if record["page"] not in entry["pages"]:
+                entry["pages"].append(record["page"])
+    return list(found.values())
+
+
+def _names(cookies: list[dict]) -> str:
+    return ", ".join(sorted({c["name"] for c in cookies}))
+
+
+def _versions() -> dict:
+    return {"cookies_version": cookie_rules()[1], "trackers_version": trackers()[1]}
+
+
+def _measured(browser: dict) -> dict:
+    return {"pages": [p["url"] for p in browser.get("pages", []) if not p.get("error")],
+            "pages_not_measured": [p for p in browser.get("pages", []) if p.get("error")]}
+
+
+@check("privacy.tracking_cookies", level="required", family="privacy", requires=("browser",), norm=NORM,
+       title=("Geen trackingcookies", "No tracking cookies"),
+       advice=("Plaats zonder toestemming geen cookies van advertentie- of analysediensten die gegevens met derden "
+               "delen; gebruik privacyvriendelijke, zelf gehoste statistieken en toon video's pas na een klik.",
+               "Set no advertising cookies, nor analytics cookies that share data with third parties; use "
+               "privacy-friendly self-hosted statistics and load videos only after a click."))
+def tracking_cookies(facts: Facts) -> Verdict:
+    browser = facts["browser"]
+    tracking, unknown = judge_cookies(visits(browser, "none"))
+    details = {"tracking": tracking, "unknown_third_party": unknown, **_measured(browser), **_versions()}
+    if tracking:
+        return Verdict(Status.FAIL, Text(f"Trackingcookies zonder toestemming: {_names(tracking)}.",
+                                         f"Tracking cookies without consent: {_names(tracking)}."), details)
+    if unknown:
+        return Verdict(Status.WARN, Text(f"Onbekende persistente cookies van derden (ter beoordeling): {_names(unknown)}.",
+                                         f"Unknown persistent third-party cookies (to review): {_names(unknown)}."),
+                       details)
+    return Verdict(Status.PASS, Text("Geen trackingcookies zonder interactie.",
+                                     "No tracking cookies without interaction."), details)
+
+
+@check("privacy.trackers", level="required", family="privacy", requires=("browser",), norm=NORM,
+       title=("Geen trackers", "No trackers"),
+       advice=("Laad geen scripts, pixels of andere verzoeken van trackingdiensten zonder interactie.",
+               "Load no scripts, pixels or other requests from tracking services without interaction."))
+def trackers_without_interaction(facts: Facts) -> Verdict:
+    browser = facts["browser"]
+    found = tracker_requests(visits(browser, "none"))
+    details = {"trackers": found, **_measured(browser), **_versions()}
+    hosts = ", ".join(sorted(t["host"] for t in found))
+    if found:
+        return Verdict(Status.FAIL, Text(f"Verzoeken naar trackers zonder interactie: {hosts}.",
+                                         f"Requests to trackers without interaction: {hosts}."), details)
+    return Verdict(Status.PASS, Text("Geen verzoeken naar trackers zonder interactie.",
+                                     "No requests to trackers without interaction."), details)
+
+
+@check("privacy.consent_banner", level="informational", family="privacy", requires=("browser",), norm=NORM,
+       title=("Cookiebanner", "Cookie banner"),
+       advice=("Maak weigeren even makkelijk als accepteren: een weigerknop op de eerste laag. Beter nog: plaats "
+               "geen cookies waarvoor toestemming nodig is, dan is een banner overbodig.",
+               "Make rejecting as easy as accepting: a reject button on the first layer. Better still: set no "
+               "cookies that need consent, so no banner is needed."))
+def consent_banner(facts: Facts) -> Verdict:
+    browser = facts["browser"]
+    banner = browser.get("banner")
+    if not banner:
+        return Verdict(Status.INFO, Text("Geen cookiebanner gevonden.", "No cookie banner found."), {"banner": None})
+    consent = browser.get("consent", {})
+    reject, accept = consent.get("reject", {}), consent.get("accept", {})
+    first_layer = any(b["role"] == "reject" for b in banner.get("buttons", []))
+    details = {"banner": banner, "platform": banner.get("platform"), "reject_on_first_layer": first_layer,
+               "reject": reject, "accept": accept}
+    platform = banner.get("platform")
+    if not reject.get("clicked"):
+        return Verdict(Status.WARN, Text(f"Cookiebanner ({platform}) zonder gevonden weigeroptie.",
+                                         f"Cookie banner ({platform}) without a reject option found."), details)
+    if accept.get("clicked") and reject["clicks"] > accept["clicks"]:
+        return Verdict(Status.WARN, Text(
+            f"Cookiebanner ({platform}): weigeren kost {reject['clicks']} klikken, accepteren {accept['clicks']}.",
+            f"Cookie banner ({platform}): rejecting takes {reject['clicks']} clicks, accepting {accept['clicks']}."),
+            details)
+    return Verdict(Status.INFO, Text(f"Cookiebanner ({platform}) met een weigeroptie op de eerste laag.",
+                                     f"Cookie banner ({platform}) with a reject option on the first layer."), details)
+
+
+def _after_click(facts: Facts, choice: str, count_requests: bool) -> Verdict:
+    browser = facts["browser"]
+    if not browser.get("banner"):
+        return Verdict(Status.NOT_APPLICABLE, Text("Geen cookiebanner.", "No cookie banner."))
+    outcome = browser.get("consent", {}).get(choice, {})
+    if "error" in outcome:
+        reason = outcome["error"].split(":", 1)[0]
+        return Verdict(Status.ERROR, Text(f"Niet gemeten: {outcome['error']}", f"Not measured: {outcome['error']}"),
+                       {"consent": outcome}, reason=reason if reason in set(Reason) else Reason.BROWSER)
+    records = visits(browser, choice)
+    tracking, _ = judge_cookies(records)
+    found = tracker_requests(records)
+    details = {"consent": outcome, "tracking": tracking, "trackers": found,
+               "pages": [r["page"] for r in records], **_versions()}
+    nl_choice, en_choice = ("weigeren", "rejecting") if choice == "reject" else ("accepteren", "accepting")
+    problems_nl, problems_en = [], []
+    if tracking:
+        problems_nl.append(f"trackingcookies {_names(tracking)}")
+        problems_en.append(f"tracking cookies {_names(tracking)}")
+    if count_requests and found:
+        hosts = ", ".join(sorted(t["host"] for t in found))
+        problems_nl.append(f"verzoeken naar {hosts}")
+        problems_en.append(f"requests to {hosts}")
+    if problems_nl:
+        return Verdict(Status.FAIL, Text(f"Na {nl_choice}: {'; '.join(problems_nl)}.",
+                                         f"After {en_choice}: {'; '.join(problems_en)}."), details)
+    if not outcome.get("clicked"):
+        return Verdict(Status.WARN, Text(f"Geen knop voor {nl_choice} gevonden; zonder klik geen tracking gezien.",
+                                         f"No button for {en_choice} found; no tracking seen without a click."),
+                       details)
+    return Verdict(Status.PASS, Text(f"Geen tracking na {nl_choice}.", f"No tracking after {en_choice}."), details)
+
+
+@check("privacy.tracking_after_reject", level="required", family="privacy", requires=("browser",), norm=NORM,
+       title=("Geen tracking na weigeren", "No tracking after rejecting"),
+       advice=("Laad trackers en hun cookies niet meer nadat een bezoeker heeft geweigerd; controleer de instelling "
+               "van het toestemmingsplatform.",
+               "Load no trackers or their cookies after a visitor rejected; check the consent platform's setup."))
+def tracking_after_reject(facts: Facts) -> Verdict:
+    return _after_click(facts, "reject", count_requests=True)
+
+
+@check("privacy.tracking_with_consent", level="required", family="privacy", requires=("browser",), norm=NORM,
+       title=("Geen trackingcookies na toestemming", "No tracking cookies after consent"),
+       advice=("Het kabinetsdoel geldt ook met toestemming: vervang diensten die trackingcookies plaatsen door "
+               "privacyvriendelijke alternatieven.",
+               "The cabinet's goal holds with consent too: replace services that set tracking cookies with "
+               "privacy-friendly alternatives."))
+def tracking_with_consent(facts: Facts) -> Verdict:
+    return _after_click(facts, "accept", count_requests=False)
