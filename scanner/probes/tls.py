@@ -203,6 +203,22 @@ def ocsp_facts(der: bytes, chain: list[x509.Certificate], ca_bundle: Path | None
 
 # --- one address ------------------------------------------------------------------------------------------
 
+def close(conn: SslConnection) -> None:
+    """Close with a close_notify. nassl's shutdown() closes the socket with the alert still unsent, and
+    OpenSSL 3 servers drop a session that ends in a bare EOF: without this a 0-RTT ticket is never usable."""
+    client = conn.ssl_client
+    sock = client.get_underlying_socket()
+    if not client.is_handshake_completed() or sock is None:
+        conn.close()
+        return
+    try:
+        client._ssl.shutdown()
+        client._flush_ssl_engine()
+    except (OSError, _nassl.OpenSSLError, _nassl.WantReadError):
+        pass
+    sock.close()
+
+
 class Endpoint:
     """Handshakes with one address under the site's host name (SNI), counted, one at a time."""
 
@@ -267,7 +283,7 @@ class Endpoint:
             picked = _iana(version, client.get_current_cipher_name())
             return picked, client.get_ephemeral_key(), inspect(client) if inspect else None
         finally:
-            conn.close()
+            close(conn)
 
 
 def _chain_and_ocsp(ca_bundle: Path | None):
@@ -436,7 +452,7 @@ class Evaluation:
             self.refusals.append(str(exc))
             return None
         finally:
-            conn.close()
+            close(conn)
 
     def _renegotiate(self, conn: SslConnection) -> bool:
         with self.ep._lock:
@@ -466,7 +482,7 @@ class Evaluation:
         except Refused as exc:
             self.refusals.append(str(exc))
         finally:
-            conn.close()
+            close(conn)
         max_early = session.get_max_early_data() if session is not None else 0
         facts = {"offered": max_early > 0, "max_early_data": max_early, "accepted": False}
         if not max_early:
@@ -483,7 +499,7 @@ class Evaluation:
         except (OSError, _nassl.OpenSSLError) as exc:
             self.refusals.append(f"early data: {exc}")
         finally:
-            conn.close()
+            close(conn)
         return facts
 
 
@@ -491,6 +507,7 @@ class TlsProbe(Probe):
     name = "tls"
     version = 1
     per_address = True
+    port = PORT
 
     def timeout(self, settings) -> float:
         # Dozens of handshakes one after the other; a few refused by timeout must still fit.
@@ -499,7 +516,7 @@ class TlsProbe(Probe):
     async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict:
         settings = ctx.settings
         deadline = time.monotonic() + self.timeout(settings) - settings.scan.connect_timeout
-        endpoint = Endpoint(site.host, address, settings.scan.connect_timeout, deadline)
+        endpoint = Endpoint(site.host, address, settings.scan.connect_timeout, deadline, self.port)
         evaluation = Evaluation(endpoint, settings.trust.ca_bundle_path)
         async with ctx.limit(address):
             data = await ctx.in_thread(evaluation.run)

@@ -1,0 +1,245 @@
+"""The tls probe against local `openssl s_server`s serving the lab's TLS profiles on 127.0.0.1 and ::1.
+
+What the probe reports is held against the profile's definition and, for the accepted protocol versions and
+suites, against an independent client (nmap's ssl-enum-ciphers). Servers that stall, speak something else
+or do not listen give errors, never facts that would fail a site.
+"""
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_parameters
+
+from checks.registry import all_checks, evaluate
+from checks.tls_policy import load
+from scanner import config
+from scanner.model import Artifact, Reason, Site, Status
+from scanner.probes.base import ProbeContext, ProbeError
+from scanner.probes.tls import Endpoint, Evaluation, TlsProbe, ffdhe_prime
+from scanner.resolver import Resolver
+from tests.lab.tls_profiles import PROFILES
+from tests.unit.tls_servers import HOST, govscan_sets, nmap_enum, s_server, s_server_args, self_signed
+
+HANDSHAKE_BUDGET = 60  # per address; the catalogue asks for well under 100
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("tls-certs")
+    return {"rsa": self_signed(directory, "rsa2048"), "ec": self_signed(directory, "ec256"),
+            "sha1": self_signed(directory, "ec256", "sha1")}
+
+
+def evaluate_endpoint(address: str, port: int, timeout: float = 3.0) -> dict:
+    return Evaluation(Endpoint(HOST, address, timeout, time.monotonic() + 60, port), None).run()
+
+
+def profile_suites(name: str) -> set[str]:
+    """The TLS <= 1.2 suites (IANA names) a profile offers with an RSA certificate, from its cipher string."""
+    policy = load()
+    by_openssl = {openssl: iana for iana, openssl in policy.suite_openssl_names.items()}
+    return {by_openssl[c] for c in PROFILES[name].ciphers.split(":") if "ECDSA" not in c}
+
+
+TLS13 = {"TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"}
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "::1"])
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_profile_versions_and_suites_match_the_profile_and_nmap(certs, name, address):
+    profile = PROFILES[name]
+    with s_server(address, certs["rsa"], s_server_args(profile)) as port:
+        data = evaluate_endpoint(address, port)
+        independent = nmap_enum(address, port)
+    accepted = {v for v, on in data["protocols"].items() if on}
+    assert accepted == {"TLSv1.0" if v == "TLSv1" else v for v in profile.protocols}
+    if "TLSv1.2" in accepted:
+        assert set(data["suites"]["TLSv1.2"]) == profile_suites(name)
+    if "TLSv1.3" in accepted:
+        assert set(data["suites"]["TLSv1.3"]) == TLS13
+    # The cross-check: an independent client finds the same versions and the same suites.
+    assert govscan_sets(data) == independent
+    assert data["server_order"].get("TLSv1.2", None) in ({True, None} if profile.server_order else {False})
+    assert data["handshakes"] < HANDSHAKE_BUDGET
+
+
+def test_dhe_profile_reports_the_ffdhe3072_group(certs):
+    with s_server("127.0.0.1", certs["rsa"], s_server_args(PROFILES["dhe"])) as port:
+        data = evaluate_endpoint("127.0.0.1", port)
+    dh = {(d["group"], d["bits"]) for d in data["key_exchange"]["dh"]}
+    assert dh == {("ffdhe3072", 3072)}
+    assert data["key_exchange"]["groups"] and set(data["key_exchange"]["groups"]) <= {"X25519", "secp256r1",
+                                                                                      "secp384r1"}
+
+
+def test_groups_by_elimination_on_tls12(certs):
+    args = ["-min_protocol", "TLSv1.2", "-max_protocol", "TLSv1.2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256",
+            "-groups", "secp224r1:X448:secp521r1"]
+    with s_server("::1", certs["ec"], args) as port:
+        data = evaluate_endpoint("::1", port)
+    assert data["key_exchange"]["groups_measured_on"] == "TLSv1.2"
+    assert set(data["key_exchange"]["groups"]) == {"secp224r1", "X448", "secp521r1"}
+    assert data["certificates"][0]["key_type"] == "ec" and data["certificates"][0]["curve"] == "secp256r1"
+
+
+def test_client_order_is_seen_and_judged(certs):
+    with s_server("127.0.0.1", certs["rsa"], s_server_args(PROFILES["client_order"])) as port:
+        data = evaluate_endpoint("127.0.0.1", port)
+    assert data["server_order"] == {"TLSv1.2": False}
+    finding = judge("web.tls.cipher_order", data)
+    assert finding.status == Status.FAIL
+
+
+def test_server_order_yields_the_preference_order(certs):
+    args = ["-min_protocol", "TLSv1.2", "-max_protocol", "TLSv1.2", "-serverpref", "-cipher",
+            "ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305"]
+    with s_server("127.0.0.1", certs["rsa"], args) as port:
+        data = evaluate_endpoint("127.0.0.1", port)
+    assert data["server_order"] == {"TLSv1.2": True}
+    assert data["suites"]["TLSv1.2"] == ["TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+                                         "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                                         "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"]
+    assert judge("web.tls.cipher_order", data).status == Status.FAIL  # phase-out preferred over good
+
+
+def test_modern_server_facts_and_judgement(certs):
+    with s_server("::1", certs["rsa"], s_server_args(PROFILES["modern"])) as port:
+        data = evaluate_endpoint("::1", port)
+    assert data["legacy_connection"] == {"version": "TLSv1.2", "compression": None, "secure_renegotiation": True,
+                                         "client_renegotiation": False}
+    assert data["early_data"]["accepted"] is False
+    assert data["ocsp"] == {"stapled": False}
+    assert data["certificates"][0]["key_type"] == "rsa" and data["certificates"][0]["key_size"] == 2048
+    statuses = {check: judge(check, data).status for check in (
+        "web.tls.version", "web.tls.ciphers", "web.tls.cipher_order", "web.tls.key_exchange",
+        "web.tls.compression", "web.tls.renegotiation", "web.tls.zero_rtt", "web.tls.ocsp_stapling",
+        "web.cert.public_key", "web.cert.signature")}
+    assert statuses == {"web.tls.version": Status.PASS, "web.tls.ciphers": Status.PASS,
+                        "web.tls.cipher_order": Status.PASS, "web.tls.key_exchange": Status.PASS,
+                        "web.tls.compression": Status.PASS, "web.tls.renegotiation": Status.PASS,
+                        "web.tls.zero_rtt": Status.PASS, "web.tls.ocsp_stapling": Status.INFO,
+                        "web.cert.public_key": Status.WARN, "web.cert.signature": Status.PASS}
+
+
+def test_sha1_certificate_fails_the_signature_check(certs):
+    args = s_server_args(PROFILES["modern"])
+    args[args.index("-cipher") + 1] += ":@SECLEVEL=0"
+    with s_server("127.0.0.1", certs["sha1"], args) as port:
+        data = evaluate_endpoint("127.0.0.1", port)
+    assert data["certificates"][0]["signature_hash"] == "sha1"
+    assert judge("web.cert.signature", data).status == Status.FAIL
+
+
+def test_early_data_accepted_is_seen(certs):
+    with s_server("127.0.0.1", certs["ec"], ["-min_protocol", "TLSv1.3", "-early_data"], www=False) as port:
+        data = evaluate_endpoint("127.0.0.1", port)
+    assert data["early_data"]["offered"] is True
+    assert data["early_data"]["accepted"] is True
+    assert judge("web.tls.zero_rtt", data).status == Status.FAIL
+
+
+@pytest.mark.parametrize("bits", [2048, 3072, 4096, 6144, 8192])
+def test_ffdhe_primes_are_rfc7919s(bits):
+    """The computed primes equal the ones OpenSSL ships for the named groups."""
+    pem = subprocess.run(["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", f"group:ffdhe{bits}"],
+                         capture_output=True, check=True).stdout
+    assert load_pem_parameters(pem).parameter_numbers().p == ffdhe_prime(bits)
+
+
+# --- what cannot be measured ------------------------------------------------------------------------------
+
+class SilentServer:
+    """Accepts TCP connections and then says nothing (a stalled handshake), or `reply` and closes."""
+
+    def __init__(self, address: str, reply: bytes | None = None):
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.bind((address, 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.reply = reply
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            if self.reply is None:
+                self.held.append(conn)
+            else:
+                try:
+                    conn.recv(4096)
+                    conn.sendall(self.reply)
+                finally:
+                    conn.close()
+
+    def close(self):
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "::1"])
+def test_a_stalling_server_is_a_timeout(address):
+    server = SilentServer(address)
+    try:
+        with pytest.raises(ProbeError) as caught:
+            evaluate_endpoint(address, server.port, timeout=1)
+    finally:
+        server.close()
+    assert caught.value.reason == Reason.TIMEOUT
+
+
+def test_a_server_speaking_http_is_a_tls_error():
+    server = SilentServer("127.0.0.1", b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+    try:
+        with pytest.raises(ProbeError) as caught:
+            evaluate_endpoint("127.0.0.1", server.port, timeout=2)
+    finally:
+        server.close()
+    assert caught.value.reason == Reason.TLS
+
+
+def test_a_closed_port_is_a_connect_error():
+    server = SilentServer("127.0.0.1")
+    port = server.port
+    server.close()
+    with pytest.raises(ProbeError) as caught:
+        evaluate_endpoint("127.0.0.1", port)
+    assert caught.value.reason == Reason.CONNECT
+
+
+# --- through the probe interface and the registry ---------------------------------------------------------
+
+def judge(check_id: str, data: dict | None = None, error: str | None = None):
+    artifact = Artifact("tls", 1, "127.0.0.1", data or {}, error=error, error_detail=error or "")
+    return evaluate(all_checks()[check_id], Site(f"https://{HOST}/", HOST), {}, {"127.0.0.1": {"tls": artifact}})
+
+
+def test_probe_collect_counts_handshakes_and_a_stall_becomes_an_error_artifact(certs):
+    settings = config.load(overrides={"scan": {"connect_timeout": 1.0}})
+    ctx = ProbeContext(settings=settings, resolver=Resolver(settings.dns))
+    probe = TlsProbe()
+    site = Site(f"https://{HOST}/", HOST)
+    with s_server("::1", certs["ec"], s_server_args(PROFILES["tls13_only"])) as port:
+        probe.port = port
+        data = asyncio.run(probe.collect(ctx, site, "::1", {}))
+    assert data["protocols"]["TLSv1.3"] and not data["protocols"]["TLSv1.2"]
+    assert ctx.counters.values["tls_handshakes"] == data["handshakes"]
+    assert judge("web.tls.cipher_order", data).status == Status.NOT_APPLICABLE
+
+    server = SilentServer("127.0.0.1")
+    probe.port = server.port
+    try:
+        with pytest.raises(ProbeError):
+            asyncio.run(probe.collect(ctx, site, "127.0.0.1", {}))
+    finally:
+        server.close()

@@ -1,0 +1,121 @@
+"""Local TLS servers for the tls probe's tests, and an independent client to hold its findings against.
+
+`openssl s_server` (the system's OpenSSL 3, not nassl) serves the lab's TLS profiles (tests/lab/tls_profiles.py)
+on 127.0.0.1 or ::1; each server is started and stopped by its own PID. `nmap --script ssl-enum-ciphers`
+(Debian's nmap, its own TLS implementation in Lua) is the independent client for the cross-check.
+"""
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.lab.tls_profiles import GROUPS, TlsProfile
+
+HOST = "www.noordstad.nl"
+# nmap names the TLS 1.3 suites after their pre-RFC drafts (TLS_AKE_WITH_...).
+NMAP_TLS13 = {"TLS_AKE_WITH_AES_128_GCM_SHA256": "TLS_AES_128_GCM_SHA256",
+              "TLS_AKE_WITH_AES_256_GCM_SHA384": "TLS_AES_256_GCM_SHA384",
+              "TLS_AKE_WITH_CHACHA20_POLY1305_SHA256": "TLS_CHACHA20_POLY1305_SHA256",
+              "TLS_AKE_WITH_AES_128_CCM_SHA256": "TLS_AES_128_CCM_SHA256",
+              "TLS_AKE_WITH_AES_128_CCM_8_SHA256": "TLS_AES_128_CCM_8_SHA256"}
+NMAP_VERSIONS = {"TLSv1.0": "TLSv1.0", "TLSv1.1": "TLSv1.1", "TLSv1.2": "TLSv1.2", "TLSv1.3": "TLSv1.3",
+                 "SSLv3": "SSLv3"}
+
+
+def self_signed(directory: Path, key_kind: str = "rsa2048", hash_name: str = "sha256") -> tuple[Path, Path]:
+    """A throwaway certificate for HOST: (certificate, key) PEM files. Made with the openssl command, which
+    (unlike cryptography) still signs with SHA-1 when asked."""
+    paths = directory / f"{key_kind}-{hash_name}.crt", directory / f"{key_kind}-{hash_name}.key"
+    key = ["-newkey", "rsa:2048"] if key_kind == "rsa2048" else ["-newkey", "ec", "-pkeyopt",
+                                                                 "ec_paramgen_curve:P-256"]
+    subprocess.run(["openssl", "req", "-x509", *key, f"-{hash_name}", "-days", "7", "-nodes", "-subj",
+                    f"/CN={HOST}", "-addext", f"subjectAltName=DNS:{HOST}", "-keyout", str(paths[1]),
+                    "-out", str(paths[0])], check=True, capture_output=True)
+    return paths
+
+
+def free_port(address: str) -> int:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((address, 0))
+        return sock.getsockname()[1]
+
+
+def wait_listening(address: str, port: int, proc: subprocess.Popen, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"openssl s_server exited: {proc.stderr.read().decode(errors='replace')}")
+        try:
+            with socket.create_connection((address, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on [{address}]:{port}")
+
+
+def s_server_args(profile: TlsProfile) -> list[str]:
+    """The s_server options that make it serve a lab profile (nginx's directives, in openssl's words)."""
+    names = {"TLSv1": "TLSv1", "TLSv1.1": "TLSv1.1", "TLSv1.2": "TLSv1.2", "TLSv1.3": "TLSv1.3"}
+    args = ["-min_protocol", names[profile.protocols[0]], "-max_protocol", names[profile.protocols[-1]],
+            "-cipher", profile.cipher_string(), "-groups", GROUPS]
+    if profile.server_order:
+        args.append("-serverpref")
+    if profile.dhparam:
+        args += ["-dhparam", str(profile.dhparam)]
+    return args
+
+
+@contextmanager
+def s_server(address: str, certificate: tuple[Path, Path], args: list[str], www: bool = True):
+    """`openssl s_server` on a free port of `address`; yields the port, stops the server by its PID.
+    `www=False` for options that exclude its web mode (-early_data); stdin stays open either way."""
+    port = free_port(address)
+    where = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    proc = subprocess.Popen(["openssl", "s_server", "-accept", where, "-cert", str(certificate[0]),
+                             "-key", str(certificate[1]), *(["-www"] if www else []), "-quiet", *args],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_listening(address, port, proc)
+        yield port
+    finally:
+        proc.stdin.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def nmap_enum(address: str, port: int, servername: str = HOST, extra: list[str] | None = None
+              ) -> dict[str, set[str]]:
+    """Accepted suites per protocol version as nmap's ssl-enum-ciphers finds them (IANA names)."""
+    cmd = ["nmap", "-Pn", "-n", "-p", str(port), "--script", "ssl-enum-ciphers",
+           "--script-args", f"tls.servername={servername}", "-oX", "-", *(extra or []), address]
+    if ":" in address:
+        cmd.insert(1, "-6")
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True).stdout
+    found: dict[str, set[str]] = {}
+    script = ET.fromstring(out).find(".//script[@id='ssl-enum-ciphers']")
+    if script is None:
+        return found
+    for table in script.findall("table"):
+        version = NMAP_VERSIONS.get(table.get("key"))
+        if version is None:
+            continue
+        ciphers = table.find("table[@key='ciphers']")
+        names = {elem.text for elem in ciphers.iter("elem") if elem.get("key") == "name"} if ciphers is not None \
+            else set()
+        found[version] = {NMAP_TLS13.get(n, n) for n in names}
+    return found
+
+
+def govscan_sets(data: dict) -> dict[str, set[str]]:
+    """The tls artifact's accepted suites per version, in the shape of nmap_enum()."""
+    return {version: set(suites) for version, suites in data["suites"].items()
+            if data["protocols"].get(version) and version in NMAP_VERSIONS}
