@@ -154,8 +154,9 @@ class FindingRow(Base):
 class ArtifactRow(Base):
     """One version of the raw facts of one probe for one subject (host or IP address) of a site.
 
-    `data` is zlib-compressed JSON. Stored like findings (a new row only when the facts change) and pruned by
-    age (`Store.prune_artifacts`), since they are needed only to re-evaluate checks on old facts."""
+    `data` is zlib-compressed JSON. Versioned like findings, but a new version is kept only when the site's
+    findings changed (raw facts differ on every visit: timings, Date headers); in between, the current version
+    is updated in place. Pruned by age (`Store.prune_artifacts`): they serve to re-evaluate checks."""
 
     __tablename__ = "artifacts"
 

@@ -120,7 +120,7 @@ def create(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 60})
 
     @event.listens_for(engine, "connect")
@@ -270,8 +270,8 @@ class Store:
                 session.add(item)
                 session.get(RunRow, run_id).sites_total += 1
             first_time = item.state != "done"
-            self._store_findings(session, site, run_id, moment, result.findings)
-            self._store_artifacts(session, site, run_id, moment, result.artifacts())
+            changed = self._store_findings(session, site, run_id, moment, result.findings)
+            self._store_artifacts(session, site, run_id, moment, result.artifacts(), changed)
             item.state, item.finished = "done", moment
             item.attempts += 1
             if first_time:
@@ -282,7 +282,9 @@ class Store:
                 run.sites_error += Status.ERROR in statuses
 
     def _store_findings(self, session: Session, site: SiteRow, run_id: int, moment: datetime,
-                        findings: list[Finding]) -> None:
+                        findings: list[Finding]) -> bool:
+        """New versions for the findings that changed; True when there was any."""
+        changed = False
         current = {row.check_id: row for row in session.scalars(select(FindingRow).where(
             FindingRow.site_id == site.id, FindingRow.valid_until.is_(None)))}
         for finding in findings:
@@ -293,6 +295,7 @@ class Store:
                 continue
             if row is not None:
                 row.valid_until = moment
+            changed = True
             data = finding.to_dict()
             session.add(FindingRow(
                 site_id=site.id, check_id=finding.check, status=str(finding.status), reason=finding.reason,
@@ -300,9 +303,13 @@ class Store:
                 addresses=data["addresses"], norm=finding.norm, check_version=finding.check_version,
                 evidence_hash=digest, first_seen=moment, first_run_id=run_id, last_seen=moment,
                 last_run_id=run_id, valid_until=None))
+        return changed
 
     def _store_artifacts(self, session: Session, site: SiteRow, run_id: int, moment: datetime,
-                         artifacts: list[Artifact]) -> None:
+                         artifacts: list[Artifact], findings_changed: bool) -> None:
+        """Raw facts change on every visit (timings, Date headers, query counts), so a new version is kept only
+        where the site's findings changed: the facts behind each judgement stay, and otherwise the current
+        version is brought up to date in place (the newest facts of a span that judged the same)."""
         probes = {a.probe for a in artifacts}
         current = {(row.probe, row.subject): row for row in session.scalars(select(ArtifactRow).where(
             ArtifactRow.site_id == site.id, ArtifactRow.valid_until.is_(None)))}
@@ -312,7 +319,10 @@ class Store:
             seen.add(key)
             digest = artifact_hash(artifact)
             row = current.get(key)
-            if row is not None and row.data_hash == digest:
+            if row is not None and (row.data_hash == digest or not findings_changed):
+                if row.data_hash != digest:
+                    row.probe_version, row.data_hash, row.data = artifact.version, digest, pack(artifact.data)
+                    row.error, row.error_detail = artifact.error, artifact.error_detail or ""
                 row.last_seen, row.last_run_id = moment, run_id
                 continue
             if row is not None:

@@ -260,16 +260,23 @@ def test_runs_of_a_gone_process_are_marked_interrupted(store, clock):
     assert store.mark_interrupted(mine) == [mine] and store.run(mine).state == "interrupted"
 
 
-def test_artifacts_are_compressed_versioned_and_pruned(store, clock):
+def test_artifacts_are_compressed_versioned_at_changes_and_pruned(store, clock):
     run = store.start_run("batch", [NOORD])
     store.record_site(run, result(NOORD, GOOD, address_data={"status": 200, "body": "x" * 5000}))
     with store.session() as session:
         blob = session.scalars(select(ArtifactRow.data).where(ArtifactRow.probe == "http")).one()
     assert len(blob) < 200  # zlib
     first_day = clock.now + timedelta(hours=1)
-    clock.advance(days=40)
-    store.record_site(run, result(NOORD, GOOD, address_data={"status": 500}))
-    assert {a.probe: a.data for a in store.artifacts("www.noordstad.nl", first_day)}["http"]["status"] == 200
+
+    clock.advance(days=1)  # other facts (a new Date header), the same findings: brought up to date in place
+    store.record_site(run, result(NOORD, GOOD, address_data={"status": 200, "date": "day 2"}))
+    assert count(store, ArtifactRow) == 2
+    assert {a.probe: a.data for a in store.artifacts("www.noordstad.nl")}["http"]["date"] == "day 2"
+
+    clock.advance(days=40)  # other findings: a new version, the old one kept until pruned
+    store.record_site(run, result(NOORD, {**GOOD, "web.https.hsts": Status.FAIL}, address_data={"status": 500}))
+    assert count(store, ArtifactRow) == 3  # dns did not change: one version
+    assert {a.probe: a.data for a in store.artifacts("www.noordstad.nl", first_day)}["http"]["date"] == "day 2"
     assert {a.probe: a.data for a in store.artifacts("www.noordstad.nl")}["http"] == {"status": 500}
     assert store.prune_artifacts(clock.now - timedelta(days=30)) == 1  # the old http version; dns is current
     assert count(store, ArtifactRow) == 2
