@@ -21,8 +21,9 @@ The artifact (keys present only as far as the probe got; a failed part has `erro
     cert_verification {validated, error, chain}   (to the configured CA bundle, at fetched_at, no host name),
     https {url, status, reason, http_version, headers [[name, value], ...] in order, location, body,
            body_bytes, wire_bytes, body_truncated, body_sha256, content_encoding}   (GET https://host/),
-    security_txt {"/.well-known/security.txt": {url, status, content_type, media_type, charset, location,
-                  bytes, too_large, body_base64}, "/security.txt": ... (only when the first is not 200)},
+    security_txt {"/.well-known/security.txt": {url (after redirects), redirected_from, status, content_type,
+                  media_type, charset, location, bytes, too_large, body_base64},
+                  "/security.txt": ... (only when the first is not 200)},
     redirects {hops [{url, address, status, location, headers}], stopped (None, loop, too_many, error,
                unsupported), final_url, final_host, final (the last response, with body, after a redirect)},
     tcp80 {open}, http {url, status, headers, location, body, ...}   (the first response to http://host/),
@@ -52,6 +53,7 @@ from scanner.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
 
 MAX_REDIRECTS = 10
+SECURITY_TXT_REDIRECTS = 3
 SECURITY_TXT_PATHS = ("/.well-known/security.txt", "/security.txt")
 SECURITY_TXT_READ_LIMIT = 100 * 1024  # RFC 9116's ceiling; one byte more is read to see that a file is longer
 HEADER_LIMIT = 64 * 1024
@@ -506,24 +508,35 @@ class HttpProbe(Probe):
             data["https"] = failure.fact()
             return
         data["https"] = {"url": url, **first.fact()}
-        data["security_txt"] = await self._security_txt(session, site, address)
+        data["security_txt"] = await self._security_txt(ctx, session, site, address)
         data["redirects"] = await self._follow(ctx, session, site, address, url, first)
 
-    async def _security_txt(self, session: Session, site: Site, address: str) -> dict[str, Any]:
-        """The RFC 9116 location, and the legacy one only when the first has no file."""
+    async def _security_txt(self, ctx, session: Session, site: Site, address: str) -> dict[str, Any]:
+        """The RFC 9116 location, and the legacy one only when the first has no file. Redirects to https
+        are followed (at most SECURITY_TXT_REDIRECTS), as RFC 9116 allows; `url` is where the file was."""
         found: dict[str, Any] = {}
         for path in SECURITY_TXT_PATHS:
-            url = self._url("https", site.host, path)
+            url, redirects = self._url("https", site.host, path), []
             try:
                 response = await session.get(url, address, body_limit=SECURITY_TXT_READ_LIMIT + 1)
-            except Failed as failure:
-                found[path] = {"url": url, **failure.fact()}
+                while response.status in REDIRECT_STATUSES and response.header("location") \
+                        and len(redirects) < SECURITY_TXT_REDIRECTS:
+                    target = urljoin(url, response.header("location").strip())
+                    if urlsplit(target).scheme != "https" or target in redirects:
+                        break
+                    redirects.append(url)
+                    url = target
+                    response = await session.get(url, await self._address_for(ctx, url, site, address),
+                                                 body_limit=SECURITY_TXT_READ_LIMIT + 1)
+            except (Failed, ProbeError) as failure:
+                found[path] = {"url": url, "redirected_from": redirects, "error": failure.reason,
+                               "detail": failure.detail}
                 continue
             media_type, charset = response.content_type()
             body = response.body[:SECURITY_TXT_READ_LIMIT]
-            found[path] = {"url": url, "status": response.status, "content_type": response.header("content-type"),
-                           "media_type": media_type, "charset": charset, "location": response.header("location"),
-                           "bytes": len(body),
+            found[path] = {"url": url, "redirected_from": redirects, "status": response.status,
+                           "content_type": response.header("content-type"), "media_type": media_type,
+                           "charset": charset, "location": response.header("location"), "bytes": len(body),
                            "too_large": len(response.body) > SECURITY_TXT_READ_LIMIT or response.truncated,
                            "body_base64": base64.b64encode(body).decode("ascii") if response.status == 200 else ""}
             if response.status == 200:
@@ -550,8 +563,7 @@ class HttpProbe(Probe):
                 stopped = "unsupported"
                 break
             try:
-                hop_address = address if _host_of(url) == site.host else await self._address_of(ctx, _host_of(url),
-                                                                                                address)
+                hop_address = await self._address_for(ctx, url, site, address)
                 response = await session.get(url, hop_address)
             except (Failed, ProbeError) as failure:
                 hops.append({"url": url, "error": failure.reason, "detail": failure.detail})
@@ -565,10 +577,14 @@ class HttpProbe(Probe):
         return chain
 
     @staticmethod
-    async def _address_of(ctx, host: str, like: str) -> str:
-        """An address of another host in a redirect, of the same IP family as the one being probed."""
+    async def _address_for(ctx, url: str, site: Site, address: str) -> str:
+        """Where a redirect goes: the probed address on the site's own host, else an address of the other
+        host of the same IP family as the probed one."""
+        host = _host_of(url)
+        if host == site.host:
+            return address
         found = await ctx.resolver.addresses(host)
-        same, other = ("ipv6", "ipv4") if ":" in like else ("ipv4", "ipv6")
+        same, other = ("ipv6", "ipv4") if ":" in address else ("ipv4", "ipv6")
         candidates = found[same] or found[other]
         if not candidates:
             raise Failed(Reason.DNS, f"{host} has no address")

@@ -267,3 +267,22 @@ def test_the_legacy_security_txt_path_is_tried_when_the_rfc_one_is_missing(pki):
     assert found["/.well-known/security.txt"]["status"] == 404
     legacy = found["/security.txt"]
     assert legacy["status"] == 200 and legacy["too_large"] is True and legacy["bytes"] == 100 * 1024
+
+
+
+def test_security_txt_redirects_to_https_are_followed_and_to_http_not(pki):
+    routes = {"/": response(200),
+              "/.well-known/security.txt": response(301, [("Location", "/beveiliging/security.txt")]),
+              "/beveiliging/security.txt": response(200, [("Content-Type", "text/plain")], GOOD_SECURITY_TXT),
+              "/security.txt": response(301, [("Location", f"http://{HOST}/security.txt")])}
+
+    async def scenario(routes):
+        async with Server(routes, tls_context(pki)) as https:
+            return await probe(pki, https.port, closed_port())
+
+    found = run(scenario(routes)).data["security_txt"]["/.well-known/security.txt"]
+    assert found["status"] == 200 and found["url"].endswith("/beveiliging/security.txt")
+    assert found["redirected_from"][0].endswith("/.well-known/security.txt")
+    routes["/.well-known/security.txt"] = NOT_FOUND
+    legacy = run(scenario(routes)).data["security_txt"]["/security.txt"]
+    assert legacy["status"] == 301 and legacy["redirected_from"] == []
