@@ -285,7 +285,7 @@ def cert_hostname(facts: Facts) -> Verdict:
     if matched:
         return Verdict(Status.PASS, Text(f"Het certificaat geldt voor {host} ({matched[0]}).",
                                          f"The certificate is valid for {host} ({matched[0]})."), details)
-    names = ", ".join(leaf.get("sans", [])) or "geen"
-    return Verdict(Status.FAIL, Text(f"Het certificaat geldt niet voor {host}, alleen voor: {names}.",
-                                     f"The certificate is not valid for {host}, only for: "
-                                     f"{', '.join(leaf.get('sans', [])) or 'none'}."), details)
+    names = ", ".join(leaf.get("sans", []))
+    return Verdict(Status.FAIL, Text(f"Het certificaat geldt niet voor {host}, alleen voor: {names or 'geen naam'}.",
+                                     f"The certificate is not valid for {host}, only for: {names or 'no name'}."),
+                   details)
