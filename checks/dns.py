@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
 from checks.https import name_matches, unmeasured
-from checks.registry import Facts, check
+from checks.registry import Facts, check, not_measured
 from scanner.model import Reason, Status, Text, Verdict
 
 DNSSEC_NORM = "Forum Standaardisatie, pas toe of leg uit: DNSSEC (streefbeeld eind 2017)"
@@ -159,7 +159,7 @@ def _dns_names(cert: x509.Certificate) -> list[str]:
         return []
 
 
-@check("web.dane", level="recommended", family="dns", requires=("tlsa", "http"), per_address=True,
+@check("web.dane", level="recommended", family="dns", requires=("tlsa",), optional=("http",), per_address=True,
        norm=DANE_NORM + ": een DNSSEC-beveiligd TLSA-record dat past bij het geserveerde certificaat",
        title=("DANE", "DANE"),
        advice=("Publiceer een TLSA-record (bij voorkeur '3 1 1', de SHA-256 van de publieke sleutel van het "
@@ -184,6 +184,9 @@ def dane(facts: Facts) -> Verdict:
             summary = Text(f"Het TLSA-record is niet met DNSSEC beveiligd: {why.nl}.",
                            f"The TLSA record is not secured with DNSSEC: {why.en}.")
         return Verdict(Status.FAIL, summary, details)
+    unreachable = not_measured("http", facts.artifacts.get("http"))
+    if unreachable is not None:
+        return unreachable
     http = facts["http"]
     if not (http.get("tls", {}).get("ok") and http.get("certificates")):
         return unmeasured(http) or Verdict(Status.ERROR, Text("De server stuurde geen certificaat.",

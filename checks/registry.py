@@ -53,6 +53,9 @@ class Check:
     title: Text
     advice: Text
     evaluate: Callable[[Facts], Verdict]
+    # Probes collected for the check and handed to it without gating: it judges their failure itself (DANE
+    # is not applicable without a TLSA record, whether or not an address answered).
+    optional: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.level not in LEVELS:
@@ -73,6 +76,7 @@ def check(
     advice: tuple[str, str],
     per_address: bool = False,
     version: int = 1,
+    optional: Iterable[str] = (),
 ):
     """Register a check function. `title` and `advice` are (Dutch, English)."""
 
@@ -90,6 +94,7 @@ def check(
             title=Text(*title),
             advice=Text(*advice),
             evaluate=fn,
+            optional=tuple(optional),
         )
         return fn
 
@@ -134,16 +139,25 @@ def _gate(check_: Check, artifacts: dict[str, Artifact],
         artifact = artifacts.get(probe)
         if artifact is None and by_address and any(probe in found for found in by_address.values()):
             continue
-        if artifact is None:
-            return _error(Reason.BUG, f"Gegevens van '{probe}' ontbreken.", f"No '{probe}' data was collected.")
-        if not artifact.ok:
-            detail = artifact.error_detail or artifact.error
-            return _error(
-                artifact.error,
-                f"Niet gemeten ({artifact.error}): {detail}",
-                f"Not measured ({artifact.error}): {detail}",
-                {"probe": probe},
-            )
+        unmeasured = not_measured(probe, artifact)
+        if unmeasured is not None:
+            return unmeasured
+    return None
+
+
+def not_measured(probe: str, artifact: Artifact | None) -> Verdict | None:
+    """The error verdict for a missing or failed artifact, else None (also for checks that read an
+    `optional` probe)."""
+    if artifact is None:
+        return _error(Reason.BUG, f"Gegevens van '{probe}' ontbreken.", f"No '{probe}' data was collected.")
+    if not artifact.ok:
+        detail = artifact.error_detail or artifact.error
+        return _error(
+            artifact.error,
+            f"Niet gemeten ({artifact.error}): {detail}",
+            f"Not measured ({artifact.error}): {detail}",
+            {"probe": probe},
+        )
     return None
 
 

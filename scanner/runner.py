@@ -71,7 +71,7 @@ def has_ipv6_connectivity(settings: Settings) -> bool:
 def probes_for(checks: Iterable[Check]) -> list[Probe]:
     """The probes the selected checks need; `dns` whenever any per-address probe runs."""
     available = all_probes()
-    names = {name for check in checks for name in check.requires}
+    names = {name for check in checks for name in (*check.requires, *check.optional)}
     if any(available[n].per_address for n in names if n in available):
         names.add("dns")
     missing = names - set(available)

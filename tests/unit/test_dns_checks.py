@@ -227,3 +227,16 @@ def test_dane_is_judged_per_address(pki):
     finding = evaluate(all_checks()["web.dane"], SITE, {"tlsa": tlsa(record)}, addresses, {"ipv6": True})
     assert finding.status == Status.FAIL
     assert [a.status for a in finding.addresses] == [Status.PASS, Status.FAIL]
+
+
+def test_dane_without_tlsa_is_not_applicable_even_on_an_unreachable_address():
+    failed = {ADDRESS: {"http": Artifact("http", 1, ADDRESS, error="connect", error_detail="refused")}}
+    finding = evaluate(all_checks()["web.dane"], SITE, {"tlsa": tlsa()}, failed, {"ipv6": True})
+    assert finding.status == Status.NOT_APPLICABLE
+
+
+def test_dane_with_tlsa_on_an_unreachable_address_is_an_error(pki):
+    failed = {ADDRESS: {"http": Artifact("http", 1, ADDRESS, error="timeout", error_detail="no answer")}}
+    record = (3, 1, 1, association(pki["leaf"], 1, 1))
+    finding = evaluate(all_checks()["web.dane"], SITE, {"tlsa": tlsa(record)}, failed, {"ipv6": True})
+    assert finding.status == Status.ERROR and finding.reason == "timeout"

@@ -54,3 +54,17 @@ def test_patterns_with_wildcards():
     assert matches("dns.dnssec", "web.tls.*,dns.dnssec")
     assert not matches("web.https.hsts", "web.tls.*,dns.dnssec")
     assert matches("anything", None)
+
+
+def test_optional_probes_are_collected_but_not_gated():
+    from scanner.runner import probes_for
+
+    seen = []
+    check = Check(id="test.optional", version=1, level="required", family="test", requires=("dns",),
+                  per_address=True, norm="norm", title=Text("t", "t"), advice=Text("a", "a"),
+                  evaluate=lambda facts: seen.append(facts.artifacts["http"].error) or
+                  Verdict(Status.NOT_APPLICABLE, Text("n.v.t.", "n/a")), optional=("http",))
+    assert {p.name for p in probes_for([check])} == {"dns", "http"}
+    failed = {"198.51.100.1": {"http": Artifact("http", 1, "198.51.100.1", error="connect")}}
+    finding = evaluate(check, SITE, {"dns": ok("dns")}, failed)
+    assert finding.status == Status.NOT_APPLICABLE and seen == ["connect"]
