@@ -1,0 +1,64 @@
+"""The tls probe against the lab's TLS profiles, over IPv4 and IPv6, cross-checked with an independent client.
+
+For every TLS profile the running scenario uses, one site that serves it (dual stack when there is one,
+ordinary otherwise: a valid certificate and no hostile behaviour) is evaluated on each of its listening
+addresses; the accepted protocol versions and suites must equal what nmap's ssl-enum-ciphers finds there,
+and the handshake count must stay within the budget. The verdicts themselves are compared with the
+scenario's expectations by `govscan lab verify`.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from scanner.probes.tls import Endpoint, Evaluation
+from tests.lab.commands import read_state
+from tests.lab.scenario import load
+from tests.lab.tls_profiles import PROFILES
+from tests.unit.tls_servers import govscan_sets, nmap_enum
+
+HANDSHAKE_BUDGET = 60
+
+pytestmark = pytest.mark.lab
+
+
+def sites_per_profile() -> dict[str, tuple[str, list[str]]]:
+    """Profile name -> (host, listening addresses) of one plain site serving it in the running lab."""
+    state = read_state()
+    scenario = load(state["scenario"])
+    chosen: dict[str, tuple[str, list[str]]] = {}
+    for site in scenario.sites:
+        if site["hostile"] != "none" or site["cert"] != "valid":
+            continue
+        host = state["hosts"].get(site["host"], {})
+        addresses = host.get("ipv4", []) + (host.get("ipv6", []) if host.get("ipv6_listening") else [])
+        if not addresses:
+            continue
+        best = chosen.get(site["tls"])
+        if best is None or len(addresses) > len(best[1]):
+            chosen[site["tls"]] = (site["host"], addresses)
+    return chosen
+
+
+def check_address(profile: str, host: str, address: str, ca_bundle: Path) -> None:
+    data = Evaluation(Endpoint(host, address, 5.0, time.monotonic() + 120), ca_bundle).run()
+    where = (profile, host, address)
+    assert govscan_sets(data) == nmap_enum(address, 443, servername=host), where
+    assert data["handshakes"] < HANDSHAKE_BUDGET, where
+    expected = {"TLSv1.0" if v == "TLSv1" else v for v in PROFILES[profile].protocols}
+    assert {v for v, on in data["protocols"].items() if on} == expected, where
+    if "TLSv1.2" in expected:
+        assert data["server_order"]["TLSv1.2"] == PROFILES[profile].server_order, where
+
+
+def test_every_lab_profile_matches_an_independent_client(lab):
+    chosen = sites_per_profile()
+    assert chosen, "the running scenario serves no TLS profile on a plain site"
+    assert set(chosen) <= set(PROFILES)
+    ca_bundle = Path(read_state()["ca_bundle"])
+    for profile, (host, addresses) in sorted(chosen.items()):
+        for address in addresses:
+            check_address(profile, host, address, ca_bundle)
+    assert any(":" in a for _, addresses in chosen.values() for a in addresses), "nothing measured over IPv6"
