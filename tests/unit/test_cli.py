@@ -170,3 +170,29 @@ def test_sigkill_during_scan(db, tmp_path):
     findings = store.findings_for_run(run.id)
     assert sorted({f.site.host for f in findings}) == ["site0.example.nl", "site1.example.nl", "site2.example.nl"]
     assert {f.check_id: f.status for f in findings} == {"test.fake.hsts": "pass", "test.fake.site": "info"}
+
+
+def test_ctrl_c_during_scan_marks_the_run_interrupted(db, tmp_path):
+    sites = tmp_path / "sites.txt"
+    sites.write_text("site0.example.nl\nhang.example.nl\n")
+    child = subprocess.Popen([sys.executable, "-m", "tests.unit.fakes", "--db", db, "scan", "--sites", str(sites),
+                              "--checks", CHECKS], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    watcher = Store(db)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(run.sites_done == 1 for run in watcher.runs()):
+        time.sleep(0.1)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130 and "onderbroken" in err
+    run = watcher.runs()[0]
+    assert (run.state, run.sites_done) == ("interrupted", 1)
+
+
+def test_internal_error_exits_1_with_the_traceback(db, capsys, monkeypatch):
+    def broken(self, limit=None):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Store, "runs", broken)
+    code, _, err = run_cli(capsys, "--db", db, "runs")
+    assert code == 1 and "RuntimeError: disk on fire" in err and "interne fout" in err
