@@ -25,6 +25,7 @@ from checks.registry import Check, select
 from scanner import config as config_module
 from scanner import targets
 from scanner.model import Site, Status, Text
+from scanner.probes.browser import BrowserSetupError
 from scanner.runner import Progress as RunProgress
 from scanner.runner import Runner, SiteResult
 from tests.lab.cli import add_commands as add_lab_commands
@@ -207,6 +208,24 @@ def print_summary(ctx: Context, run_id: int, results: list[SiteResult], seconds:
     ctx.out.print(ctx.t(f"Opgeslagen in {ctx.store.url}", f"Stored in {ctx.store.url}"))
 
 
+def cmd_import(ctx: Context, args) -> int:
+    """Refresh policy data: the cookie classification from the Open Cookie Database CSV, the tracker list
+    from an EasyPrivacy-style filter list. Rows already present are kept as they are."""
+    from checks import cookie_policy
+
+    importer, default = {"cookies": (cookie_policy.import_open_cookie_database, cookie_policy.COOKIES_FILE),
+                         "trackers": (cookie_policy.import_filter_list, cookie_policy.TRACKERS_FILE)}[args.kind]
+    target = Path(args.out) if args.out else default
+    try:
+        source = Path(args.file).read_text(encoding="utf-8")
+        text, added = importer(source, target.read_text(encoding="utf-8"))
+    except (OSError, cookie_policy.PolicyFileError) as exc:
+        raise UsageError(f"{args.file}: {exc}") from None
+    cookie_policy.write_imported(target, text)
+    ctx.out.print(ctx.t(f"{added} nieuwe regel(s) toegevoegd aan {target}", f"{added} new row(s) added to {target}"))
+    return EXIT_OK
+
+
 def cmd_runs(ctx: Context, args) -> int:
     runs = ctx.store.runs(args.limit)
     table = Table(title=ctx.t("Runs", "Runs"), title_justify="left")
@@ -293,6 +312,16 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
                                                            "directory (default govscan-run-ID)"))
     report_run.set_defaults(func=cmd_report_run)
 
+    imports = commands.add_parser("import", help=t("werk beleidsgegevens bij (cookies, trackers)",
+                                                   "refresh policy data (cookies, trackers)"))
+    imports.add_argument("kind", choices=("cookies", "trackers"),
+                         help=t("cookies: CSV van de Open Cookie Database; trackers: filterlijst (EasyPrivacy)",
+                                "cookies: Open Cookie Database CSV; trackers: filter list (EasyPrivacy)"))
+    imports.add_argument("file", metavar="FILE")
+    imports.add_argument("--out", metavar="FILE", help=t("schrijf hierheen in plaats van naar config/",
+                                                         "write here instead of config/"))
+    imports.set_defaults(func=cmd_import)
+
     add_lab_commands(commands, t)
     return parser
 
@@ -312,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, config_module.ConfigError) as exc:
         ctx.err.print(f"govscan: {escape(str(exc))}")
         return EXIT_USAGE
+    except BrowserSetupError as exc:  # e.g. the third-party cookie canary failed: no results, no false passes
+        ctx.err.print(f"govscan: browser: {escape(str(exc))}")
+        return EXIT_INTERNAL
     except KeyboardInterrupt:
         ctx.err.print(Text("onderbroken", "interrupted").get(args.lang))
         return EXIT_INTERRUPTED

@@ -79,11 +79,15 @@ MAX_REQUESTS = 600
 SCREENSHOT_MAX_BYTES = 300_000
 
 
-class ThirdPartyCookiesBlocked(RuntimeError):
+class BrowserSetupError(RuntimeError):
+    """The browser cannot measure in this run: the run stops instead of reporting (the CLI says why)."""
+
+
+class ThirdPartyCookiesBlocked(BrowserSetupError):
     """The canary's third-party cookie was not seen: every privacy result would be a false pass."""
 
 
-class BrowserUnavailable(RuntimeError):
+class BrowserUnavailable(BrowserSetupError):
     """The browser could not be started (missing executable, certutil, axe-core)."""
 
 

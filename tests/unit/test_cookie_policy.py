@@ -76,3 +76,18 @@ def test_filter_list_import_takes_whole_host_rules_only():
     text, added = import_filter_list(source, "# trackers\ngoogle-analytics.com\n")
     assert added == 2
     assert parse_trackers(text) == ["google-analytics.com", "stats.example.com", "pixel.example.net"]
+
+
+def test_cli_import_commands_write_the_given_file(tmp_path, capsys):
+    from scanner.cli import main
+
+    cookies, trackers_file = tmp_path / "cookies.csv", tmp_path / "trackers.txt"
+    cookies.write_text(CURRENT)
+    trackers_file.write_text("google-analytics.com\n")
+    (tmp_path / "ocd.csv").write_text(OCD)
+    (tmp_path / "easyprivacy.txt").write_text("||stats.example.com^\n")
+    assert main(["import", "cookies", str(tmp_path / "ocd.csv"), "--out", str(cookies)]) == 0
+    assert main(["import", "trackers", str(tmp_path / "easyprivacy.txt"), "--out", str(trackers_file)]) == 0
+    assert "exad_" in cookies.read_text()
+    assert parse_trackers(trackers_file.read_text()) == ["google-analytics.com", "stats.example.com"]
+    assert main(["import", "cookies", str(tmp_path / "easyprivacy.txt"), "--out", str(cookies)]) == 2
