@@ -70,9 +70,15 @@ class Context:
 
     @cached_property
     def store(self):
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
         from storage.store import Store
 
-        store = Store.open(self.settings)
+        try:
+            store = Store.open(self.settings)
+        except (ArgumentError, NoSuchModuleError, OperationalError) as exc:
+            raise UsageError(self.t(f"kan de database {self.settings.storage.url} niet openen: {exc}",
+                                    f"cannot open the database {self.settings.storage.url}: {exc}")) from None
         interrupted = store.mark_interrupted()
         if interrupted:
             self.err.print(self.t(f"Onderbroken run(s) gemarkeerd: {', '.join(map(str, interrupted))}",

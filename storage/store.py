@@ -105,7 +105,9 @@ def _process_alive(pid: int, started: str) -> bool:
 
 
 def normalise_url(url: str) -> str:
-    """`postgresql://` means psycopg 3 (the driver the project installs), not psycopg2."""
+    """A plain file path means SQLite; `postgresql://` means psycopg 3 (the driver the project installs)."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).resolve()}"
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]

@@ -93,10 +93,18 @@ def test_hanging_site_gives_timeout_errors_and_exit_0(fake_checks, db, short_tim
     (["scan", "--sites", "/nonexistent/sites.txt"], "file not found"),
     (["report", "run", "42"], "run 42 bestaat niet"),
     (["--lang", "en", "report", "run"], "there are no runs yet"),
+    (["--db", "nosuchdb://x", "runs"], "kan de database nosuchdb://x niet openen"),
+    (["--db", "postgresql://nobody@127.0.0.1:1/none", "runs"], "niet openen"),
 ])
 def test_usage_errors_exit_2(fake_checks, db, capsys, argv, message):
     code, _, err = run_cli(capsys, "--db", db, *argv)
     assert code == 2 and message in err
+
+
+def test_db_may_be_a_plain_path(fake_checks, tmp_path, capsys):
+    path = tmp_path / "plain.db"
+    code, _, _ = run_cli(capsys, "--db", str(path), "check", "a.example.nl", "--checks", CHECKS)
+    assert code == 0 and Store(str(path)).runs()[0].kind == "on-demand"
 
 
 def test_unknown_option_exits_2(capsys):
