@@ -22,11 +22,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from scanner import model
 
 RUN_KINDS = ("nightly", "on-demand", "batch")
-RUN_STATES = ("running", "finished", "interrupted")
-# A run's sites are work items: queued when the run starts, running while a scanner has claimed one (with a
-# deadline, so a stuck item can be taken back), done when its results are stored, error when it could not be
-# scanned at all.
-WORK_STATES = ("queued", "running", "done", "error")
 
 
 class Base(DeclarativeBase):
@@ -65,8 +60,8 @@ class RunRow(Base):
     __tablename__ = "runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    state: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # one of RUN_KINDS
+    state: Mapped[str] = mapped_column(String(20), default="running", index=True)  # running, finished, interrupted
     started: Mapped[datetime] = mapped_column(DateTime)
     finished: Mapped[datetime | None] = mapped_column(DateTime)
     tool_version: Mapped[str] = mapped_column(String(40))
@@ -83,6 +78,10 @@ class RunRow(Base):
 
 
 class WorkItem(Base):
+    """One site of a run. `state`: queued when the run starts; running while a scanner has claimed it (until
+    `deadline`, so a stuck item can be taken back); done when its results are stored; error when it could not
+    be scanned at all."""
+
     __tablename__ = "work_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
