@@ -15,11 +15,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
 
 from scanner.model import AddressResult, Artifact, Finding, Organisation, Site, Status, Text
 from scanner.runner import SiteResult
-from storage.models import ArtifactRow, FindingRow
+from storage.models import ArtifactRow, Base, FindingRow
 from storage.store import Store, state_on
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
@@ -116,6 +118,13 @@ def test_open_applies_migrations_and_reopens(db_url):
         assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
     first.close()
     Store(db_url).close()  # already at head: nothing to do, no error
+
+
+def test_migrations_match_the_models(store):
+    """A change to storage/models.py needs a migration: the migrated schema and the models agree."""
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert compare_metadata(context, Base.metadata) == []
 
 
 def test_sqlite_default_path_is_created_in_wal_mode(tmp_path):
