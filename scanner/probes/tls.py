@@ -18,13 +18,13 @@ curve one handshake at a time (about 500 handshakes per address). Here a full ev
 6. 0-RTT: a TLS 1.3 session, and only when its ticket allows early data, a resumption that sends some;
 7. the certificate chain and OCSP staple come from the first handshake of the highest version.
 
-The artifact records `handshakes`. Nothing here judges: the classes live in config/policy and checks/.
+The artifact records `handshakes` and `cpu_seconds` (CPU time of the evaluation's thread) for the benchmark,
+and the run's counters add them up (`tls_handshakes`, `tls_cpu_ms`). Nothing here judges: the classes live in config/policy and checks/.
 """
 from __future__ import annotations
 
 import base64
 import socket
-import threading
 import time
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -220,7 +220,8 @@ def close(conn: SslConnection) -> None:
 
 
 class Endpoint:
-    """Handshakes with one address under the site's host name (SNI), counted, one at a time."""
+    """Handshakes with one address under the site's host name (SNI), counted, one at a time (the whole
+    evaluation runs in one thread)."""
 
     def __init__(self, host: str, address: str, timeout: float, deadline: float, port: int = PORT):
         self.host = host
@@ -229,18 +230,20 @@ class Endpoint:
             tls_server_name_indication=host, network_timeout=max(1, ceil(timeout)), network_max_retries=1)
         self.deadline = deadline
         self.handshakes = 0
-        self._lock = threading.Lock()
 
     def connection(self, version: TlsVersionEnum, legacy: bool) -> SslConnection:
         return SslConnection(self.location, self.network, version, should_ignore_client_auth=True,
                              should_use_legacy_openssl=legacy)
 
-    def connect(self, conn: SslConnection) -> None:
-        """Complete one handshake or raise Refused; a closed or unreachable port is a ProbeError."""
+    def count(self) -> None:
+        """One more handshake (counted before it is tried), unless the probe's time is up."""
         if time.monotonic() > self.deadline:
             raise ProbeError(Reason.TIMEOUT, f"TLS evaluation took too long after {self.handshakes} handshakes")
-        with self._lock:
-            self.handshakes += 1
+        self.handshakes += 1
+
+    def connect(self, conn: SslConnection) -> None:
+        """Complete one handshake or raise Refused; a closed or unreachable port is a ProbeError."""
+        self.count()
         port = self.location.port
         try:
             conn.connect(should_retry_connection=False)
@@ -260,7 +263,8 @@ class Endpoint:
             raise Refused(f"{type(exc).__name__}: {exc}") from None
 
     def handshake(self, version: TlsVersionEnum, legacy: bool, suites: list[str] | None = None,
-                  groups: list[OpenSslEcNidEnum] | None = None, inspect: Callable | None = None):
+                  groups: list[OpenSslEcNidEnum] | None = None, inspect: Callable | None = None,
+                  request_ocsp: bool = False):
         """One handshake offering `suites` (OpenSSL names) and `groups`; returns (suite picked, nassl's
         ephemeral key, what `inspect(client)` returned). All None when our own client refused the server's
         too-small DH key (the server did accept a DHE suite)."""
@@ -273,6 +277,8 @@ class Endpoint:
                 client.set_cipher_list(":".join(suites))
         if groups is not None:
             client.set_groups(list(groups))
+        if request_ocsp:
+            client.set_tlsext_status_ocsp()
         try:
             try:
                 self.connect(conn)
@@ -309,6 +315,7 @@ class Evaluation:
         self.ephemeral: dict[str, dict] = {}  # suite -> ephemeral key facts
 
     def run(self) -> dict[str, Any]:
+        cpu_started = time.thread_time()
         first = self.version_probes()
         if not first:
             detail = "; ".join(self.refusals[:3])
@@ -338,6 +345,7 @@ class Evaluation:
             "certificates": chain_ocsp["certificates"],
             "ocsp": chain_ocsp["ocsp"],
             "handshakes": self.ep.handshakes,
+            "cpu_seconds": round(time.thread_time() - cpu_started, 4),
         }
 
     def note_key(self, suite: str | None, key) -> None:
@@ -364,7 +372,7 @@ class Evaluation:
                 if not offered:
                     continue
                 result = self.try_handshake(version, legacy, list(offered.values()),
-                                            inspect=_chain_and_ocsp(self.ca_bundle))
+                                            inspect=_chain_and_ocsp(self.ca_bundle), request_ocsp=True)
                 if result is None:
                     if not accepted and self.timeouts >= 2:
                         return {}
@@ -455,8 +463,7 @@ class Evaluation:
             close(conn)
 
     def _renegotiate(self, conn: SslConnection) -> bool:
-        with self.ep._lock:
-            self.ep.handshakes += 1
+        self.ep.count()
         try:
             conn.ssl_client.do_renegotiate()
             return True
@@ -489,8 +496,7 @@ class Evaluation:
             return facts
         conn = self.ep.connection(V.TLS_1_3, False)
         conn.ssl_client.set_session(session)
-        with self.ep._lock:
-            self.ep.handshakes += 1
+        self.ep.count()
         try:
             conn._do_pre_handshake()
             conn.ssl_client.write_early_data(request)
@@ -521,4 +527,5 @@ class TlsProbe(Probe):
         async with ctx.limit(address):
             data = await ctx.in_thread(evaluation.run)
         ctx.counters.add("tls_handshakes", data["handshakes"])
+        ctx.counters.add("tls_cpu_ms", round(1000 * data["cpu_seconds"]))
         return data

@@ -11,9 +11,11 @@ import socket
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_parameters
+from cryptography.x509 import ocsp
 
 from checks.registry import all_checks, evaluate
 from checks.tls_policy import load
@@ -23,7 +25,8 @@ from scanner.probes.base import ProbeContext, ProbeError
 from scanner.probes.tls import Endpoint, Evaluation, TlsProbe, ffdhe_prime
 from scanner.resolver import Resolver
 from tests.lab.tls_profiles import PROFILES
-from tests.unit.tls_servers import HOST, govscan_sets, nmap_enum, s_server, s_server_args, self_signed
+from tests.unit.tls_servers import (HOST, ca_and_leaf, govscan_sets, nmap_enum, ocsp_response_file, s_server,
+                                    s_server_args, self_signed)
 
 HANDSHAKE_BUDGET = 60  # per address; the catalogue asks for well under 100
 
@@ -243,3 +246,39 @@ def test_probe_collect_counts_handshakes_and_a_stall_becomes_an_error_artifact(c
             asyncio.run(probe.collect(ctx, site, "127.0.0.1", {}))
     finally:
         server.close()
+
+
+# --- OCSP stapling ------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ocsp_pki(tmp_path_factory):
+    return ca_and_leaf(tmp_path_factory.mktemp("tls-ocsp"))
+
+
+def stapled(pki: dict, response: Path) -> dict:
+    args = s_server_args(PROFILES["modern"]) + ["-cert_chain", str(pki["ca_file"]), "-status_file", str(response)]
+    with s_server("127.0.0.1", pki["files"], args) as port:
+        return evaluate_endpoint("127.0.0.1", port)
+
+
+def test_a_valid_staple_passes(ocsp_pki, tmp_path):
+    data = stapled(ocsp_pki, ocsp_response_file(tmp_path / "good.der", ocsp_pki))
+    assert data["ocsp"]["stapled"] and data["ocsp"]["cert_status"] == "GOOD"
+    assert data["ocsp"]["serial_matches"] and data["ocsp"]["signature_valid"]
+    assert judge("web.tls.ocsp_stapling", data).status == Status.PASS
+
+
+@pytest.mark.parametrize("kind, problem", [("revoked", "certificate status REVOKED"), ("stale", "expired (next_update passed)"),
+                                           ("other_ca", "signature does not verify")])
+def test_an_invalid_staple_fails(ocsp_pki, tmp_path, kind, problem):
+    if kind == "revoked":
+        response = ocsp_response_file(tmp_path / "r.der", ocsp_pki, status=ocsp.OCSPCertStatus.REVOKED)
+    elif kind == "stale":
+        response = ocsp_response_file(tmp_path / "s.der", ocsp_pki, age_days=3)
+    else:  # signed by a CA that did not issue the leaf
+        response = ocsp_response_file(tmp_path / "o.der", ocsp_pki, signer=ca_and_leaf(tmp_path))
+    data = stapled(ocsp_pki, response)
+    assert data["ocsp"]["stapled"]
+    finding = judge("web.tls.ocsp_stapling", data)
+    assert finding.status == Status.FAIL
+    assert finding.addresses[0].details["problems"] == [problem]

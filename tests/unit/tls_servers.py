@@ -6,12 +6,19 @@ on 127.0.0.1 or ::1; each server is started and stopped by its own PID. `nmap --
 """
 from __future__ import annotations
 
+import datetime
 import socket
 import subprocess
 import time
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import NameOID
 
 from tests.lab.tls_profiles import GROUPS, TlsProfile
 
@@ -119,3 +126,43 @@ def govscan_sets(data: dict) -> dict[str, set[str]]:
     """The tls artifact's accepted suites per version, in the shape of nmap_enum()."""
     return {version: set(suites) for version, suites in data["suites"].items()
             if data["protocols"].get(version) and version in NMAP_VERSIONS}
+
+
+def ca_and_leaf(directory: Path) -> dict:
+    """A CA and a leaf for HOST that it issued (EC P-256, SHA-256): the files s_server needs (the CA goes in
+    -cert_chain, so the served chain has the issuer) and the objects an OCSP response is built from."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "govscan test OCSP CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+          .not_valid_after(now + datetime.timedelta(days=7))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)]))
+            .issuer_name(ca_name).public_key(leaf_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=7))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    cert, key, ca_file = directory / "ocsp-leaf.pem", directory / "ocsp-leaf.key", directory / "ocsp-ca.pem"
+    cert.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return {"files": (cert, key), "ca_file": ca_file, "ca": ca, "ca_key": ca_key, "leaf": leaf}
+
+
+def ocsp_response_file(path: Path, pki: dict, *, status=ocsp.OCSPCertStatus.GOOD, age_days: float = 0,
+                       signer: dict | None = None) -> Path:
+    """A DER OCSP response about the leaf, signed by its CA (or by `signer`'s), for s_server's -status_file.
+    `age_days` moves this_update and next_update into the past (a stale response when > 1)."""
+    signer = signer or pki
+    now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=age_days)
+    revoked = status == ocsp.OCSPCertStatus.REVOKED
+    single = ocsp.OCSPResponseBuilder().add_response(
+        cert=pki["leaf"], issuer=pki["ca"], algorithm=hashes.SHA256(), cert_status=status,
+        this_update=now - datetime.timedelta(hours=1), next_update=now + datetime.timedelta(days=1),
+        revocation_time=now - datetime.timedelta(days=1) if revoked else None,
+        revocation_reason=None).responder_id(ocsp.OCSPResponderEncoding.HASH, signer["ca"])
+    path.write_bytes(single.sign(signer["ca_key"], hashes.SHA256()).public_bytes(serialization.Encoding.DER))
+    return path
