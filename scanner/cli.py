@@ -99,10 +99,10 @@ class Context:
         store = self.store
         run_id = store.start_run(kind, sites, checks=patterns or "", source=source,
                                  config_hash=settings_hash(self.settings))
-        runner = Runner(self.settings, checks, on_site=lambda result: store.record_site(run_id, result),
-                        on_progress=on_progress)
         try:
-            results = asyncio.run(runner.run(sites))
+            with store.recorder(run_id) as record:
+                runner = Runner(self.settings, checks, on_site=record, on_progress=on_progress)
+                results = asyncio.run(runner.run(sites))
         except BaseException:
             store.mark_interrupted(run_id)
             raise

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import socket
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
 from importlib import metadata
@@ -337,6 +338,31 @@ class Store:
         for key, row in current.items():  # an address the probe no longer tests (the site moved)
             if key[0] in probes and key not in seen:
                 row.valid_until = moment
+
+    @contextmanager
+    def recorder(self, run_id: int) -> Iterator[Callable[[SiteResult], None]]:
+        """An `on_site` callback for the Runner that stores each site from a background thread, so the scan's
+        event loop never waits for the database (a write, or another process holding the SQLite lock).
+        Leaving the block, also on Ctrl-C, waits until every site handed over is stored; a failed write is
+        raised at the next hand-over or when the block ends."""
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govscan-store")
+        failures: list[BaseException] = []
+
+        def stored(future: Future) -> None:
+            if future.exception() is not None:
+                failures.append(future.exception())
+
+        def hand_over(result: SiteResult) -> None:
+            if failures:
+                raise failures[0]
+            pool.submit(self.record_site, run_id, result).add_done_callback(stored)
+
+        try:
+            yield hand_over
+        finally:
+            pool.shutdown(wait=True)
+        if failures:
+            raise failures[0]
 
     def finish_run(self, run_id: int) -> None:
         with self.session() as session:

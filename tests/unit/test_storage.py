@@ -250,6 +250,19 @@ def test_organisation_is_kept_and_updated(store, clock):
     assert store.state_on(clock.now)[0].org_name == "Gemeente Noordstad-Oost"
 
 
+def test_recorder_stores_in_the_background_and_raises_failures(store, clock):
+    run = store.start_run("batch", [NOORD, ZUID])
+    with store.recorder(run) as record:
+        record(result(NOORD, GOOD))
+        record(result(ZUID, GOOD))
+    assert store.run(run).sites_done == 2
+
+    with pytest.raises(AttributeError):
+        with store.recorder(run) as record:
+            record("not a site result")
+    assert store.run(run).sites_done == 2
+
+
 def _dead_pid() -> int:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
