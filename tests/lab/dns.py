@@ -62,6 +62,9 @@ class ZoneBuilder:
         for zone in plan.zones.values():
             if zone.parent is not None:
                 self.children.setdefault(zone.parent, []).append(zone)
+        self.owned: dict[str, list[str]] = {}    # zone -> names whose address records it holds
+        for name in sorted(self.names):
+            self.owned.setdefault(_deepest(name, plan.zones), []).append(name)
         self.ds: dict[str, list[str]] = {}       # child zone -> DS rdata texts for its parent
         self.root_ds: list[str] = []
 
@@ -84,10 +87,10 @@ class ZoneBuilder:
             glue.update(ns for ns in child.nameservers if _inside(ns, child.name))
         glue.update(ns for ns in zone.nameservers if _deepest(ns, self.plan.zones) != zone.name
                     and _inside(ns, zone.name))
-        for name, (ipv4, ipv6) in sorted(self.names.items()):
-            if _deepest(name, self.plan.zones) == zone.name or name in glue:
-                lines += [f"{name}. {TTL} IN A {a}" for a in ipv4]
-                lines += [f"{name}. {TTL} IN AAAA {a}" for a in ipv6]
+        for name in sorted(set(self.owned.get(zone.name, [])) | glue):
+            ipv4, ipv6 = self.names[name]
+            lines += [f"{name}. {TTL} IN A {a}" for a in ipv4]
+            lines += [f"{name}. {TTL} IN AAAA {a}" for a in ipv6]
         if zone.caa:
             lines.append(f'{origin} {TTL} IN CAA 0 issue "{CAA_ISSUER}"')
         if zone.mail != "none":
