@@ -286,3 +286,20 @@ def test_security_txt_redirects_to_https_are_followed_and_to_http_not(pki):
     routes["/.well-known/security.txt"] = NOT_FOUND
     legacy = run(scenario(routes)).data["security_txt"]["/security.txt"]
     assert legacy["status"] == 301 and legacy["redirected_from"] == []
+
+
+def test_no_tls_on_443_and_no_http_on_80_are_facts_with_their_reasons(pki):
+    def plain_http(reader, writer):  # answers any bytes, a TLS client hello too, like a plain web server
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        writer.close()
+
+    async def scenario():
+        plain_on_443 = await asyncio.start_server(plain_http, "127.0.0.1", 0)
+        async with plain_on_443, Server({"/": b"SSH-2.0-OpenSSH\r\n\r\n"}) as odd_80:
+            return await probe(pki, plain_on_443.sockets[0].getsockname()[1], odd_80.port)
+
+    artifact = run(scenario())
+    assert artifact.ok
+    assert artifact.data["tcp443"] == {"open": True}
+    assert artifact.data["tls"]["ok"] is False and artifact.data["tls"]["error"] == Reason.TLS
+    assert artifact.data["http"]["error"] == Reason.HTTP and "not an HTTP response" in artifact.data["http"]["detail"]
