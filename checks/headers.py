@@ -107,13 +107,13 @@ def csp(facts: Facts) -> Verdict:
         if problems["missing"] or problems["too_wide"]:
             nl, en = [], []
             if problems["missing"]:
-                nl.append(f"ontbreekt: {', '.join(problems['missing'])}")
+                nl.append(f"ontbrekend: {', '.join(problems['missing'])}")
                 en.append(f"missing: {', '.join(problems['missing'])}")
             if problems["too_wide"]:
-                nl.append(f"te ruim: {'; '.join(problems['too_wide'])}")
-                en.append(f"too permissive: {'; '.join(problems['too_wide'])}")
-            return Verdict(Status.WARN, Text(f"Content-Security-Policy {' / '.join(nl)}.",
-                                             f"Content-Security-Policy {' / '.join(en)}."), details)
+                nl.append(f"te ruim: {', '.join(problems['too_wide'])}")
+                en.append(f"too permissive: {', '.join(problems['too_wide'])}")
+            return Verdict(Status.WARN, Text(f"De Content-Security-Policy schiet tekort ({'; '.join(nl)}).",
+                                             f"The Content-Security-Policy falls short ({'; '.join(en)})."), details)
         return Verdict(Status.PASS, Text("De Content-Security-Policy is streng genoeg.",
                                          "The Content-Security-Policy is strict enough."), details)
 
