@@ -3,6 +3,7 @@ records, and that hostile servers (hanging, drip-feeding, huge bodies, gzip bomb
 more than the configured limits."""
 import asyncio
 import gzip
+import json
 import socket
 import ssl
 import time
@@ -158,6 +159,7 @@ def test_redirect_chain_headers_in_order_chain_and_security_txt(pki):
     assert all(f"Host: {HOST}:" in head for _, head in requests)
     assert [path for path, _ in requests] == ["/", "/.well-known/security.txt", "/home"]
     assert data["requests"] == 4
+    assert json.loads(json.dumps(data)) == data  # plain JSON, as storage keeps it
 
 
 def test_over_ipv6_loopback(pki):
