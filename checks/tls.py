@@ -57,6 +57,12 @@ def _legacy_accepted(tls: dict) -> list[str]:
     return [v for v in LEGACY_VERSIONS if tls["protocols"].get(v)]
 
 
+def _incomplete(tls: dict) -> dict:
+    """The lists the probe cut short at its handshake budget, when there are any (the worst item seen
+    still decides: a longer list can only be worse)."""
+    return {"incomplete": tls["incomplete"]} if tls.get("incomplete") else {}
+
+
 def _not_measured(what: tuple[str, str]) -> Verdict:
     return Verdict(Status.ERROR, Text(f"{what[0]} kon niet worden gemeten: de server deelde geen suite met de "
                                       "testclient voor TLS 1.2 en ouder.",
@@ -99,7 +105,7 @@ def tls_ciphers(facts: Facts) -> Verdict:
     items = [{"name": name, "class": policy.suite(name), "versions": versions}
              for name, versions in versions_of.items()]
     items.sort(key=lambda item: (-CLASSES.index(item["class"]), item["name"]))
-    return by_class(policy, items, ("cipher suites", "cipher suites"), {"suites": items})
+    return by_class(policy, items, ("cipher suites", "cipher suites"), {"suites": items, **_incomplete(tls)})
 
 
 # --- web.tls.cipher_order -----------------------------------------------------------------------------------
@@ -180,7 +186,8 @@ def tls_key_exchange(facts: Facts) -> Verdict:
         if item["name"] not in seen:
             seen.add(item["name"])
             items.append(item)
-    details = {"groups_measured_on": kex.get("groups_measured_on"), "items": items}
+    details = {"groups_measured_on": kex.get("groups_measured_on"), "items": items,
+               **_incomplete(facts["tls"])}
     if not items:
         return Verdict(Status.NOT_APPLICABLE, Text("Geen (EC)DHE-sleuteluitwisseling aangeboden.",
                                                    "No (EC)DHE key exchange offered."),

@@ -18,6 +18,9 @@ curve one handshake at a time (about 500 handshakes per address). Here a full ev
 6. 0-RTT: a TLS 1.3 session, and only when its ticket allows early data, a resumption that sends some;
 7. the certificate chain and OCSP staple come from the first handshake of the highest version.
 
+Suite and group enumerations stop at ENUMERATION_BUDGET handshakes (a very permissive old server could
+otherwise need more than a hundred); the artifact's `incomplete` names any list cut short.
+
 The artifact records `handshakes` and `cpu_seconds` (CPU time of the evaluation's thread) for the benchmark,
 and the run's counters add them up (`tls_handshakes`, `tls_cpu_ms`). Nothing here judges: the classes live in config/policy and checks/.
 """
@@ -66,6 +69,8 @@ TLS13_SUITES = ("TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_A
 # Curves TLS 1.3 allows (RFC 8446 4.2.7) among those nassl's OpenSSL 1.1.1 can offer.
 TLS13_CURVES = (OpenSslEcNidEnum.X25519, OpenSslEcNidEnum.SECP256R1, OpenSslEcNidEnum.SECP384R1,
                 OpenSslEcNidEnum.SECP521R1, OpenSslEcNidEnum.X448)
+# Handshakes the enumerations (suites, groups) may use per address; the fixed steps add about ten.
+ENUMERATION_BUDGET = 70
 # RFC 7919 named finite-field groups: p = 2^b - 2^(b-64) + ([2^(b-130) e] + X) * 2^64 - 1.
 FFDHE_X = {2048: 560316, 3072: 2625351, 4096: 5736041, 6144: 15705020, 8192: 10965728}
 
@@ -111,6 +116,7 @@ def passes(version: TlsVersionEnum) -> list[tuple[bool, dict[str, str]]]:
 
 
 def ffdhe_prime(bits: int) -> int:
+    """The RFC 7919 prime of that size, from its definition (e to enough bits by the series 1/n!)."""
     guard = 64
     scaled_e, term, n = 0, 1 << (bits - 130 + guard), 0
     while term:
@@ -158,10 +164,17 @@ def _verify(public_key, signature: bytes, data: bytes, hash_alg) -> bool:
         return False
 
 
+@lru_cache(maxsize=4)
+def _bundle_certificates(path: Path) -> tuple[x509.Certificate, ...]:
+    try:
+        return tuple(x509.load_pem_x509_certificates(path.read_bytes()))
+    except (OSError, ValueError):
+        return ()
+
+
 def _issuer_of(cert: x509.Certificate, chain: list[x509.Certificate], ca_bundle: Path | None):
-    candidates = list(chain)
-    if ca_bundle and ca_bundle.exists():
-        candidates += x509.load_pem_x509_certificates(ca_bundle.read_bytes())
+    """The certificate that signed `cert`: from the served chain, else from the configured CA bundle."""
+    candidates = list(chain) + list(_bundle_certificates(ca_bundle) if ca_bundle else ())
     for candidate in candidates:
         if candidate.subject == cert.issuer:
             try:
@@ -313,6 +326,7 @@ class Evaluation:
         self.refusals: list[str] = []
         self.timeouts = 0
         self.ephemeral: dict[str, dict] = {}  # suite -> ephemeral key facts
+        self.incomplete: list[str] = []  # enumerations cut short by the budget
 
     def run(self) -> dict[str, Any]:
         cpu_started = time.thread_time()
@@ -324,13 +338,25 @@ class Evaluation:
             raise ProbeError(Reason.TLS, f"no TLS or SSL version accepted ({detail})")
         suites: dict[str, list[str]] = {}
         server_order: dict[str, bool | None] = {}
-        for version, by_pass in first.items():
+
+        def enumerate_version(version):
+            by_pass = first[version]
             found = [self.enumerate(version, legacy, offered, picked) for legacy, offered, picked, _ in by_pass]
             suites[VERSION_NAMES[version]] = [s for names in found for s in names]
             if version != V.TLS_1_3:
                 server_order[VERSION_NAMES[version]] = self.order(version, by_pass, found)
-        highest = max(first, key=lambda v: v.value)
-        chain_ocsp = first[highest][0][3]
+
+        # Newest versions first, then the groups, then the versions that fail on their own: if the budget
+        # is ever spent, only the least useful lists are cut short (and `incomplete` says which).
+        modern = [v for v in first if v in (V.TLS_1_3, V.TLS_1_2)]
+        for version in modern:
+            enumerate_version(version)
+        key_exchange = self.key_exchange(first, suites)
+        for version in first:
+            if version not in modern:
+                enumerate_version(version)
+        chain_ocsp = next((p[3] for version in first for p in first[version] if p[3] is not None),
+                          {"certificates": [], "ocsp": {"stapled": False}})
         return {
             "host": self.ep.host,
             "address": self.ep.location.ip_address,
@@ -339,14 +365,23 @@ class Evaluation:
             "protocols": {VERSION_NAMES[v]: v in first for v in VERSION_NAMES},
             "suites": suites,
             "server_order": server_order,
-            "key_exchange": self.key_exchange(first, suites),
-            "legacy_connection": self.legacy_connection(first, suites),
+            "key_exchange": key_exchange,
+            "legacy_connection": self.legacy_connection(first),
             "early_data": self.early_data() if V.TLS_1_3 in first else None,
             "certificates": chain_ocsp["certificates"],
             "ocsp": chain_ocsp["ocsp"],
+            "incomplete": self.incomplete,
             "handshakes": self.ep.handshakes,
             "cpu_seconds": round(time.thread_time() - cpu_started, 4),
         }
+
+    def within_budget(self, what: str) -> bool:
+        """Whether another enumeration handshake fits in ENUMERATION_BUDGET; notes `what` when not."""
+        if self.ep.handshakes < ENUMERATION_BUDGET:
+            return True
+        if what not in self.incomplete:
+            self.incomplete.append(what)
+        return False
 
     def note_key(self, suite: str | None, key) -> None:
         """Keep the ephemeral key facts of each suite; None as suite means a DH key our client refused."""
@@ -388,7 +423,7 @@ class Evaluation:
         left = {k: v for k, v in offered.items() if k != first}
         if first is None:  # our client refused a too-small DH key: drop the DHE suites and go on
             left = {k: v for k, v in left.items() if "_DHE_" not in k}
-        while left:
+        while left and self.within_budget(f"{VERSION_NAMES[version]} suites"):
             result = self.try_handshake(version, legacy, list(left.values()))
             if result is None:
                 break
@@ -425,7 +460,7 @@ class Evaluation:
             measured_on, version, offer, left = "TLSv1.2", V.TLS_1_2, ecdhe_12, list(OpenSslEcNidEnum)
         elif V.TLS_1_3 in first:
             measured_on, version, offer, left = "TLSv1.3", V.TLS_1_3, None, list(TLS13_CURVES)
-        while measured_on and left:
+        while measured_on and left and self.within_budget("groups"):
             result = self.try_handshake(version, False, offer, groups=left)
             key = result[1] if result else None
             if not isinstance(key, EcDhEphemeralKeyInfo) or key.curve not in left:
@@ -435,19 +470,15 @@ class Evaluation:
         dh = [dict(key, suite=suite) for suite, key in self.ephemeral.items() if key.get("type") == "DH"]
         return {"groups": groups, "groups_measured_on": measured_on, "dh": dh}
 
-    def legacy_connection(self, first, suites: dict[str, list[str]]) -> dict[str, Any] | None:
+    def legacy_connection(self, first) -> dict[str, Any] | None:
         """Compression, secure renegotiation and a client-initiated renegotiation on one legacy-client
         connection at the highest version below TLS 1.3 (which has none of these). None when no such
         version is accepted or the legacy client shares no suite with the server."""
         version = next((v for v in (V.TLS_1_2, V.TLS_1_1, V.TLS_1_0, V.SSL_3_0) if v in first), None)
         if version is None:
             return None
-        known = client_suites(version, True)
-        offer = [known[s] for s in suites[VERSION_NAMES[version]] if s in known]
-        if not offer:
-            return None
         conn = self.ep.connection(version, True)
-        conn.ssl_client.set_cipher_list(":".join(offer))
+        conn.ssl_client.set_cipher_list(":".join(client_suites(version, True).values()))
         try:
             self.ep.connect(conn)
             return {
@@ -458,6 +489,8 @@ class Evaluation:
             }
         except Refused as exc:
             self.refusals.append(str(exc))
+            return None
+        except ServerTlsConfigurationNotSupported:  # our client refused the server's tiny DH key
             return None
         finally:
             close(conn)

@@ -42,6 +42,7 @@ def good() -> dict:
         "ocsp": {"stapled": True, "parsed": True, "response_status": "SUCCESSFUL", "cert_status": "GOOD",
                  "serial_matches": True, "signature_valid": True, "this_update": "2026-11-23T06:00:00+00:00",
                  "next_update": "2026-11-30T06:00:00+00:00", "der_base64": "MAo="},
+        "incomplete": [],
         "handshakes": 26,
     }
 
@@ -132,6 +133,13 @@ def test_ciphers_insufficient_suite_fails_and_is_listed_first(suite):
     finding = judge("web.tls.ciphers", data)
     assert finding.status == Status.FAIL
     assert details(finding)["suites"][0] == {"name": suite, "class": "insufficient", "versions": ["TLSv1.2"]}
+
+
+def test_ciphers_say_when_the_probe_cut_a_list_short():
+    data = good()
+    data["incomplete"] = ["TLSv1.0 suites"]
+    assert details(judge("web.tls.ciphers", data))["incomplete"] == ["TLSv1.0 suites"]
+    assert "incomplete" not in details(judge("web.tls.ciphers", good()))
 
 
 # --- web.tls.cipher_order -----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from checks.tls_policy import load
 from scanner import config
 from scanner.model import Artifact, Reason, Site, Status
 from scanner.probes.base import ProbeContext, ProbeError
+from scanner.probes import tls as tls_probe
 from scanner.probes.tls import Endpoint, Evaluation, TlsProbe, ffdhe_prime
 from scanner.resolver import Resolver
 from tests.lab.tls_profiles import PROFILES
@@ -282,3 +283,12 @@ def test_an_invalid_staple_fails(ocsp_pki, tmp_path, kind, problem):
     finding = judge("web.tls.ocsp_stapling", data)
     assert finding.status == Status.FAIL
     assert finding.addresses[0].details["problems"] == [problem]
+
+
+def test_enumerations_stop_at_the_budget_and_say_so(certs, monkeypatch):
+    monkeypatch.setattr(tls_probe, "ENUMERATION_BUDGET", 12)
+    with s_server("127.0.0.1", certs["rsa"], s_server_args(PROFILES["legacy"])) as port:
+        data = evaluate_endpoint("127.0.0.1", port)
+    assert "TLSv1.0 suites" in data["incomplete"]
+    assert data["handshakes"] < 12 + 10
+    assert set(data["suites"]["TLSv1.3"]) == TLS13  # the newest versions come first
