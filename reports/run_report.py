@@ -69,11 +69,30 @@ def _evidence(row: FindingRow, lang: str) -> str:
     return f"<details><summary>{label}</summary>{''.join(parts)}</details>"
 
 
+def _table(caption: str, headings: list[str], rows: list[list[str]]) -> str:
+    """A table whose first column heads each row. `rows` hold HTML cells (already escaped, <td> or <th>)."""
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headings)
+    body = "".join(f"<tr>{''.join(cells)}</tr>" for cells in rows)
+    return f"<table><caption>{escape(caption)}</caption><tr>{head}</tr>{body}</table>"
+
+
+def _row_head(text: str, href: str | None = None) -> str:
+    inner = f'<a href="{escape(href)}">{escape(text)}</a>' if href else escape(text)
+    return f'<th scope="row">{inner}</th>'
+
+
+def _num(n: int) -> str:
+    return f'<td class="num">{n}</td>'
+
+
 def render_html(run: RunRow, findings: list[FindingRow], lang: str = "nl") -> str:
-    t = lambda nl, en: Text(nl, en).get(lang)  # noqa: E731
+    def t(nl: str, en: str) -> str:
+        return Text(nl, en).get(lang)
+
     by_site: dict[str, list[FindingRow]] = {}
     for row in findings:
         by_site.setdefault(row.site.host, []).append(row)
+    problems = (Status.FAIL, Status.WARN, Status.ERROR)
 
     facts = [
         (t("soort", "kind"), run.kind), (t("toestand", "state"), run.state),
@@ -83,54 +102,52 @@ def render_html(run: RunRow, findings: list[FindingRow], lang: str = "nl") -> st
         (t("sites met een fout", "sites failing"), str(run.sites_failing)),
         (t("sites met iets niet gemeten", "sites with errors"), str(run.sites_error)),
         (t("controles", "checks"), run.checks or t("alle", "all")), (t("bron", "source"), run.source),
-        (t("versie govscan", "govscan version"), run.tool_version), (t("configuratie", "configuration"), run.config_hash),
+        (t("versie govscan", "govscan version"), run.tool_version),
+        (t("configuratie", "configuration"), run.config_hash),
     ]
-    body = [f"<table><caption>{t('De run', 'The run')}</caption>"
-            + "".join(f'<tr><th scope="row">{escape(k)}</th><td>{escape(v)}</td></tr>' for k, v in facts)
-            + "</table>"]
+    body = [_table(t("De run", "The run"), [t("gegeven", "item"), t("waarde", "value")],
+                   [[_row_head(k), f"<td>{escape(v)}</td>"] for k, v in facts])]
 
     per_check: dict[str, Counter] = {}
     for row in findings:
         per_check.setdefault(row.check_id, Counter())[row.status] += 1
-    heads = "".join(f'<th scope="col">{escape(status_label(s, lang))}</th>' for s in SHOW_ORDER)
-    rows = "".join(
-        f'<tr><th scope="row">{escape(check_id)}</th><td>{escape(_level_label(check_id, lang))}</td>'
-        + "".join(f'<td class="num">{counts[str(s)]}</td>' for s in SHOW_ORDER) + "</tr>"
-        for check_id, counts in sorted(per_check.items()))
-    body.append(f"<h2>{t('Per controle', 'Per check')}</h2><table><caption>{t('Aantal sites per uitkomst', 'Sites per result')}"
-                f'</caption><tr><th scope="col">{t("controle", "check")}</th><th scope="col">{t("niveau", "level")}</th>'
-                f"{heads}</tr>{rows}</table>")
+    body.append(f"<h2>{t('Per controle', 'Per check')}</h2>")
+    body.append(_table(
+        t("Aantal sites per uitkomst", "Sites per result"),
+        [t("controle", "check"), t("niveau", "level")] + [status_label(s, lang) for s in SHOW_ORDER],
+        [[_row_head(check_id), f"<td>{escape(_level_label(check_id, lang))}</td>"]
+         + [_num(counts[str(s)]) for s in SHOW_ORDER] for check_id, counts in sorted(per_check.items())]))
 
     overview = []
-    for host, rows_ in by_site.items():
-        counts = Counter(r.status for r in rows_)
-        organisation = rows_[0].site.organisation
-        overview.append(
-            f'<tr><th scope="row"><a href="#site-{escape(host)}">{escape(host)}</a></th>'
-            f"<td>{escape(organisation.name if organisation else '')}</td>"
-            + "".join(f'<td class="num">{counts[str(s)]}</td>' for s in (Status.FAIL, Status.WARN, Status.ERROR))
-            + "</tr>")
-    body.append(
-        f"<h2>{t('Per site', 'Per site')}</h2><table><caption>{t('Sites in deze run', 'Sites in this run')}</caption>"
-        f'<tr><th scope="col">site</th><th scope="col">{t("organisatie", "organisation")}</th>'
-        + "".join(f'<th scope="col">{escape(status_label(s, lang))}</th>' for s in (Status.FAIL, Status.WARN, Status.ERROR))
-        + f"</tr>{''.join(overview)}</table>")
+    for host, rows in by_site.items():
+        counts = Counter(r.status for r in rows)
+        organisation = rows[0].site.organisation
+        name = organisation.name if organisation else ""
+        overview.append([_row_head(host, f"#site-{host}"), f"<td>{escape(name)}</td>"]
+                        + [_num(counts[str(s)]) for s in problems])
+    body.append(f"<h2>{t('Per site', 'Per site')}</h2>")
+    body.append(_table(t("Sites in deze run", "Sites in this run"),
+                       ["site", t("organisatie", "organisation")] + [status_label(s, lang) for s in problems],
+                       overview))
 
-    for host, rows_ in by_site.items():
-        site = rows_[0].site
-        organisation = site.organisation
-        who = f" — {escape(organisation.name)} ({escape(organisation.type)}{', ' + escape(organisation.code) if organisation.code else ''})" if organisation else ""
-        lines = "".join(
-            f'<tr><th scope="row">{escape(r.check_id)}</th><td>{escape(_level_label(r.check_id, lang))}</td>'
-            f"{_status_cell(r.status, lang)}<td>{escape(r.summary_en if lang == 'en' else r.summary_nl)}"
-            f"{' (' + escape(r.reason) + ')' if r.reason else ''}</td><td>{_evidence(r, lang)}</td></tr>"
-            for r in sorted(rows_, key=lambda r: (SHOW_ORDER.index(Status(r.status)), r.check_id)))
+    for host, rows in by_site.items():
+        site = rows[0].site
+        who = ""
+        if site.organisation:
+            org = site.organisation
+            who = f" — {org.name} ({org.type}{', ' + org.code if org.code else ''})"
+        results = [
+            [_row_head(r.check_id), f"<td>{escape(_level_label(r.check_id, lang))}</td>", _status_cell(r.status, lang),
+             f"<td>{escape(r.summary_en if lang == 'en' else r.summary_nl)}"
+             f"{' (' + escape(r.reason) + ')' if r.reason else ''}</td>",
+             f"<td>{_evidence(r, lang)}</td>"]
+            for r in sorted(rows, key=lambda r: (SHOW_ORDER.index(Status(r.status)), r.check_id))]
         body.append(
-            f'<section id="site-{escape(host)}"><h2>{escape(host)}{who}</h2><p><a href="{escape(site.url)}">'
-            f"{escape(site.url)}</a></p><table><caption>{t('Uitkomsten', 'Results')}</caption>"
-            f'<tr><th scope="col">{t("controle", "check")}</th><th scope="col">{t("niveau", "level")}</th>'
-            f'<th scope="col">{t("uitkomst", "result")}</th><th scope="col">{t("samenvatting", "summary")}</th>'
-            f'<th scope="col">{t("bewijs", "evidence")}</th></tr>{lines}</table></section>')
+            f'<section id="site-{escape(host)}"><h2>{escape(host + who)}</h2>'
+            f'<p><a href="{escape(site.url)}">{escape(site.url)}</a></p>'
+            + _table(t("Uitkomsten", "Results"), [t("controle", "check"), t("niveau", "level"), t("uitkomst", "result"),
+                                                  t("samenvatting", "summary"), t("bewijs", "evidence")], results)
+            + "</section>")
 
     footer = t("Gemaakt door govscan. Een fout bij het meten ('niet gemeten') telt nooit als 'voldoet niet'.",
                "Made by govscan. A measurement error ('error') never counts as a fail.")

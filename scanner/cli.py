@@ -285,7 +285,8 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="URL", help=t("database (SQLAlchemy-URL); standaard SQLite",
                                                       "database (SQLAlchemy URL); SQLite by default"))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    checks_help = t("alleen deze controles, bijv. 'web.https.*,dns.dnssec'", "only these checks, e.g. 'web.https.*,dns.dnssec'")
+    checks_help = t("alleen deze controles, bijv. 'web.https.*,dns.dnssec'",
+                    "only these checks, e.g. 'web.https.*,dns.dnssec'")
 
     check = commands.add_parser("check", help=t("controleer één site nu", "check one site now"))
     check.add_argument("target", metavar="TARGET", help=t("URL of hostnaam", "URL or host name"))
@@ -355,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except Exception:
         traceback.print_exc()
-        ctx.err.print(Text("govscan: interne fout (zie hierboven)", "govscan: internal error (see above)").get(args.lang))
+        ctx.err.print(Text("govscan: interne fout (zie hierboven)",
+                           "govscan: internal error (see above)").get(args.lang))
         return EXIT_INTERNAL
 
 

@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Iterator
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, and_, create_engine, delete, event, func, or_, select, text
+from sqlalchemy import Engine, and_, create_engine, delete, event, func, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -215,9 +215,12 @@ class Store:
 
     # --- sites and organisations ---
 
-    def _insert_ignore(self, session: Session, table, values: dict) -> None:
+    def _insert_ignore(self, session: Session, table, values: dict | list[dict]) -> None:
         dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-        session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+        if isinstance(values, dict):
+            session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+        elif values:
+            session.execute(dialect.insert(table).on_conflict_do_nothing(), values)
 
     def _organisation(self, session: Session, organisation: Organisation) -> OrganisationRow:
         if organisation.code:
@@ -241,6 +244,22 @@ class Store:
             row.organisation = self._organisation(session, site.organisation)
         return row
 
+    def _sites(self, session: Session, sites: list[Site]) -> dict[str, int]:
+        """Like `_site` for a whole list in a few statements (a run may list thousands): host -> site id."""
+        organisations = {org: self._organisation(session, org).id for org in {s.organisation for s in sites} if org}
+        self._insert_ignore(session, SiteRow.__table__, [{"host": s.host, "url": s.url} for s in sites])
+        rows: dict[str, SiteRow] = {}
+        hosts = [s.host for s in sites]
+        for start in range(0, len(hosts), 500):
+            rows.update((row.host, row) for row in session.scalars(
+                select(SiteRow).where(SiteRow.host.in_(hosts[start:start + 500]))))
+        for site in sites:
+            row = rows[site.host]
+            row.url = site.url
+            if site.organisation is not None:
+                row.organisation_id = organisations[site.organisation]
+        return {host: row.id for host, row in rows.items()}
+
     # --- runs ---
 
     def start_run(self, kind: str, sites: list[Site], *, checks: str = "", source: str = "",
@@ -248,6 +267,7 @@ class Store:
         """A new run in state `running`, with one queued work item per site. Returns the run id."""
         if kind not in RUN_KINDS:
             raise ValueError(f"unknown run kind {kind!r}")
+        sites = list({site.host: site for site in sites}.values())
         pid = os.getpid()
         with self.session() as session:
             run = RunRow(kind=kind, state="running", started=self.now(), tool_version=tool_version(),
@@ -256,9 +276,10 @@ class Store:
                          sites_failing=0, sites_error=0)
             session.add(run)
             session.flush()
-            for site in sites:
-                session.add(WorkItem(run_id=run.id, site_id=self._site(session, site).id, state="queued",
-                                     attempts=0, error=""))
+            site_ids = self._sites(session, sites)
+            if sites:
+                session.execute(insert(WorkItem), [{"run_id": run.id, "site_id": site_ids[site.host], "state": "queued",
+                                                    "attempts": 0, "error": ""} for site in sites])
             return run.id
 
     def record_site(self, run_id: int, result: SiteResult) -> None:

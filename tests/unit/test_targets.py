@@ -40,7 +40,8 @@ def test_parse_target_rejects(text, reason):
 
 
 def test_parse_organisation_accepts_codes_per_type():
-    assert parse_organisation(" Gemeente Utrecht ", "Gemeente", "gm0344") == Organisation("Gemeente Utrecht", "gemeente", "GM0344")
+    assert parse_organisation(" Gemeente Utrecht ", "Gemeente", "gm0344") == Organisation(
+        "Gemeente Utrecht", "gemeente", "GM0344")
     assert parse_organisation("Provincie Utrecht", "provincie", "PV26").code == "PV26"
     assert parse_organisation("Waterschap Vallei", "waterschap", "WS0155").code == "WS0155"
     assert parse_organisation("BZK", "ministerie", "min-bzk").code == "min-bzk"
