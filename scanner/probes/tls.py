@@ -2,11 +2,12 @@
 
 Built on sslyze 6.3.1's connection layer (`SslConnection`: IPv4/IPv6 by address, SNI by host name, the modern
 and the legacy OpenSSL of nassl) rather than on its scan commands, because those try every suite and every
-curve one handshake at a time (about 500 handshakes per address). Here a full evaluation costs roughly 25 to
-45 handshakes, made one at a time over a single connection slot of the address:
+curve one handshake at a time (about 500 handshakes per address). Here a full evaluation costs 15 to 30
+handshakes for the lab's profiles (at most about 80 for a server that accepts everything), made one at a
+time over a single connection slot of the address:
 
-1. one handshake per protocol version, offering every suite the client knows for it (TLS 1.2 twice when
-   needed: the modern client's suites, then the suites only the legacy client has);
+1. one handshake per protocol version, offering every suite the client knows for it (TLS 1.2 twice: the
+   modern client's suites, then the suites only the legacy client has);
 2. per accepted version, suite enumeration by elimination: offer what is left, record the suite the server
    picks, remove it, repeat until the server refuses (#accepted + 1 handshakes per client);
 3. cipher order: one handshake offering the accepted suites in reverse; a server that still picks its first
@@ -22,7 +23,8 @@ Suite and group enumerations stop at ENUMERATION_BUDGET handshakes (a very permi
 otherwise need more than a hundred); the artifact's `incomplete` names any list cut short.
 
 The artifact records `handshakes` and `cpu_seconds` (CPU time of the evaluation's thread) for the benchmark,
-and the run's counters add them up (`tls_handshakes`, `tls_cpu_ms`). Nothing here judges: the classes live in config/policy and checks/.
+and the run's counters add them up (`tls_handshakes`, `tls_cpu_ms`). Nothing here judges: the classes live
+in config/policy and checks/.
 """
 from __future__ import annotations
 

@@ -269,7 +269,8 @@ def test_a_valid_staple_passes(ocsp_pki, tmp_path):
     assert judge("web.tls.ocsp_stapling", data).status == Status.PASS
 
 
-@pytest.mark.parametrize("kind, problem", [("revoked", "certificate status REVOKED"), ("stale", "expired (next_update passed)"),
+@pytest.mark.parametrize("kind, problem", [("revoked", "certificate status REVOKED"),
+                                           ("stale", "expired (next_update passed)"),
                                            ("other_ca", "signature does not verify")])
 def test_an_invalid_staple_fails(ocsp_pki, tmp_path, kind, problem):
     if kind == "revoked":
