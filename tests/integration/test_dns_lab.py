@@ -17,7 +17,6 @@ from checks.registry import select
 from scanner import config
 from scanner.model import Site, Status
 from scanner.runner import Runner, has_ipv6_connectivity
-from tests.lab import commands
 from tests.lab import scenario as lab_scenario
 
 pytestmark = pytest.mark.lab
@@ -38,7 +37,7 @@ def scan(lab):
     results = asyncio.run(Runner(settings, checks).run([Site(f"https://{s['host']}/", s["host"])
                                                         for s in scenario.sites]))
     return {"ids": {c.id for c in checks}, "sites": {s["host"]: s for s in scenario.sites},
-            "ipv6": has_ipv6_connectivity(settings), "status": commands.status(),
+            "ipv6": has_ipv6_connectivity(settings), "status": lab,
             "results": {r.site.host: r for r in results}}
 
 
@@ -142,12 +141,11 @@ def test_unreachable_ipv6_addresses_are_listed(scan):
 
 def test_scanner_without_ipv6_says_error_never_fail(lab, tmp_path):
     """`govscan --lab check` run from the namespace that has no IPv6 route."""
-    status = commands.status()
     scenario = lab_scenario.load(config.load(lab=True).extra["lab"]["scenario"])
     sites = [s for s in scenario.sites if s.get("expect_without_ipv6")]
     assert sites
     for site in sites:
-        run = subprocess.run([*status["nov6_exec"], GOVSCAN, "--lab", "--db", f"sqlite:///{tmp_path}/nov6.db",
+        run = subprocess.run([*lab["nov6_exec"], GOVSCAN, "--lab", "--db", f"sqlite:///{tmp_path}/nov6.db",
                               "check", site["host"], "--checks", CHECKS, "--format", "json"],
                              capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stderr
