@@ -35,6 +35,7 @@ import json
 import math
 import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -365,6 +366,7 @@ class BrowserProbe(Probe):
         self.axe_source = ""
         self.slots: asyncio.Semaphore | None = None
         self.visits = 0
+        self.children_cpu = 0.0
 
     def site_budget(self, settings) -> float:
         """Time for one site once it has a browser slot: every sampled page, two consent states with two
@@ -388,6 +390,8 @@ class BrowserProbe(Probe):
             found = await ctx.resolver.addresses(host)
             return found["ipv4"] + (found["ipv6"] if allow_ipv6 else [])
 
+        cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.children_cpu = cpu.ru_utime + cpu.ru_stime
         self.proxy = ResolvingSocksProxy(resolve, settings.scan.connect_timeout)
         port = await self.proxy.start()
         self.chromium = Chromium(settings, port)
@@ -402,9 +406,12 @@ class BrowserProbe(Probe):
 
     async def teardown(self, ctx: ProbeContext) -> None:
         if self.chromium is not None:
+            await self.chromium.close()
+            # Chromium's processes have all been waited for now, so their CPU time is in our children's usage.
+            cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+            ctx.counters.add("browser_cpu_ms", int(1000 * (cpu.ru_utime + cpu.ru_stime - self.children_cpu)))
             ctx.counters.add("browser_visits", self.visits)
             ctx.counters.add("browser_restarts", self.chromium.restarts)
-            await self.chromium.close()
             self.chromium = None
         if self.proxy is not None:
             await self.proxy.close()
@@ -536,6 +543,7 @@ class BrowserProbe(Probe):
             "axe": {"version": next((p["version"] for p in axe if p.get("version")), ""), "tags": AXE_TAGS,
                     "pages": axe},
             "statement": statement,
+            "browser_visits": len(pages) + len(consent) + 1,  # fresh contexts used (the +1: statement pages)
         }
 
 
