@@ -468,9 +468,7 @@ class BrowserProbe(Probe):
             return Reason.CONNECT, message
         if "ERR_TIMED_OUT" in message or "Timeout" in message:
             return Reason.TIMEOUT, message
-        if re.search(r"[Tt]arget .*closed|Browser has been closed|crash", message):
-            return Reason.BROWSER, message
-        return Reason.BROWSER, message
+        return Reason.BROWSER, message  # the page crashed, the browser died, or something else went wrong
 
     # --- a site ---
 
@@ -717,7 +715,6 @@ class Visit:
         outcome = {"choice": choice, "banner": banner is not None, "clicked": False, "clicks": 0, "path": []}
         records = []
         if banner:
-            wanted = [choice] if choice == "accept" else ["reject"]
             button = await self.click(banner, choice)
             if button is None and any(b["role"] == "settings" for b in banner["buttons"]):
                 settings_button = await self.click(banner, "settings")
@@ -728,7 +725,6 @@ class Visit:
                 if second:
                     button = await self.click(second, choice)
                     if button is None and choice == "reject":
-                        wanted.append("save")
                         button = await self.click(second, "save")  # saving the defaults refuses everything
             if button is not None:
                 outcome["clicked"] = True

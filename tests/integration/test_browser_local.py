@@ -144,3 +144,23 @@ def test_a_looping_page_is_an_error_in_bounded_time_and_the_browser_keeps_servin
 def test_unknown_host_is_a_dns_error(web):
     [(outcome, _)] = run_probe(web, ["nowhere.test"])
     assert isinstance(outcome, ProbeError) and outcome.reason == "dns"
+
+
+def test_a_dead_browser_is_started_again(web):
+    settings = settings_for(web, subpages=0)
+
+    async def scan():
+        ctx = ProbeContext(settings=settings, resolver=MappedResolver({h for h, _ in PAGES}),
+                           executor=ThreadPoolExecutor(2))
+        probe = BrowserProbe()
+        await probe.setup(ctx)
+        try:
+            probe.chromium.process.kill()  # the Chromium this probe started, by its own handle
+            await probe.chromium.process.wait()
+            data = await probe.collect(ctx, Site(web.url("www.gemeente.test"), "www.gemeente.test"), None, {})
+            return data, probe.chromium.restarts
+        finally:
+            await probe.teardown(ctx)
+
+    data, restarts = asyncio.run(scan())
+    assert restarts == 1 and data["visits"][0]["status"] == 200
