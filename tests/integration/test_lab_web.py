@@ -341,7 +341,7 @@ def test_canary_sets_a_third_party_cookie(web, tmp_path):
 
 def test_banners_gate_trackers(web, tmp_path):
     """first_layer: nothing before a click, trackers after Accepteren; Cookiebot tracks_after_reject: the
-    trackers load after Weigeren; second_layer: Weigeren only after Instellingen."""
+    trackers load after Weigeren; second_layer: Weigeren only after Instellingen, the video after accept."""
     with chromium(web, tmp_path / "a") as context:
         page = context.new_page()
         page.goto("https://www.weidebeek.nl/", wait_until="load")
@@ -364,6 +364,12 @@ def test_banners_gate_trackers(web, tmp_path):
         page.get_by_role("button", name="Weigeren").click()
         page.wait_for_timeout(1500)
         assert "_ga" not in cookie_names(context) and "YSC" not in cookie_names(context)
+    with chromium(web, tmp_path / "d") as context:
+        page = context.new_page()
+        page.goto("https://www.kloosterzande-noord.nl/", wait_until="load")
+        page.get_by_role("button", name="Accepteren").click()
+        page.wait_for_timeout(1500)
+        assert {"_ga", "YSC", "VISITOR_INFO1_LIVE"} <= set(cookie_names(context))
 
 
 def test_delayed_cookie(web, tmp_path):

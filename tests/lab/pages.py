@@ -138,11 +138,11 @@ class Municipality:
             return f'<script type="text/plain" data-cookieconsent="{category}" src="{html.escape(url)}"></script>'
         return f'<script async src="{html.escape(url)}"></script>'
 
-    def _embedded(self, tag: str, url: str, category: str, attributes: str) -> str:
-        source = "data-cookieblock-src" if self._gated() else "src"
-        extra = f' data-cookieconsent="{category}"' if self._gated() else ""
-        closing = "></iframe>" if tag == "iframe" else ">"
-        return f'<{tag} {source}="{html.escape(url)}"{extra} {attributes}{closing}'
+    def _pixel(self, url: str) -> str:
+        if self._gated():
+            return (f'<img data-cookieblock-src="{html.escape(url)}" data-cookieconsent="marketing" alt="" '
+                    'width="1" height="1">')
+        return f'<img src="{html.escape(url)}" alt="" width="1" height="1">'
 
     def tracker_markup(self) -> tuple[str, str]:
         """(head, home page extra) for the configured trackers."""
@@ -153,13 +153,17 @@ class Municipality:
         if "delayed_cookie" in trackers:
             head.append(self._script(GTM_URL.format(id="GTM-" + _digest(self.host, 7).upper()), "marketing"))
         if "pixel" in trackers:
-            body.append(self._embedded("img", PIXEL_URL.format(id=_digest(self.host, 8)), "marketing",
-                                       'alt="" width="1" height="1"'))
+            body.append(self._pixel(PIXEL_URL.format(id=_digest(self.host, 8))))
         if "video" in trackers:
-            body.append('<section aria-labelledby="video-kop"><h2 id="video-kop">Video</h2>' + self._embedded(
-                "iframe", VIDEO_URL.format(id=_digest(self.host, 11)), "marketing",
-                f'title="Video: welkom in {self.name}" width="560" height="315" allowfullscreen')
-                + "</section>")
+            url, title = html.escape(VIDEO_URL.format(id=_digest(self.host, 11))), f"Video: welkom in {self.name}"
+            if self._gated():
+                # A placeholder until consent, as consent tools show one: the banner script swaps in the frame.
+                video = (f'<div class="video-placeholder" data-cookieconsent="marketing" data-cookieblock-src="{url}"'
+                         f' data-title="{title}" data-width="560" data-height="315"><p>Deze video van YouTube ziet u'
+                         " pas als u cookies accepteert.</p></div>")
+            else:
+                video = f'<iframe src="{url}" title="{title}" width="560" height="315" allowfullscreen></iframe>'
+            body.append(f'<section aria-labelledby="video-kop"><h2 id="video-kop">Video</h2>{video}</section>')
         return "\n".join(head), "\n".join(body)
 
     def banner_markup(self) -> tuple[str, str, str]:

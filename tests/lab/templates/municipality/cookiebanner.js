@@ -13,6 +13,13 @@
         script.src = el.getAttribute('src');
         script.async = true;
         el.parentNode.replaceChild(script, el);
+      } else if (el.tagName === 'DIV') {
+        var frame = document.createElement('iframe');
+        frame.src = el.getAttribute('data-cookieblock-src');
+        frame.title = el.getAttribute('data-title');
+        frame.width = el.getAttribute('data-width');
+        frame.height = el.getAttribute('data-height');
+        el.parentNode.replaceChild(frame, el);
       } else if (el.getAttribute('data-cookieblock-src')) {
         el.src = el.getAttribute('data-cookieblock-src');
         el.removeAttribute('data-cookieblock-src');
