@@ -137,6 +137,23 @@ def test_the_scanner_side_without_ipv6_reaches_the_resolver_over_ipv4_only(lab):
     assert over_ipv6.returncode != 0
 
 
+def test_unreachable_ipv6_is_refused_or_dropped_as_declared(lab, scenario):
+    import socket
+
+    for site in scenario.sites:
+        if site["ipv6_unreachable"] == "none":
+            continue
+        address = lab["hosts"][site["host"]]["ipv6"][0]
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.settimeout(2)
+            if site["ipv6_unreachable"] == "no_listener":
+                with pytest.raises(ConnectionRefusedError):
+                    sock.connect((address, 443))
+            else:
+                with pytest.raises(TimeoutError):
+                    sock.connect((address, 443))
+
+
 def test_the_scanner_config_points_at_the_lab(lab):
     import tomllib
 
