@@ -33,19 +33,42 @@ async def read_request(reader: asyncio.StreamReader) -> str:
     return head.split(b"\r\n", 1)[0].decode("latin-1")
 
 
+def _zeros_crc_map(length: int) -> tuple[int, list[int]]:
+    """crc32(bytes(length), c) as an affine map of c over GF(2): (image of 0, image of each bit minus it)."""
+    zeros = bytes(length)
+    base = zlib.crc32(zeros, 0)
+    return base, [zlib.crc32(zeros, 1 << bit) ^ base for bit in range(32)]
+
+
+def _apply(crc_map: tuple[int, list[int]], value: int) -> int:
+    result, columns = crc_map
+    for bit in range(32):
+        if value >> bit & 1:
+            result ^= columns[bit]
+    return result
+
+
+def _twice(crc_map: tuple[int, list[int]]) -> tuple[int, list[int]]:
+    """The map for twice the length: the map applied after itself."""
+    base = _apply(crc_map, crc_map[0])
+    return base, [_apply(crc_map, crc_map[0] ^ column) ^ base for column in crc_map[1]]
+
+
 def gzip_bomb() -> tuple[bytes, bytes, bytes]:
     """(head, block, tail) of a gzip stream of BOMB_BLOCKS x 1 MiB zeros: head + block * (n - 1) + tail.
 
     With a full flush after each MiB the deflate state resets, so every block after the first compresses
-    to the same bytes; the tail is an empty final block plus the CRC-32 and size of the whole input."""
+    to the same bytes; the tail is an empty final block plus the CRC-32 and size of the whole input. The
+    CRC of gigabytes of zeros comes from squaring the CRC map of one block (BOMB_BLOCKS is a power of
+    two), so nothing near the inflated size is ever processed."""
     zeros = bytes(BOMB_BLOCK)
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
     head = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
     block = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
-    crc = 0
-    for _ in range(BOMB_BLOCKS):
-        crc = zlib.crc32(zeros, crc)
-    tail = b"\x03\x00" + struct.pack("<II", crc, (BOMB_BLOCK * BOMB_BLOCKS) & 0xFFFFFFFF)
+    crc_map = _zeros_crc_map(BOMB_BLOCK)
+    for _ in range(BOMB_BLOCKS.bit_length() - 1):
+        crc_map = _twice(crc_map)
+    tail = b"\x03\x00" + struct.pack("<II", _apply(crc_map, 0), (BOMB_BLOCK * BOMB_BLOCKS) & 0xFFFFFFFF)
     return head, block, tail
 
 
@@ -54,7 +77,7 @@ class Hostile:
         self.host = entry["host"]
         self.behaviour = entry["behaviour"]
         self.tls = server_context(PROFILES["modern"], entry["chain"], entry["key"])
-        self.bomb: tuple[bytes, bytes, bytes] | None = None
+        self.bomb = gzip_bomb() if self.behaviour == "gzip_bomb" else None
 
     async def http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Port 80."""
@@ -94,8 +117,6 @@ class Hostile:
                 await writer.drain()
             writer.write(b"x" * (HUGE_BODY % len(chunk)))
         elif self.behaviour == "gzip_bomb":
-            if self.bomb is None:
-                self.bomb = await asyncio.get_running_loop().run_in_executor(None, gzip_bomb)
             head, block, tail = self.bomb
             length = len(head) + len(block) * (BOMB_BLOCKS - 1) + len(tail)
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n" + HSTS +
