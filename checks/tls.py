@@ -186,7 +186,8 @@ def tls_key_exchange(facts: Facts) -> Verdict:
         if item["name"] not in seen:
             seen.add(item["name"])
             items.append(item)
-    details = {"groups_measured_on": kex.get("groups_measured_on"), "items": items,
+    details = {"groups_measured_on": kex.get("groups_measured_on"), "groups_complete": kex.get("groups_complete"),
+               "items": items,
                **_incomplete(facts["tls"])}
     if not items:
         return Verdict(Status.NOT_APPLICABLE, Text("Geen (EC)DHE-sleuteluitwisseling aangeboden.",

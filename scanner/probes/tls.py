@@ -12,8 +12,8 @@ time over a single connection slot of the address:
    picks, remove it, repeat until the server refuses (#accepted + 1 handshakes per client);
 3. cipher order: one handshake offering the accepted suites in reverse; a server that still picks its first
    suite enforces its own order, and then the enumeration order is its preference order;
-4. key-exchange groups by elimination too (TLS 1.2 with ECDHE when possible, since it allows every curve;
-   else TLS 1.3); finite-field DH sizes come from the DHE suites of step 2 (nassl's OpenSSL 1.1.1 cannot
+4. key-exchange groups by elimination too: on TLS 1.3 for the groups it allows, then on TLS 1.2 for the
+   other curves; finite-field DH sizes come from the DHE suites of step 2 (nassl's OpenSSL 1.1.1 cannot
    offer ffdhe groups in TLS 1.3);
 5. one legacy-client connection for compression, secure renegotiation and a client-initiated renegotiation;
 6. 0-RTT: a TLS 1.3 session, and only when its ticket allows early data, a resumption that sends some;
@@ -353,12 +353,13 @@ class Evaluation:
         modern = [v for v in first if v in (V.TLS_1_3, V.TLS_1_2)]
         for version in modern:
             enumerate_version(version)
-        key_exchange = self.key_exchange(first, suites)
+        chain_ocsp = next((p[3] for version in first for p in first[version] if p[3] is not None),
+                          {"certificates": [], "ocsp": {"stapled": False}})
+        leaf = chain_ocsp["certificates"][0] if chain_ocsp["certificates"] else None
+        key_exchange = self.key_exchange(first, suites, server_order, leaf)
         for version in first:
             if version not in modern:
                 enumerate_version(version)
-        chain_ocsp = next((p[3] for version in first for p in first[version] if p[3] is not None),
-                          {"certificates": [], "ocsp": {"stapled": False}})
         return {
             "host": self.ep.host,
             "address": self.ep.location.ip_address,
@@ -451,26 +452,50 @@ class Evaluation:
                 return result[0] == names[0]
         return None
 
-    def key_exchange(self, first, suites: dict[str, list[str]]) -> dict[str, Any]:
-        """Groups the server accepts (by elimination) and the DH parameters seen on DHE suites."""
+    def key_exchange(self, first, suites: dict[str, list[str]], server_order: dict[str, bool | None],
+                     leaf: dict | None) -> dict[str, Any]:
+        """Groups the server accepts, by elimination, and the DH parameters seen on DHE suites.
+
+        TLS 1.3 first, for the groups it allows: there the certificate does not limit them. Then TLS 1.2, with
+        the accepted ECDHE suites, for the other curves. A TLS 1.2 server whose ECDHE suites are all ECDSA
+        can only answer when its certificate's curve is offered, so that curve is always offered, last; once
+        the server picks it, the curves left are untested, unless the server follows the client's order (it
+        would have picked one of them first). `groups_complete` says whether every curve got an answer."""
         groups: list[str] = []
-        measured_on = None
-        ecdhe_12 = [s for s in suites.get("TLSv1.2", []) if s.startswith("TLS_ECDHE_")]
+        measured_on: list[str] = []
+        complete = True
+        if V.TLS_1_3 in first:
+            measured_on.append("TLSv1.3")
+            complete &= self.eliminate_groups(V.TLS_1_3, None, list(TLS13_CURVES), None, False, groups)
         modern_12 = client_suites(V.TLS_1_2, False)
-        ecdhe_12 = [modern_12[s] for s in ecdhe_12 if s in modern_12]
+        ecdhe_12 = [s for s in suites.get("TLSv1.2", []) if s.startswith("TLS_ECDHE_") and s in modern_12]
         if ecdhe_12:
-            measured_on, version, offer, left = "TLSv1.2", V.TLS_1_2, ecdhe_12, list(OpenSslEcNidEnum)
-        elif V.TLS_1_3 in first:
-            measured_on, version, offer, left = "TLSv1.3", V.TLS_1_3, None, list(TLS13_CURVES)
-        while measured_on and left and self.within_budget("groups"):
-            result = self.try_handshake(version, False, offer, groups=left)
-            key = result[1] if result else None
-            if not isinstance(key, EcDhEphemeralKeyInfo) or key.curve not in left:
-                break
-            groups.append(key.curve_name)
-            left.remove(key.curve)
+            measured_on.append("TLSv1.2")
+            left = [n for n in OpenSslEcNidEnum if V.TLS_1_3 not in first or n not in TLS13_CURVES]
+            pin = None
+            if all("_ECDSA_" in s for s in ecdhe_12) and leaf and leaf.get("curve"):
+                pin = next((n for n in OpenSslEcNidEnum if n.name.lower() == leaf["curve"].lower()), None)
+            complete &= self.eliminate_groups(V.TLS_1_2, [modern_12[s] for s in ecdhe_12], left, pin,
+                                              server_order.get("TLSv1.2") is False, groups)
         dh = [dict(key, suite=suite) for suite, key in self.ephemeral.items() if key.get("type") == "DH"]
-        return {"groups": groups, "groups_measured_on": measured_on, "dh": dh}
+        return {"groups": groups, "groups_measured_on": measured_on, "groups_complete": complete, "dh": dh}
+
+    def eliminate_groups(self, version, suites: list[str] | None, left: list[OpenSslEcNidEnum],
+                         pin: OpenSslEcNidEnum | None, client_order: bool, groups: list[str]) -> bool:
+        """Offer `left` (and `pin`, last), record the group picked, drop it, repeat until refused. Returns
+        whether every curve of `left` got an answer."""
+        while left and self.within_budget("groups"):
+            offer = [n for n in left if n != pin] + ([pin] if pin is not None else [])
+            result = self.try_handshake(version, False, suites, groups=offer)
+            key = result[1] if result else None
+            if not isinstance(key, EcDhEphemeralKeyInfo) or key.curve not in offer:
+                return True  # refused: the server accepts none of those left
+            if key.curve_name not in groups:
+                groups.append(key.curve_name)
+            if key.curve == pin:
+                return client_order or not [n for n in left if n != pin]
+            left.remove(key.curve)
+        return not left
 
     def legacy_connection(self, first) -> dict[str, Any] | None:
         """Compression, secure renegotiation and a client-initiated renegotiation on one legacy-client

@@ -32,7 +32,8 @@ def good() -> dict:
                         "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"],
         },
         "server_order": {"TLSv1.2": True},
-        "key_exchange": {"groups": ["X25519", "secp256r1", "secp384r1"], "groups_measured_on": "TLSv1.2",
+        "key_exchange": {"groups": ["X25519", "secp256r1", "secp384r1"], "groups_measured_on": ["TLSv1.3", "TLSv1.2"],
+                         "groups_complete": True,
                          "dh": []},
         "legacy_connection": {"version": "TLSv1.2", "compression": None, "secure_renegotiation": True,
                               "client_renegotiation": False},
@@ -220,7 +221,7 @@ def test_key_exchange_other_curve_fails(group):
 
 def test_key_exchange_not_applicable_without_ephemeral_key_exchange():
     data = tls12_only(["TLS_RSA_WITH_AES_256_GCM_SHA384"])
-    data["key_exchange"] = {"groups": [], "groups_measured_on": None, "dh": []}
+    data["key_exchange"] = {"groups": [], "groups_measured_on": [], "groups_complete": True, "dh": []}
     assert judge("web.tls.key_exchange", data).status == Status.NOT_APPLICABLE
 
 

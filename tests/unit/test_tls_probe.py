@@ -86,9 +86,25 @@ def test_groups_by_elimination_on_tls12(certs):
             "-groups", "secp224r1:X448:secp521r1"]
     with s_server("::1", certs["ec"], args) as port:
         data = evaluate_endpoint("::1", port)
-    assert data["key_exchange"]["groups_measured_on"] == "TLSv1.2"
+    assert data["key_exchange"]["groups_measured_on"] == ["TLSv1.2"]
     assert set(data["key_exchange"]["groups"]) == {"secp224r1", "X448", "secp521r1"}
     assert data["certificates"][0]["key_type"] == "ec" and data["certificates"][0]["curve"] == "secp256r1"
+
+
+@pytest.mark.parametrize("server_order", [True, False])
+def test_an_ecdsa_only_tls12_server_keeps_its_curve_offered(certs, server_order):
+    """TLS 1.2 ECDHE-ECDSA needs the certificate's curve (P-256) in every offer; it is offered last, so a
+    server that follows the client's order shows all its curves, and one with its own order shows those it
+    prefers to P-256 and is marked incomplete."""
+    args = ["-min_protocol", "TLSv1.2", "-max_protocol", "TLSv1.2", "-groups", "X25519:P-256:P-384",
+            "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384"]
+    args += ["-serverpref"] if server_order else []
+    with s_server("127.0.0.1", certs["ec"], args) as port:
+        kex = evaluate_endpoint("127.0.0.1", port)["key_exchange"]
+    if server_order:
+        assert (set(kex["groups"]), kex["groups_complete"]) == ({"X25519", "secp256r1"}, False)
+    else:
+        assert (set(kex["groups"]), kex["groups_complete"]) == ({"X25519", "secp256r1", "secp384r1"}, True)
 
 
 def test_client_order_is_seen_and_judged(certs):
