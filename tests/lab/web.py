@@ -56,10 +56,11 @@ def services(plan: LabPlan) -> list[Service]:
         (web / sub).mkdir(parents=True, exist_ok=True)
     register = pages.register_entries(plan.scenario.sites, plan.scenario.organisations)
     today = datetime.date.today()
-    blocks, ports = [], []
+    blocks, ports, served = [], [], []
     for host in plan.hosts.values():
         if host.role == "mail" or host.site["hostile"] in PYTHON_HOSTILE:
             continue
+        served.append(host)
         root = web / "www" / host.host
         if host.role == "third_party":
             pages.render_third_party(host.host, root, register)
@@ -72,6 +73,7 @@ def services(plan: LabPlan) -> list[Service]:
             pages.render_ipv6_variant(host.site, ipv6_root)
         blocks.append(server_blocks(host, root, ipv6_root))
         ports += [(address, port) for address in listen_addresses(host) for port in host_ports(host)]
+    blocks += shared_address_defaults(served)
     conf = web / "nginx.conf"
     conf.write_text(nginx_conf(web, blocks), encoding="utf-8")
     result = [Service("nginx", ["nginx", "-p", f"{web}/", "-c", str(conf), "-g", "daemon off;"],
@@ -96,6 +98,18 @@ def services(plan: LabPlan) -> list[Service]:
         result.append(Service("smtp", [sys.executable, "-m", "tests.lab.smtp", str(config)],
                               [(a, 25) for h in mail for a in listen_addresses(h)]))
     return result
+
+
+def shared_address_defaults(hosts: list[HostPlan]) -> list[str]:
+    """Where hosts share an address (large generated scenarios), port 80 of a name that has no server there
+    (`port80: closed`) is closed without an answer instead of reaching another host's server."""
+    owners: dict[str, int] = {}
+    for host in hosts:
+        for address in listen_addresses(host):
+            owners[address] = owners.get(address, 0) + 1
+    listening = {address for host in hosts if 80 in host_ports(host) for address in listen_addresses(host)}
+    return [f"server {{\n{_listen(address, 80, False)[:-1]} default_server;\n    return 444;\n}}"
+            for address in sorted(listening) if owners[address] > 1]
 
 
 def listen_addresses(host: HostPlan) -> list[str]:

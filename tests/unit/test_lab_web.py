@@ -156,6 +156,17 @@ def test_header_values_are_literal():
     assert line == '    add_header "Strict-Transport-Security" "max-age=1; x=\\"${dollar}host\\"" always;'
 
 
+def test_shared_addresses_get_a_closing_default_server(tmp_path):
+    plan = lab_plan.build(scenario.loads(SCENARIO, tmp_path / "unit.yaml"), tmp_path)
+    plan.hosts["www.legacy.nl"].ipv4 = plan.hosts["www.proefstad.nl"].ipv4
+    web.services(plan)
+    conf = (tmp_path / "web" / "nginx.conf").read_text()
+    address = plan.hosts["www.proefstad.nl"].ipv4[0]
+    assert f"    listen {address}:80 default_server;\n    return 444;" in conf
+    assert "default_server" not in server_block(conf, "www.proefstad.nl", 80)
+    assert conf.count("default_server") == 1
+
+
 def test_ipv6_variants(built):
     plan, _, conf = built
     no_listener = plan.hosts["www.nolistener.nl"]
