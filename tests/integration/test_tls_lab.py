@@ -3,8 +3,8 @@
 For every TLS profile the running scenario uses, one site that serves it (dual stack when there is one,
 ordinary otherwise: a valid certificate and no hostile behaviour) is evaluated on each of its listening
 addresses; the accepted protocol versions and suites must equal what nmap's ssl-enum-ciphers finds there,
-and the handshake count must stay within the budget. The verdicts themselves are compared with the
-scenario's expectations by `govscan lab verify`.
+and the handshake count must stay within the budget. The verdicts are compared with the scenario's
+expectations the way `govscan lab verify` does.
 """
 from __future__ import annotations
 
@@ -14,25 +14,26 @@ from pathlib import Path
 import pytest
 
 from scanner.probes.tls import Endpoint, Evaluation
-from tests.lab.commands import read_state
 from tests.lab.scenario import load
 from tests.lab.tls_profiles import PROFILES
+from tests.lab.verify import compare
 from tests.unit.tls_servers import govscan_sets, nmap_enum
 
 HANDSHAKE_BUDGET = 60
+TLS_CHECKS = "web.tls.*,web.cert.public_key,web.cert.signature"
 
 pytestmark = pytest.mark.lab
 
 
-def sites_per_profile() -> dict[str, tuple[str, list[str]]]:
-    """Profile name -> (host, listening addresses) of one plain site serving it in the running lab."""
-    state = read_state()
-    scenario = load(state["scenario"])
+def sites_per_profile(status: dict) -> dict[str, tuple[str, list[str]]]:
+    """Profile name -> (host, listening addresses) of one plain site serving it in the running lab, from
+    `govscan lab status` (the `lab` fixture's value)."""
+    scenario = load(status["scenario"])
     chosen: dict[str, tuple[str, list[str]]] = {}
     for site in scenario.sites:
         if site["hostile"] != "none" or site["cert"] != "valid":
             continue
-        host = state["hosts"].get(site["host"], {})
+        host = status["hosts"].get(site["host"], {})
         addresses = host.get("ipv4", []) + (host.get("ipv6", []) if host.get("ipv6_listening") else [])
         if not addresses:
             continue
@@ -54,11 +55,18 @@ def check_address(profile: str, host: str, address: str, ca_bundle: Path) -> Non
 
 
 def test_every_lab_profile_matches_an_independent_client(lab):
-    chosen = sites_per_profile()
-    assert chosen, "the running scenario serves no TLS profile on a plain site"
-    assert set(chosen) <= set(PROFILES)
-    ca_bundle = Path(read_state()["ca_bundle"])
+    chosen = sites_per_profile(lab)
+    assert set(chosen) == set(PROFILES), "the default scenario serves every TLS profile on a plain site"
+    ca_bundle = Path(lab["ca_bundle"])
     for profile, (host, addresses) in sorted(chosen.items()):
         for address in addresses:
             check_address(profile, host, address, ca_bundle)
     assert any(":" in a for _, addresses in chosen.values() for a in addresses), "nothing measured over IPv6"
+
+
+def test_scenario_expectations_for_the_tls_checks_are_met(lab):
+    """`govscan lab verify` for the checks of this family: legacy, RSA key exchange, DHE, CBC-SHA256 and
+    client-order profiles, RSA-2048 and SHA-1 certificates, each over IPv4 and IPv6."""
+    outcome = compare(load(lab["scenario"]), TLS_CHECKS)
+    assert outcome.compared and not outcome.not_implemented
+    assert [(c.site, c.check, c.expected, c.got, c.summary) for c in outcome.mismatches] == []
