@@ -18,7 +18,7 @@ from scanner.model import Reason, Status, Text, Verdict
 
 NORM = "Besluit beveiligde verbinding (2023); NCSC ICT-beveiligingsrichtlijnen voor TLS v2.1"
 FAMILY = "tls"
-LEGACY_VERSIONS = ("TLSv1.2", "TLSv1.1", "TLSv1.0", "SSLv3", "SSLv2")
+BELOW_TLS13 = ("TLSv1.2", "TLSv1.1", "TLSv1.0", "SSLv3", "SSLv2")
 CLASS_NAMES = {
     "good": ("goed", "good"),
     "sufficient": ("voldoende", "sufficient"),
@@ -53,8 +53,9 @@ def by_class(policy: TlsPolicy, items: list[dict], what: tuple[str, str], detail
                                 f"{what[1].capitalize()} of class '{en}' accepted: {names}."), details)
 
 
-def _legacy_accepted(tls: dict) -> list[str]:
-    return [v for v in LEGACY_VERSIONS if tls["protocols"].get(v)]
+def _below_tls13(tls: dict) -> list[str]:
+    """The accepted versions that have cipher order, compression and renegotiation (TLS 1.3 has none)."""
+    return [v for v in BELOW_TLS13 if tls["protocols"].get(v)]
 
 
 def _incomplete(tls: dict) -> dict:
@@ -120,7 +121,7 @@ def tls_ciphers(facts: Facts) -> Verdict:
 def tls_cipher_order(facts: Facts) -> Verdict:
     policy = load()
     tls = facts["tls"]
-    versions = _legacy_accepted(tls)
+    versions = _below_tls13(tls)
     if not versions:
         return Verdict(Status.NOT_APPLICABLE, Text("Alleen TLS 1.3: de volgorde doet er niet toe.",
                                                    "TLS 1.3 only: the order does not matter."),
@@ -162,7 +163,7 @@ def tls_cipher_order(facts: Facts) -> Verdict:
 
 def _dh_item(policy: TlsPolicy, dh: dict) -> dict:
     if dh.get("too_small"):
-        return {"name": "DH (< 1024 bits)", "class": INSUFFICIENT, "suite": dh.get("suite")}
+        return {"name": "DH (refused by the client as too small)", "class": INSUFFICIENT, "suite": dh.get("suite")}
     if dh.get("group"):
         return {"name": dh["group"], "class": policy.group(dh["group"]), "suite": dh.get("suite")}
     # Parameters that are not an RFC 7919 group are insufficient whatever their size.
@@ -204,7 +205,7 @@ def tls_key_exchange(facts: Facts) -> Verdict:
        advice=("Schakel TLS-compressie uit (CRIME-aanval).", "Disable TLS compression (CRIME attack)."))
 def tls_compression(facts: Facts) -> Verdict:
     tls = facts["tls"]
-    if not _legacy_accepted(tls):
+    if not _below_tls13(tls):
         return Verdict(Status.PASS, Text("Alleen TLS 1.3, dat geen compressie kent.",
                                          "TLS 1.3 only, which has no compression."))
     legacy = tls.get("legacy_connection")
@@ -223,7 +224,7 @@ def tls_compression(facts: Facts) -> Verdict:
                "Support secure renegotiation (RFC 5746) and refuse client-initiated renegotiation."))
 def tls_renegotiation(facts: Facts) -> Verdict:
     tls = facts["tls"]
-    if not _legacy_accepted(tls):
+    if not _below_tls13(tls):
         return Verdict(Status.PASS, Text("Alleen TLS 1.3, dat geen renegotiation kent.",
                                          "TLS 1.3 only, which has no renegotiation."))
     legacy = tls.get("legacy_connection")
@@ -327,10 +328,12 @@ def cert_public_key(facts: Facts) -> Verdict:
     if not chain:
         return _no_chain()
     leaf = chain[0]
-    item = {"name": key_name(leaf), "class": policy.certificate_key(leaf["key_type"], leaf["key_size"] or 0,
-                                                                     leaf["curve"]),
-            "subject": leaf["subject"]}
-    return by_class(policy, [item], ("sleutels", "keys"), {"key": item})
+    name = key_name(leaf)
+    cls = policy.certificate_key(leaf["key_type"], leaf["key_size"] or 0, leaf["curve"])
+    details = {"policy": policy.version, "key": {"name": name, "class": cls, "subject": leaf["subject"]}}
+    nl, en = CLASS_NAMES[cls]
+    return Verdict(status_of(cls), Text(f"De sleutel van het certificaat ({name}) is {nl}.",
+                                        f"The certificate's key ({name}) is {en}."), details)
 
 
 def signature_name(cert: dict) -> str:
