@@ -295,7 +295,8 @@ ROOT_SERVER = "a.root-servers.nl"
 
 def _plan_nameservers(scenario: Scenario, zones: dict[str, ZonePlan]) -> dict[str, NameServerPlan]:
     """One name server per name: infrastructure (root, TLDs, gov.nl) first, then the scenario's by name."""
-    infra = [ns for z in zones.values() if z.name not in scenario_zone_names(zones) for ns in z.nameservers]
+    site_zones = scenario_zone_names(zones)
+    infra = [ns for z in zones.values() if z.name not in site_zones for ns in z.nameservers]
     declared = sorted({ns for z in zones.values() for ns in z.nameservers} - set(infra)
                       | set(scenario.nameserver_sets))
     servers: dict[str, NameServerPlan] = {}
