@@ -1,0 +1,93 @@
+"""Durable runs: a run's sites are work items that a scanner claims with a deadline (a lease) before it
+scans them, so that
+
+- a run killed at any moment can be resumed: its done items are never scanned again, its claimed but
+  unfinished items are taken back (their results were never stored, so nothing is lost or doubled);
+- two runs never scan the same site at the same time: a site with a live claim of another run is skipped
+  until that claim ends (done, or past its deadline);
+- a stuck scanner cannot block the schedule: its claims run out at their deadline and other runs take the
+  sites; an item claimed `max_attempts` times without finishing is set to `error` and not tried again.
+
+Claiming is one transaction: SQLite takes the write lock at BEGIN (see storage.store.create); PostgreSQL
+locks the claimed items and their site rows (`FOR UPDATE SKIP LOCKED`), so two claimers never pick one site.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select
+
+from scanner.model import Site
+from storage.models import RunRow, SiteRow, WorkItem
+from storage.store import Store, _process_start
+
+GAVE_UP = "gave up: claimed {attempts} times without finishing (the site may crash or hang the scanner)"
+
+
+def claim(store: Store, run_id: int, limit: int, lease: timedelta, max_attempts: int = 3) -> list[Site]:
+    """Claim up to `limit` sites of a run: queued items, and items whose claim ran out. Returns their sites."""
+    with store.session() as session:
+        now = store.now()
+        busy = (select(WorkItem.site_id).where(WorkItem.run_id != run_id, WorkItem.state == "running",
+                                               WorkItem.deadline > now))
+        candidates = session.scalars(
+            select(WorkItem)
+            .where(WorkItem.run_id == run_id,
+                   or_(WorkItem.state == "queued", (WorkItem.state == "running") & (WorkItem.deadline <= now)),
+                   WorkItem.site_id.not_in(busy))
+            .order_by(WorkItem.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=WorkItem)
+        ).unique().all()
+        if not candidates:
+            return []
+        # Lock the sites, then look again: another run may have claimed one of them since the query above.
+        locked = set(session.scalars(select(SiteRow.id).where(SiteRow.id.in_([c.site_id for c in candidates]))
+                                     .with_for_update(skip_locked=True)))
+        still_busy = set(session.scalars(busy.where(WorkItem.site_id.in_(locked))))
+        sites = []
+        for item in candidates:
+            if item.site_id not in locked or item.site_id in still_busy:
+                continue
+            if item.attempts >= max_attempts:
+                item.state, item.error = "error", GAVE_UP.format(attempts=item.attempts)
+                session.get(RunRow, run_id).sites_error += 1
+                continue
+            item.state, item.started, item.deadline = "running", now, now + lease
+            item.attempts += 1
+            sites.append(item.site.to_model())
+        return sites
+
+
+def open_items(store: Store, run_id: int) -> int:
+    """How many items of a run are not finished (queued or running)."""
+    with store.session() as session:
+        return session.scalar(select(func.count()).select_from(WorkItem).where(
+            WorkItem.run_id == run_id, WorkItem.state.in_(("queued", "running"))))
+
+
+def resumable(store: Store, source: str) -> int | None:
+    """The newest run from `source` that was interrupted with work left, if any."""
+    with store.session() as session:
+        return session.scalar(
+            select(RunRow.id).where(RunRow.source == source, RunRow.state == "interrupted",
+                                    RunRow.id.in_(select(WorkItem.run_id).where(
+                                        WorkItem.state.in_(("queued", "running")))))
+            .order_by(RunRow.id.desc()).limit(1))
+
+
+def reopen(store: Store, run_id: int) -> None:
+    """Take over an interrupted run in this process: running again, owned by this pid."""
+    pid = os.getpid()
+    with store.session() as session:
+        run = session.get(RunRow, run_id)
+        run.state, run.finished = "running", None
+        run.host, run.pid, run.process_start = socket.gethostname(), pid, _process_start(pid)
+
+
+def last_started(store: Store, source: str):
+    """When the newest run from `source` started (None before the first)."""
+    with store.session() as session:
+        return session.scalar(select(func.max(RunRow.started)).where(RunRow.source == source))
