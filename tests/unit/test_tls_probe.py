@@ -309,3 +309,14 @@ def test_enumerations_stop_at_the_budget_and_say_so(certs, monkeypatch):
     assert "TLSv1.0 suites" in data["incomplete"]
     assert data["handshakes"] < 12 + 10
     assert set(data["suites"]["TLSv1.3"]) == TLS13  # the newest versions come first
+
+
+def test_client_initiated_renegotiation_is_seen_when_allowed(certs):
+    """(The other side of the legacy connection, compression, cannot be served here: Debian's OpenSSL 3 is
+    built without zlib; the check's unit tests cover it.)"""
+    args = ["-min_protocol", "TLSv1.2", "-max_protocol", "TLSv1.2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256",
+            "-client_renegotiation"]
+    with s_server("::1", certs["rsa"], args) as port:
+        data = evaluate_endpoint("::1", port)
+    assert data["legacy_connection"]["client_renegotiation"] is True
+    assert judge("web.tls.renegotiation", data).status == Status.WARN
