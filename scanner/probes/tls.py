@@ -322,9 +322,10 @@ def _chain_and_ocsp(ca_bundle: Path | None):
 class Evaluation:
     """The whole TLS evaluation of one endpoint (blocking; run in the probe's thread)."""
 
-    def __init__(self, endpoint: Endpoint, ca_bundle: Path | None):
+    def __init__(self, endpoint: Endpoint, ca_bundle: Path | None, user_agent: str = ""):
         self.ep = endpoint
         self.ca_bundle = ca_bundle
+        self.user_agent = user_agent
         self.refusals: list[str] = []
         self.timeouts = 0
         self.ephemeral: dict[str, dict] = {}  # suite -> ephemeral key facts
@@ -390,7 +391,7 @@ class Evaluation:
         """Keep the ephemeral key facts of each suite; None as suite means a DH key our client refused."""
         if suite is None:
             self.ephemeral["DHE"] = {"type": "DH", "group": None, "bits": None, "too_small": True}
-        elif key is not None:
+        elif ephemeral_facts(key) is not None:
             self.ephemeral[suite] = ephemeral_facts(key)
 
     def try_handshake(self, *args, **kwargs):
@@ -535,7 +536,8 @@ class Evaluation:
 
     def early_data(self) -> dict[str, Any]:
         """Whether a TLS 1.3 session ticket allows early data, and whether the server accepts it."""
-        request = f"GET / HTTP/1.1\r\nHost: {self.ep.host}\r\nConnection: close\r\n\r\n".encode()
+        agent = f"User-Agent: {self.user_agent}\r\n" if self.user_agent else ""
+        request = f"GET / HTTP/1.1\r\nHost: {self.ep.host}\r\n{agent}Connection: close\r\n\r\n".encode()
         conn = self.ep.connection(V.TLS_1_3, False)
         session = None
         try:
@@ -583,7 +585,7 @@ class TlsProbe(Probe):
         settings = ctx.settings
         deadline = time.monotonic() + self.timeout(settings) - settings.scan.connect_timeout
         endpoint = Endpoint(site.host, address, settings.scan.connect_timeout, deadline, self.port)
-        evaluation = Evaluation(endpoint, settings.trust.ca_bundle_path)
+        evaluation = Evaluation(endpoint, settings.trust.ca_bundle_path, settings.scan.user_agent)
         async with ctx.limit(address):
             data = await ctx.in_thread(evaluation.run)
         ctx.counters.add("tls_handshakes", data["handshakes"])
