@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from scanner.model import Reason
+from scanner.probes.base import ProbeError
 from scanner.probes.tls import Endpoint, Evaluation
 from tests.lab.scenario import load
 from tests.lab.tls_profiles import PROFILES
@@ -70,3 +72,15 @@ def test_scenario_expectations_for_the_tls_checks_are_met(lab):
     outcome = compare(load(lab["scenario"]), TLS_CHECKS)
     assert outcome.compared and not outcome.not_implemented
     assert [(c.site, c.check, c.expected, c.got, c.summary) for c in outcome.mismatches] == []
+
+
+def test_a_stalling_lab_server_is_a_timeout_on_both_addresses(lab):
+    """The lab's `tls_stall` site accepts TCP and never answers the ClientHello: an error, not a fail."""
+    scenario = load(lab["scenario"])
+    host = next(s["host"] for s in scenario.sites if s["hostile"] == "tls_stall")
+    addresses = lab["hosts"][host]["ipv4"] + lab["hosts"][host]["ipv6"]
+    assert any(":" in a for a in addresses)
+    for address in addresses:
+        with pytest.raises(ProbeError) as caught:
+            Evaluation(Endpoint(host, address, 2.0, time.monotonic() + 60), None).run()
+        assert caught.value.reason == Reason.TIMEOUT, address
