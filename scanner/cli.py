@@ -266,6 +266,71 @@ def cmd_report_run(ctx: Context, args) -> int:
     return EXIT_OK
 
 
+def cmd_schedule(ctx: Context, args) -> int:
+    """Nightly and other scheduled runs: in the foreground until stopped, or `--once` for what is due now."""
+    import signal
+    import threading
+
+    from scanner import scheduler
+
+    schedules = scheduler.load_schedules(args.schedules)
+    if args.once:
+        done = scheduler.run_due(ctx.store, ctx.settings, schedules, only=args.only)
+        ctx.out.print(ctx.t(f"Run(s) uitgevoerd: {', '.join(map(str, done))}" if done else "Niets te doen.",
+                            f"Run(s) done: {', '.join(map(str, done))}" if done else "Nothing due."))
+        return EXIT_OK
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    options = {"config": ctx.args.config, "lab": ctx.args.lab, "db": ctx.args.db, "schedules": args.schedules}
+    ctx.err.print(ctx.t("Planner draait; stop met Ctrl-C.", "Scheduler running; stop with Ctrl-C."))
+    scheduler.serve(ctx.store, ctx.settings, schedules, options, stop)
+    return EXIT_OK
+
+
+def cmd_history(ctx: Context, args) -> int:
+    """When each check of a site changed status (or evidence), oldest first."""
+    from reports.site_report import status_label
+
+    try:
+        host = targets.parse_target(args.site).host
+    except ValueError as exc:
+        raise UsageError(f"{args.site}: {exc}") from None
+    versions = ctx.store.history(host, args.check)
+    if not versions:
+        raise UsageError(ctx.t(f"geen resultaten voor {host}", f"no results for {host}")
+                         + (f" ({args.check})" if args.check else ""))
+    table = Table(title=ctx.t(f"Geschiedenis van {host}", f"History of {host}"), title_justify="left")
+    for heading in (("controle", "check"), ("uitkomst", "result"), ("vanaf (UTC)", "from (UTC)"),
+                    ("tot (UTC)", "until (UTC)"), ("laatst gezien", "last seen"), ("runs", "runs"),
+                    ("samenvatting", "summary")):
+        table.add_column(ctx.t(*heading))
+    previous: dict[str, str] = {}
+    for v in versions:
+        change = status_label(v.status, ctx.lang)
+        if v.check_id in previous and previous[v.check_id] != v.status:
+            change = f"{status_label(previous[v.check_id], ctx.lang)} → {change}"
+        previous[v.check_id] = v.status
+        table.add_row(v.check_id, escape(change), f"{v.first_seen:%Y-%m-%d %H:%M}",
+                      f"{v.valid_until:%Y-%m-%d %H:%M}" if v.valid_until else ctx.t("nu", "now"),
+                      f"{v.last_seen:%Y-%m-%d %H:%M}", f"{v.first_run_id}-{v.last_run_id}",
+                      escape(v.summary_en if ctx.lang == "en" else v.summary_nl))
+    ctx.out.print(table)
+    return EXIT_OK
+
+
+def cmd_publish(ctx: Context, args) -> int:
+    """The static site: index, trends, maps, organisation pages, run reports, exports."""
+    from reports.publish import Options, publish
+
+    boundaries = {kind: path for kind, path in (("gemeente", args.municipalities), ("provincie", args.provinces))
+                  if path}
+    index = publish(ctx.store, Path(args.out), Options(lang=ctx.lang, boundaries=boundaries or None,
+                                                       lab=ctx.args.lab, months=args.months))
+    ctx.out.print(ctx.t(f"Site geschreven: {index}", f"Site written: {index}"))
+    return EXIT_OK
+
+
 # --- the parser ---
 
 def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
@@ -318,6 +383,37 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
     report_run.add_argument("--out", metavar="DIR", help=t("map (standaard govscan-run-ID)",
                                                            "directory (default govscan-run-ID)"))
     report_run.set_defaults(func=cmd_report_run)
+
+    schedule = commands.add_parser("schedule", help=t("geplande runs (de nachtelijke scan)",
+                                                      "scheduled runs (the nightly scan)"))
+    schedule.add_argument("--once", action="store_true",
+                          help=t("voer uit wat nu aan de beurt is (of onderbroken was) en stop",
+                                 "run what is due now (or was interrupted) and exit"))
+    schedule.add_argument("--schedules", metavar="FILE", help=t("schema's (standaard config/schedules.toml)",
+                                                                "schedules (default config/schedules.toml)"))
+    schedule.add_argument("--only", metavar="NAME", help=t("alleen dit schema (met --once)",
+                                                           "only this schedule (with --once)"))
+    schedule.set_defaults(func=cmd_schedule)
+
+    history = commands.add_parser("history", help=t("wanneer de uitkomsten van een site veranderden",
+                                                    "when a site's results changed"))
+    history.add_argument("site", metavar="SITE", help=t("URL of hostnaam", "URL or host name"))
+    history.add_argument("--check", metavar="ID", help=t("alleen deze controle", "only this check"))
+    history.set_defaults(func=cmd_history)
+
+    publish = commands.add_parser("publish", help=t("schrijf de statische site met trends, kaarten en pagina's",
+                                                    "write the static site with trends, maps and pages"))
+    publish.add_argument("--out", required=True, metavar="DIR")
+    publish.add_argument("--municipalities", metavar="GEOJSON",
+                         help=t("gemeentegrenzen (statcode GM....); standaard: die van het lab met --lab, "
+                                "anders eenmalig van PDOK", "municipal boundaries (statcode GM....); default: "
+                                "the lab's with --lab, else downloaded once from PDOK"))
+    publish.add_argument("--provinces", metavar="GEOJSON", help=t("provinciegrenzen (statcode PV..)",
+                                                                  "province boundaries (statcode PV..)"))
+    publish.add_argument("--months", type=int, default=6,
+                         help=t("prognose op basis van de laatste N maanden (standaard 6)",
+                                "projection from the last N months (default 6)"))
+    publish.set_defaults(func=cmd_publish)
 
     imports = commands.add_parser("import", help=t("werk beleidsgegevens bij (cookies, trackers)",
                                                    "refresh policy data (cookies, trackers)"))

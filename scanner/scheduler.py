@@ -156,8 +156,8 @@ def execute(store, settings: Settings, run_id: int, work_settings: WorkSettings,
                 break
             sleep(work_settings.poll_seconds)
             continue
-        runner = Runner(settings, checks, on_site=lambda result: store.record_site(run_id, result))
-        asyncio.run(runner.run(sites))
+        with store.recorder(run_id) as record:
+            asyncio.run(Runner(settings, checks, on_site=record).run(sites))
     store.finish_run(run_id)
 
 

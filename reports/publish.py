@@ -1,0 +1,349 @@
+"""`govscan publish`: the whole set of reports as a static site for any web server: an index, trends,
+maps, a page per organisation, the run reports, and CSV/JSON exports.
+
+Reads storage only. Pages are self-contained HTML (reports/page.py): no scripts, no external resources, so
+they track nobody and work offline.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from html import escape
+from pathlib import Path
+
+from reports import maps as maps_module
+from reports import run_report, trends
+from reports.page import page
+from reports.site_report import check_info, status_label
+from reports.standards import Colour, all_together, load_standards, site_colour
+from scanner.model import Text
+
+DAY_SERIES_DAYS = 92  # the daily series covers the last three months; weeks and months cover everything
+RUN_REPORTS = 30      # run reports for the newest runs
+
+
+@dataclass
+class Options:
+    lang: str = "nl"
+    boundaries: dict | None = None   # kind -> GeoJSON path; None: the lab's (lab=True) or PDOK's
+    lab: bool = False
+    months: int = 6                  # the projection's window
+
+
+def t(lang: str, nl: str, en: str) -> str:
+    return Text(nl, en).get(lang)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "organisatie"
+
+
+def org_key(row) -> str:
+    return row.org_code or row.org_name
+
+
+def _nav(lang: str, root: str) -> list[tuple[str, str]]:
+    return [(f"{root}index.html", t(lang, "Overzicht", "Overview")), (f"{root}trends.html", "Trends"),
+            (f"{root}maps/all.html", t(lang, "Kaarten", "Maps")),
+            (f"{root}organisations/index.html", t(lang, "Organisaties", "Organisations")),
+            (f"{root}runs/index.html", "Runs")]
+
+
+def _footer(lang: str, generated: datetime) -> str:
+    return (f"<p>{escape(t(lang, 'Gemaakt door govscan op', 'Made by govscan on'))} "
+            f"{generated:%Y-%m-%d %H:%M} UTC. "
+            f"{escape(t(lang, 'Een meetfout telt nooit als “voldoet niet”.', 'A measurement error never counts as a fail.'))}"
+            f"</p>")
+
+
+def _table(caption: str, headings: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headings)
+    body = "".join("<tr>" + "".join(cells) + "</tr>" for cells in rows)
+    return f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _td(text: str, css: str = "") -> str:
+    cls = f' class="{css}"' if css else ""
+    return f"<td{cls}>{escape(str(text))}</td>"
+
+
+def _status_td(status: str, lang: str) -> str:
+    css = {"fail": "status-fail", "warn": "status-warn", "pass": "status-pass"}.get(status, "status-other")
+    return _td(status_label(status, lang), css)
+
+
+def _share(a: trends.Adoption | None) -> str:
+    return "-" if a is None or a.share is None else f"{a.share:.0%} ({a.complying}/{a.measured})"
+
+
+class Publisher:
+    def __init__(self, store, out: Path, options: Options, now: datetime | None = None):
+        self.store = store
+        self.out = out
+        self.options = options
+        self.lang = options.lang
+        self.now = now or store.now()
+        self.standards = load_standards()
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.out / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def page(self, relative: str, title: str, body: str) -> Path:
+        root = "../" * relative.count("/")
+        return self.write(relative, page(title, body, lang=self.lang, nav=_nav(self.lang, root),
+                                         footer=_footer(self.lang, self.now)))
+
+    def run(self) -> Path:
+        runs = self.store.runs()
+        state = self.store.state_on(self.now)
+        first_day = min((r.started.date() for r in runs), default=self.now.date())
+        series = {}
+        for period in trends.PERIODS:
+            start = max(first_day, self.now.date() - timedelta(days=DAY_SERIES_DAYS)) if period == "day" else first_day
+            series[period] = trends.series(self.store.state_on, self.standards, start, self.now.date(), period)
+        chart_period = "day" if (self.now.date() - first_day).days <= DAY_SERIES_DAYS else "week"
+        points = series[chart_period]
+        projections = {s.id: trends.project(points, s.id, months=self.options.months) for s in self.standards}
+        self.exports(state, series, projections)
+        self.trends_page(points, projections, chart_period)
+        self.map_pages(state)
+        self.organisation_pages(state, first_day)
+        self.run_pages(runs)
+        return self.index(state, points, projections, runs)
+
+    # --- pages ---
+
+    def index(self, state, points, projections, runs) -> Path:
+        lang = self.lang
+        latest = {}
+        for p in points:
+            latest[p.standard, p.group] = p  # points are in time order: the last one wins
+        groups = sorted({g for _, g in latest}, key=lambda g: (g != trends.TOTAL, g))
+        rows = [[f'<th scope="row">{escape(s.title.get(lang))}</th>']
+                + [_td(_share(latest.get((s.id, g))), "num") for g in groups]
+                + [_td(projections[s.id].describe(lang))] for s in self.standards]
+        body = [f"<p>{escape(t(lang, 'Stand op', 'State on'))} {self.now:%Y-%m-%d %H:%M} UTC: "
+                f"{len({r.host for r in state})} sites, {len(runs)} runs.</p>",
+                f"<h2>{escape(t(lang, 'Adoptie per standaard', 'Adoption per standard'))}</h2>",
+                _table(t(lang, "Aandeel sites dat voldoet, en wanneer 100% bereikt wordt in het huidige tempo",
+                         "Share of sites that comply, and when 100% is reached at the current pace"),
+                       [t(lang, "standaard", "standard")] + [trends.group_name(g, lang) for g in groups]
+                       + [t(lang, "prognose", "projection")], rows),
+                f"<h2>{escape(t(lang, 'Downloads', 'Downloads'))}</h2><ul>"
+                + "".join(f'<li><a href="exports/{name}">{name}</a></li>' for name in self.export_names)
+                + "</ul>"]
+        return self.page("index.html", t(lang, "Naleving van standaarden door de overheid",
+                                          "Compliance of government websites with the standards"), "\n".join(body))
+
+    def trends_page(self, points, projections, period: str) -> None:
+        lang = self.lang
+        body = [f"<p>{escape(t(lang, 'Aandeel sites dat aan elke verplichte controle van de standaard voldoet, per ', 'Share of sites meeting every required check of the standard, per '))}"
+                f"{escape({'day': t(lang, 'dag', 'day'), 'week': t(lang, 'week', 'week')}[period])}. "
+                f"{escape(t(lang, 'De prognose volgt een rechte lijn door de laatste', 'The projection follows a straight line through the last'))} "
+                f"{self.options.months} {escape(t(lang, 'maanden', 'months'))}.</p>"]
+        for standard in self.standards:
+            mine = [p for p in points if p.standard == standard.id]
+            last_day = max((p.day for p in mine), default=None)
+            table = ""
+            if last_day:
+                rows = [[f'<th scope="row">{escape(trends.group_name(p.group, lang))}</th>', _td(_share(p), "num")]
+                        for p in mine if p.day == last_day]
+                table = _table(f"{standard.title.get(lang)}, {last_day.isoformat()}",
+                               [t(lang, "groep", "group"), t(lang, "voldoet", "complies")], rows)
+            body.append(f'<section aria-labelledby="t-{standard.id}"><h2 id="t-{standard.id}">'
+                        f"{escape(standard.title.get(lang))}</h2>"
+                        f"<p>{escape(t(lang, 'Prognose', 'Projection'))}: {escape(projections[standard.id].describe(lang))}"
+                        f". {escape(t(lang, 'Norm', 'Norm'))}: {escape(standard.norm)}</p>"
+                        f'<div class="chart">{trends.chart_svg(mine, standard, projections[standard.id], lang=lang)}'
+                        f"</div>{table}</section>")
+        body.append(f"<p>{escape(t(lang, 'Alle cijfers', 'All figures'))}: "
+                    + ", ".join(f'<a href="exports/trends-{p}.csv">trends-{p}.csv</a>' for p in trends.PERIODS)
+                    + "</p>")
+        self.page("trends.html", t(lang, "Trends per standaard", "Trends per standard"), "\n".join(body))
+
+    def map_pages(self, state) -> None:
+        lang = self.lang
+        loaded = maps_module.load_maps(self.options.boundaries, lab=self.options.lab)
+        choices = [all_together(self.standards)] + self.standards
+        for standard in choices:
+            current = ' aria-current="page"'
+            links = "".join(f'<li><a href="{s.id}.html"{current if s.id == standard.id else ""}>'
+                            f"{escape(s.title.get(lang))}</a></li>" for s in choices)
+            nav = (f'<nav aria-label="{escape(t(lang, "Standaarden", "Standards"))}"><ul>{links}</ul></nav>')
+            self.page(f"maps/{standard.id}.html", f"{t(lang, 'Kaart', 'Map')}: {standard.title.get(lang)}",
+                      nav + maps_module.render_section(standard, list(state), loaded, lang))
+
+    def organisation_pages(self, state, first_day: date) -> None:
+        lang = self.lang
+        orgs: dict[str, list] = defaultdict(list)
+        for row in state:
+            if org_key(row):
+                orgs[org_key(row)].append(row)
+        together = all_together(self.standards)
+        index_rows = []
+        for key, rows in sorted(orgs.items(), key=lambda kv: kv[1][0].org_name):
+            first = rows[0]
+            name = f"organisations/{slug(key)}.html"
+            by_site: dict[str, dict[str, str]] = defaultdict(dict)
+            for r in rows:
+                by_site[r.host][r.check] = r.status
+            colour = maps_module.organisation_results(rows, together)[key].colour
+            index_rows.append([f'<th scope="row"><a href="{slug(key)}.html">{escape(first.org_name)}</a></th>',
+                               _td(first.org_type), _td(first.org_code), _td(len(by_site), "num"),
+                               _td(maps_module.label(colour, lang))])
+            self.organisation_page(name, key, rows, first_day)
+        self.page("organisations/index.html", t(lang, "Organisaties", "Organisations"),
+                  _table(t(lang, "Alle organisaties", "All organisations"),
+                         [t(lang, "organisatie", "organisation"), "type", "code", "sites",
+                          t(lang, "alle standaarden", "all standards")], index_rows))
+
+    def organisation_page(self, relative: str, key: str, rows, first_day: date) -> None:
+        lang = self.lang
+        first = rows[0]
+        body = [f"<p>{escape(first.org_type)}{', ' + escape(first.org_code) if first.org_code else ''}</p>"]
+        by_site: dict[str, list] = defaultdict(list)
+        for r in rows:
+            by_site[r.host].append(r)
+        statuses = {host: {r.check: r.status for r in site_rows} for host, site_rows in by_site.items()}
+
+        standard_rows = []
+        for standard in self.standards:
+            colours = [site_colour(checks, standard) for checks in statuses.values()]
+            worst = next((c for c in (Colour.RED, Colour.ORANGE, Colour.GREEN) if c in colours), Colour.GREY)
+            standard_rows.append([f'<th scope="row">{escape(standard.title.get(lang))}</th>',
+                                  _td(maps_module.label(worst, lang))])
+        body.append(f"<h2>{escape(t(lang, 'Per standaard', 'Per standard'))}</h2>")
+        body.append(_table(t(lang, "Slechtste verplichte uitkomst per standaard", "Worst required result per standard"),
+                           [t(lang, "standaard", "standard"), t(lang, "uitkomst", "result")], standard_rows))
+
+        days = trends.period_ends(first_day, self.now.date(), "week")[-12:]
+        history = trends.organisation_history(self.store.state_on, self.standards, key, days)
+        cells = {(p.day, p.standard): f"{p.complying}/{p.measured}" for p in history}
+        body.append(f"<h2>{escape(t(lang, 'Geschiedenis per standaard', 'History per standard'))}</h2>")
+        body.append(_table(t(lang, "Sites die voldoen / gemeten sites, per week", "Sites that comply / sites measured, per week"),
+                           [t(lang, "standaard", "standard")] + [d.isoformat() for d in days],
+                           [[f'<th scope="row">{escape(s.title.get(lang))}</th>']
+                            + [_td(cells.get((d, s.id), "-"), "num") for d in days] for s in self.standards]))
+
+        for host, site_rows in sorted(by_site.items()):
+            body.append(self.site_section(host, site_rows))
+        self.page(relative, first.org_name, "\n".join(body))
+
+    def site_section(self, host: str, rows) -> str:
+        lang = self.lang
+        order = {s: i for i, s in enumerate(("fail", "error", "warn", "info", "pass", "not_applicable"))}
+        results, fixes = [], []
+        for r in sorted(rows, key=lambda r: (order.get(r.status, 9), r.check)):
+            info = check_info(r.check)
+            title = info.title.get(lang) if info else r.check
+            summary = r.summary_en if lang == "en" else r.summary_nl
+            results.append([f'<th scope="row">{escape(title)} <small>({escape(r.check)})</small></th>',
+                            _status_td(r.status, lang), _td(summary), _td(f"{r.first_seen:%Y-%m-%d}")])
+            if r.status in ("fail", "warn") and info:
+                fixes.append(f"<li><strong>{escape(title)}</strong>: {escape(info.advice.get(lang))}"
+                             f" <small>({escape(t(lang, 'norm', 'norm'))}: {escape(info.norm)})</small></li>")
+        changes = self.changes(host)
+        anchor = slug(host)
+        parts = [f'<section aria-labelledby="site-{anchor}"><h2 id="site-{anchor}">{escape(host)}</h2>',
+                 _table(t(lang, f"Huidige uitkomsten voor {host}", f"Current results for {host}"),
+                        [t(lang, "controle", "check"), t(lang, "uitkomst", "result"),
+                         t(lang, "samenvatting", "summary"), t(lang, "sinds", "since")], results)]
+        heading = t(lang, "Veranderd sinds de vorige run", "Changed since the previous run")
+        parts.append(f"<h3>{escape(heading)}</h3>")
+        parts.append("<ul>" + "".join(changes) + "</ul>" if changes else
+                     f"<p>{escape(t(lang, 'Geen veranderingen.', 'No changes.'))}</p>")
+        if fixes:
+            parts.append(f"<h3>{escape(t(lang, 'Zo lost u het op', 'How to fix'))}</h3><ul>{''.join(fixes)}</ul>")
+        parts.append("</section>")
+        return "".join(parts)
+
+    def changes(self, host: str) -> list[str]:
+        """What the site's latest run changed: checks whose current version began in that run and had an
+        earlier version (a status change or new evidence)."""
+        lang = self.lang
+        versions = self.store.history(host)
+        current = [v for v in versions if v.valid_until is None]
+        if not current:
+            return []
+        latest_run = max(v.last_run_id for v in current)
+        items = []
+        for version in current:
+            if version.first_run_id != latest_run:
+                continue
+            before = [v for v in versions if v.check_id == version.check_id and v.valid_until is not None]
+            if not before:
+                continue
+            old = max(before, key=lambda v: v.first_seen)
+            what = (f"{status_label(old.status, lang)} → {status_label(version.status, lang)}"
+                    if old.status != version.status else t(lang, "ander bewijs", "different evidence"))
+            items.append(f"<li>{escape(version.check_id)}: {escape(what)} ({version.first_seen:%Y-%m-%d})</li>")
+        return items
+
+    def run_pages(self, runs) -> None:
+        lang = self.lang
+        rows = []
+        for index, run in enumerate(runs):
+            link = escape(str(run.id))
+            if index < RUN_REPORTS:
+                run_report.write(run, self.store.findings_for_run(run.id), self.out / "runs", lang)
+                link = f'<a href="run-{run.id}.html">{run.id}</a>'
+            rows.append([f'<th scope="row">{link}</th>', _td(run.kind), _td(run.state),
+                         _td(f"{run.started:%Y-%m-%d %H:%M}"), _td(f"{run.sites_done}/{run.sites_total}", "num"),
+                         _td(run.sites_failing, "num"), _td(run.sites_error, "num")])
+        self.page("runs/index.html", "Runs",
+                  _table(t(lang, "Runs, nieuwste eerst", "Runs, newest first"),
+                         ["run", t(lang, "soort", "kind"), t(lang, "toestand", "state"),
+                          t(lang, "gestart (UTC)", "started (UTC)"), "sites", t(lang, "met fout", "failing"),
+                          t(lang, "niet gemeten", "errors")], rows))
+
+    # --- exports ---
+
+    export_names = ("state.csv", "state.json", "trends-day.csv", "trends-week.csv", "trends-month.csv",
+                    "projections.csv", "organisations.json")
+
+    def exports(self, state, series, projections) -> None:
+        columns = ("host", "url", "org_name", "org_type", "org_code", "check", "status", "reason", "summary_nl",
+                   "summary_en", "first_seen", "last_seen")
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        records = []
+        for row in state:
+            record = {c: getattr(row, c) for c in columns}
+            record["first_seen"], record["last_seen"] = row.first_seen.isoformat(), row.last_seen.isoformat()
+            records.append(record)
+            writer.writerow([record[c] if record[c] is not None else "" for c in columns])
+        self.write("exports/state.csv", out.getvalue())
+        self.write("exports/state.json", json.dumps({"generated": self.now.isoformat(), "findings": records},
+                                                    ensure_ascii=False, indent=1))
+        for period, points in series.items():
+            self.write(f"exports/trends-{period}.csv", trends.to_csv(points, period))
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["standard", "group", "outcome", "when", "per_month"])
+        for p in projections.values():
+            writer.writerow([p.standard, p.group, p.outcome, p.when.isoformat() if p.when else "",
+                             "" if p.per_month is None else f"{p.per_month:.4f}"])
+        self.write("exports/projections.csv", out.getvalue())
+        organisations = {}
+        for standard in [all_together(self.standards)] + self.standards:
+            for key, result in maps_module.organisation_results(list(state), standard).items():
+                entry = organisations.setdefault(key, {"code": result.code, "name": result.name,
+                                                       "type": result.type, "standards": {}})
+                entry["standards"][standard.id] = {"colour": str(result.colour), "failing": result.failing,
+                                                   "warning": result.warning}
+        self.write("exports/organisations.json", json.dumps(list(organisations.values()), ensure_ascii=False,
+                                                            indent=1))
+
+
+def publish(store, out: Path | str, options: Options | None = None, now: datetime | None = None) -> Path:
+    """Write the site into `out`; returns the path of its index page."""
+    return Publisher(store, Path(out), options or Options(), now).run()
