@@ -106,7 +106,8 @@ class Tree:
         return SECURE
 
     def zone_for(self, qname: dns.name.Name, rdtype) -> dns.name.Name:
-        candidates = [z for z in self.zones if qname.is_subdomain(z) and not (rdtype == dns.rdatatype.DS and qname == z)]
+        parent_side = rdtype == dns.rdatatype.DS  # a DS record lives in the parent zone
+        candidates = [z for z in self.zones if qname.is_subdomain(z) and not (parent_side and qname == z)]
         return max(candidates, key=len)
 
     def answer(self, qname: dns.name.Name, rdtype, cd: bool) -> dns.message.Message:
@@ -131,12 +132,11 @@ class Tree:
             exists = any(name.is_subdomain(qname) for name in zone.nodes)
             if not exists:
                 response.set_rcode(dns.rcode.NXDOMAIN)
-            for name, covered in ((zone_name, dns.rdatatype.SOA),):
-                soa = zone.get_rdataset(name, covered)
-                response.authority.append(dns.rrset.from_rdata_list(name, soa.ttl, list(soa)))
-                sigs = zone.get_rdataset(name, dns.rdatatype.RRSIG, covered)
-                if sigs is not None:
-                    response.authority.append(dns.rrset.from_rdata_list(name, sigs.ttl, list(sigs)))
+            soa = zone.get_rdataset(zone_name, dns.rdatatype.SOA)
+            response.authority.append(dns.rrset.from_rdata_list(zone_name, soa.ttl, list(soa)))
+            sigs = zone.get_rdataset(zone_name, dns.rdatatype.RRSIG, dns.rdatatype.SOA)
+            if sigs is not None:
+                response.authority.append(dns.rrset.from_rdata_list(zone_name, sigs.ttl, list(sigs)))
         if state == SECURE:
             response.flags |= dns.flags.AD
         return response

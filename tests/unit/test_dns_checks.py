@@ -112,7 +112,8 @@ def pki():
 
 def served(*certs, validated=True) -> dict:
     data = good()
-    data["certificates"] = [{"pem": c.public_bytes(serialization.Encoding.PEM).decode(), "subject": c.subject.rfc4514_string(),
+    data["certificates"] = [{"pem": c.public_bytes(serialization.Encoding.PEM).decode(),
+                             "subject": c.subject.rfc4514_string(),
                              "sha256": hashlib.sha256(c.public_bytes(serialization.Encoding.DER)).hexdigest()}
                             for c in certs]
     data["cert_verification"] = {"validated": validated, "error": None if validated else "untrusted", "chain": []}
@@ -145,7 +146,8 @@ def test_dane_ee_matches_the_leaf_for_every_selector_and_matching_type(pki, sele
     assert dane(tlsa((3, selector, mtype, association(pki["leaf"], selector, mtype))), chain).status == Status.PASS
     wrong = association(pki["other"], selector, mtype)
     finding = dane(tlsa((3, selector, mtype, wrong)), chain)
-    assert finding.status == Status.FAIL and finding.addresses[0].details["results"][0]["why"] == "does not match the leaf certificate"
+    assert finding.status == Status.FAIL
+    assert finding.addresses[0].details["results"][0]["why"] == "does not match the leaf certificate"
 
 
 @pytest.mark.parametrize("selector", [0, 1])

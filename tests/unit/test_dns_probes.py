@@ -7,6 +7,7 @@ import asyncio
 import socket
 import struct
 
+import dns.flags
 import dns.message
 import dns.name
 import dns.rrset
