@@ -32,8 +32,13 @@ def describe_problem(problem: dict | None, ede: list[dict] | None = None) -> Tex
     if not problem:
         said = "; ".join(f"{e['name']}{': ' + e['text'] if e.get('text') else ''}" for e in ede or []) or "SERVFAIL"
         return Text(f"de resolver keurt de gegevens af ({said})", f"the resolver rejects the data ({said})")
-    zone, parent, rrset = problem.get("zone"), problem.get("parent") or ".", problem.get("rrset", "")
-    cut = Text(f"zonegrens {parent} -> {zone}", f"zone cut {parent} -> {zone}")
+    zone, parent, rrset = problem.get("zone"), problem.get("parent"), problem.get("rrset", "")
+    if "parent" not in problem:  # the zone's own records
+        cut = Text(f"in de zone {zone}", f"in the zone {zone}")
+    elif parent is None:  # the root, against the trust anchor
+        cut = Text(f"vertrouwensanker -> {zone}", f"trust anchor -> {zone}")
+    else:
+        cut = Text(f"zonegrens {parent} -> {zone}", f"zone cut {parent} -> {zone}")
     code = problem["code"]
     words = {
         "no_ds": (f"geen DS-record voor {zone} in {parent}: de zone is niet (veilig) gedelegeerd",

@@ -20,7 +20,7 @@ import dns.rrset
 
 from scanner.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
-from scanner.probes.dnssec import ANSWERED, BOGUS, examine, lookup, zone_of
+from scanner.probes.dnssec import ANSWERED, BOGUS, examine, lookup, show, zone_of
 from scanner.resolver import QueryTally
 
 
@@ -90,7 +90,7 @@ class NameserversProbe(Probe):
 
         async def one(name: dns.name.Name) -> dict:
             a, aaaa = await asyncio.gather(resolved(ctx, name, "A", tally), resolved(ctx, name, "AAAA", tally))
-            server = {"name": name.to_text(), "ipv4": _addresses(a, "A"), "ipv6": _addresses(aaaa, "AAAA")}
+            server = {"name": show(name), "ipv4": _addresses(a, "A"), "ipv6": _addresses(aaaa, "AAAA")}
             if ipv6:
                 answers = await asyncio.gather(*(ask_directly(ctx, addr, zone, self.port) for addr in server["ipv6"]))
                 server["ipv6_answers"] = dict(zip(server["ipv6"], answers))
@@ -98,7 +98,7 @@ class NameserversProbe(Probe):
 
         servers = await asyncio.gather(*(one(name) for name in names))
         direct = sum(len(s.get("ipv6_answers", {})) for s in servers)
-        return {"zone": zone.to_text(), "nameservers": list(servers), "ipv6_tested": ipv6,
+        return {"zone": show(zone), "nameservers": list(servers), "ipv6_tested": ipv6,
                 "queries": tally.to_dict(), "direct_queries": direct}
 
 
@@ -114,11 +114,11 @@ class CaaProbe(Probe):
         name = dns.name.from_text(site.host)
         searched = []
         while len(name) > 1:  # the root label counts: stop above the TLD's parent
-            searched.append(name.to_text())
+            searched.append(show(name))
             response = await resolved(ctx, name, "CAA", tally)
             records = answer_records(response, "CAA")
             if records:
-                return {"found_at": name.to_text(), "records": [r.to_text() for rrset in records for r in rrset],
+                return {"found_at": show(name), "records": [r.to_text() for rrset in records for r in rrset],
                         "searched": searched, "queries": tally.to_dict()}
             name = name.parent()
         return {"found_at": None, "records": [], "searched": searched, "queries": tally.to_dict()}

@@ -56,6 +56,11 @@ class Lookup:
     ede: list[dict] = field(default_factory=list)
 
 
+def show(name: dns.name.Name) -> str:
+    """A name as the rest of govscan writes host names: without the final dot (the root stays ".")."""
+    return name.to_text(omit_final_dot=True)
+
+
 def extended_errors(response: dns.message.Message) -> list[dict]:
     found = []
     for option in response.extended_errors():
@@ -134,7 +139,7 @@ def _utc(timestamp: int) -> str:
 
 def signature_problem(rrset, rrsigs, keys: dict, now: float) -> dict | None:
     """Why no RRSIG of `rrset` validates with `keys` (name -> DNSKEY RRset), or None when one does."""
-    label = f"{rrset.name} {dns.rdatatype.to_text(rrset.rdtype)}"
+    label = f"{show(rrset.name)} {dns.rdatatype.to_text(rrset.rdtype)}"
     if not rrsigs:
         return {"code": "rrsig_missing", "rrset": label}
     failures = []
@@ -149,11 +154,11 @@ def signature_problem(rrset, rrsigs, keys: dict, now: float) -> dict | None:
                           ("signature_invalid", "verify failure")):
         for rrsig, failure in failures:
             if failure == message:
-                return {"code": code, "rrset": label, "key_tag": rrsig.key_tag, "signer": rrsig.signer.to_text(),
+                return {"code": code, "rrset": label, "key_tag": rrsig.key_tag, "signer": show(rrsig.signer),
                         "inception": _utc(rrsig.inception), "expiration": _utc(rrsig.expiration)}
     rrsig, failure = failures[0]
     return {"code": "unknown_key" if failure == "unknown key" else "signature_invalid", "rrset": label,
-            "key_tag": rrsig.key_tag, "signer": rrsig.signer.to_text(), "detail": failure}
+            "key_tag": rrsig.key_tag, "signer": show(rrsig.signer), "detail": failure}
 
 
 def keys_matching_ds(zone: dns.name.Name, ds_rrset, dnskeys) -> list:
@@ -192,7 +197,7 @@ async def walk_chain(ctx: ProbeContext, cuts: list[dns.name.Name], tally: QueryT
     steps: list[dict] = []
     trusted: dict = {}
     for position, zone in enumerate(cuts):
-        step: dict = {"zone": zone.to_text()}
+        step: dict = {"zone": show(zone)}
         steps.append(step)
         parent = cuts[position - 1] if position else None
         keys_response, ds_response = await asyncio.gather(
@@ -240,7 +245,7 @@ async def _none():
 
 
 def _problem(step: dict, code: str, zone, parent, **details) -> dict:
-    problem = {"code": code, "zone": zone.to_text(), "parent": parent.to_text() if parent else None, **details}
+    problem = {"code": code, "zone": show(zone), "parent": show(parent) if parent else None, **details}
     step["problem"] = code
     return problem
 
@@ -261,7 +266,7 @@ def records_problem(responses: list[dns.message.Message], zone: dns.name.Name, t
                     continue  # signed by a zone below (a CNAME target further down): not this zone's records
                 problem = signature_problem(rrset, sigs, trusted, now)
                 if problem:
-                    return {"zone": zone.to_text(), **problem}
+                    return {"zone": show(zone), **problem}
     return None
 
 
@@ -283,7 +288,7 @@ async def examine(ctx: ProbeContext, name: str, rdtypes: tuple[str, ...], tally:
     if problem is None:
         problem = records_problem([item.response for item in lookups], zone, trusted, now)
     ede = [e for item in lookups for e in item.ede]
-    facts = {"name": name, "types": list(rdtypes), "state": state, "zone": zone.to_text(),
+    facts = {"name": name, "types": list(rdtypes), "state": state, "zone": show(zone),
              "chain": steps, "problem": problem, "ede": ede}
     _guard(facts)
     return facts
@@ -310,7 +315,7 @@ class DnssecProbe(Probe):
     async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict:
         tally = QueryTally()
         facts = await examine(ctx, site.host, ("A", "AAAA"), tally)
-        zone = dns.name.from_text(facts["zone"])
+        zone = dns.name.from_text(facts["zone"])  # "." or a name without its final dot: both absolute
         dnskeys = await ctx.resolver.query(zone, "DNSKEY", dnssec=True, cd=True, tally=tally)
         facts["ds_snippet"] = ds_snippet(zone, _find(dnskeys.answer, zone, dns.rdatatype.DNSKEY))
         facts["queries"] = tally.to_dict()

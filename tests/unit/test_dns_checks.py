@@ -30,8 +30,8 @@ def artifact(probe: str, data: dict | None = None, error: str | None = None) -> 
 # --- dns.dnssec ---------------------------------------------------------------------------------------------
 
 def dnssec_facts(state: str, problem: dict | None = None, ede=()) -> dict:
-    return {"name": HOST, "state": state, "zone": "test.nl.", "problem": problem, "ede": list(ede),
-            "chain": [{"zone": "."}, {"zone": "nl."}, {"zone": "test.nl."}], "queries": {"asked": 9, "sent": 3}}
+    return {"name": HOST, "state": state, "zone": "test.nl", "problem": problem, "ede": list(ede),
+            "chain": [{"zone": "."}, {"zone": "nl"}, {"zone": "test.nl"}], "queries": {"asked": 9, "sent": 3}}
 
 
 def test_dnssec_secure_passes():
@@ -41,23 +41,23 @@ def test_dnssec_secure_passes():
 
 
 def test_dnssec_insecure_fails_naming_the_zone_cut():
-    problem = {"code": "no_ds", "zone": "test.nl.", "parent": "nl."}
+    problem = {"code": "no_ds", "zone": "test.nl", "parent": "nl"}
     finding = judge("dns.dnssec", {"dnssec": artifact("dnssec", dnssec_facts("insecure", problem))})
     assert finding.status == Status.FAIL
-    assert "nl. -> test.nl." in finding.summary.en and "no DS record" in finding.summary.en
+    assert "nl -> test.nl" in finding.summary.en and "no DS record" in finding.summary.en
     assert "niet beveiligd" in finding.summary.nl
 
 
 @pytest.mark.parametrize("problem, words", [
-    ({"code": "ds_matches_no_dnskey", "zone": "test.nl.", "parent": "nl."}, "matches no DNSKEY"),
-    ({"code": "signature_expired", "zone": "test.nl.", "parent": "nl.", "rrset": "test.nl. DNSKEY",
+    ({"code": "ds_matches_no_dnskey", "zone": "test.nl", "parent": "nl"}, "matches no DNSKEY"),
+    ({"code": "signature_expired", "zone": "test.nl", "parent": "nl", "rrset": "test.nl DNSKEY",
       "expiration": "2026-11-01T00:00:00Z"}, "expired at 2026-11-01"),
-    ({"code": "rrsig_missing", "zone": "test.nl.", "rrset": "www.test.nl. A"}, "(RRSIG) of www.test.nl. A is missing"),
+    ({"code": "rrsig_missing", "zone": "test.nl", "rrset": "www.test.nl A"}, "(RRSIG) of www.test.nl A is missing"),
 ])
 def test_dnssec_bogus_fails_saying_what_and_where(problem, words):
     finding = judge("dns.dnssec", {"dnssec": artifact("dnssec", dnssec_facts("bogus", problem))})
     assert finding.status == Status.FAIL
-    assert "bogus" in finding.summary.en and words in finding.summary.en and "test.nl." in finding.summary.en
+    assert "bogus" in finding.summary.en and words in finding.summary.en and "test.nl" in finding.summary.en
 
 
 def test_dnssec_bogus_without_diagnosis_quotes_the_resolver():
@@ -74,13 +74,13 @@ def test_dnssec_resolver_timeout_is_an_error_not_insecure():
 # --- web.caa ------------------------------------------------------------------------------------------------
 
 def test_caa_found_at_a_parent_passes():
-    facts = {"found_at": "test.nl.", "records": ['0 issue "labca.example"'], "searched": ["www.test.nl.", "test.nl."]}
+    facts = {"found_at": "test.nl", "records": ['0 issue "labca.example"'], "searched": ["www.test.nl", "test.nl"]}
     finding = judge("web.caa", {"caa": artifact("caa", facts)})
-    assert finding.status == Status.PASS and "test.nl." in finding.summary.en
+    assert finding.status == Status.PASS and "test.nl" in finding.summary.en
 
 
 def test_caa_missing_warns():
-    facts = {"found_at": None, "records": [], "searched": ["www.test.nl.", "test.nl.", "nl."]}
+    facts = {"found_at": None, "records": [], "searched": ["www.test.nl", "test.nl", "nl"]}
     assert judge("web.caa", {"caa": artifact("caa", facts)}).status == Status.WARN
 
 
@@ -204,11 +204,11 @@ def test_dane_without_tlsa_is_not_applicable(pki):
 
 def test_dane_tlsa_must_be_secure(pki):
     record = (3, 1, 1, association(pki["leaf"], 1, 1))
-    insecure = dane(tlsa(record, state="insecure", problem={"code": "no_ds", "zone": "test.nl.", "parent": "nl."}),
+    insecure = dane(tlsa(record, state="insecure", problem={"code": "no_ds", "zone": "test.nl", "parent": "nl"}),
                     served(pki["leaf"], pki["mid"]))
     assert insecure.status == Status.FAIL and "not secured with DNSSEC" in insecure.summary.en
-    bogus = dane(tlsa(record, state="bogus", problem={"code": "signature_expired", "zone": "test.nl.",
-                                                      "parent": "nl.", "rrset": "test.nl. DNSKEY",
+    bogus = dane(tlsa(record, state="bogus", problem={"code": "signature_expired", "zone": "test.nl",
+                                                      "parent": "nl", "rrset": "test.nl DNSKEY",
                                                       "expiration": "2026-11-01T00:00:00Z"}),
                  served(pki["leaf"], pki["mid"]))
     assert bogus.status == Status.FAIL and "bogus" in bogus.summary.en and "expired" in bogus.summary.en

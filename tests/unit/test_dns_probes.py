@@ -29,21 +29,21 @@ def collect(probe, ctx, site=SITE):
 
 def test_secure_zone(tmp_path):
     facts = collect(DnssecProbe(), context(default_tree(SECURE), tmp_path))
-    assert (facts["state"], facts["zone"], facts["problem"]) == ("secure", "noordstad.nl.", None)
-    assert [step["zone"] for step in facts["chain"]] == [".", "nl.", "noordstad.nl."]
+    assert (facts["state"], facts["zone"], facts["problem"]) == ("secure", "noordstad.nl", None)
+    assert [step["zone"] for step in facts["chain"]] == [".", "nl", "noordstad.nl"]
     assert facts["ds_snippet"][0].startswith("noordstad.nl. 3600 IN DS ")
 
 
 @pytest.mark.parametrize("mode, state, code, rrset", [
     (INSECURE, "insecure", "no_ds", None),
     (BOGUS_DS, "bogus", "ds_matches_no_dnskey", None),
-    (BOGUS_EXPIRED, "bogus", "signature_expired", "noordstad.nl. DNSKEY"),
-    (BOGUS_MISSING_RRSIG, "bogus", "rrsig_missing", "www.noordstad.nl. A"),
+    (BOGUS_EXPIRED, "bogus", "signature_expired", "noordstad.nl DNSKEY"),
+    (BOGUS_MISSING_RRSIG, "bogus", "rrsig_missing", "www.noordstad.nl A"),
 ])
 def test_not_secure_zones_say_what_is_wrong_and_where(tmp_path, mode, state, code, rrset):
     facts = collect(DnssecProbe(), context(default_tree(mode), tmp_path))
     assert facts["state"] == state
-    assert facts["problem"]["code"] == code and facts["problem"]["zone"] == "noordstad.nl."
+    assert facts["problem"]["code"] == code and facts["problem"]["zone"] == "noordstad.nl"
     assert facts["problem"].get("rrset") == rrset
     if state == "bogus":
         assert facts["ede"], "the resolver's extended error is kept"
@@ -87,14 +87,14 @@ def test_the_chain_from_the_root_is_fetched_once_per_run(tmp_path):
 
 def test_caa_is_found_at_the_apex_for_a_host_below_it(tmp_path):
     facts = collect(CaaProbe(), context(default_tree(SECURE), tmp_path))
-    assert facts["found_at"] == "noordstad.nl." and facts["records"] == ['0 issue "labca.example"']
-    assert facts["searched"] == ["www.noordstad.nl.", "noordstad.nl."]
+    assert facts["found_at"] == "noordstad.nl" and facts["records"] == ['0 issue "labca.example"']
+    assert facts["searched"] == ["www.noordstad.nl", "noordstad.nl"]
 
 
 def test_no_caa_anywhere(tmp_path):
     tree = Tree([ZoneSpec(".", []), ZoneSpec("nl.", []), ZoneSpec("kaal.nl.", ["www 3600 IN A 198.51.100.30"])])
     facts = collect(CaaProbe(), context(tree, tmp_path), Site("https://www.kaal.nl/", "www.kaal.nl"))
-    assert facts["found_at"] is None and facts["searched"] == ["www.kaal.nl.", "kaal.nl.", "nl."]
+    assert facts["found_at"] is None and facts["searched"] == ["www.kaal.nl", "kaal.nl", "nl"]
 
 
 TLSA_RECORD = "_443._tcp.www 3600 IN TLSA 3 1 1 " + "ab" * 32
@@ -102,7 +102,7 @@ TLSA_RECORD = "_443._tcp.www 3600 IN TLSA 3 1 1 " + "ab" * 32
 
 def tlsa_tree(mode):
     return Tree([ZoneSpec(".", []), ZoneSpec("nl.", []),
-                 ZoneSpec("noordstad.nl.", ["www 3600 IN A 198.51.100.10", TLSA_RECORD], mode=mode,
+                 ZoneSpec("noordstad.nl", ["www 3600 IN A 198.51.100.10", TLSA_RECORD], mode=mode,
                           strip_rrsig_of=["www.noordstad.nl."])])
 
 
@@ -127,7 +127,7 @@ def test_no_tlsa(tmp_path):
 
 def ns_tree():
     return Tree([ZoneSpec(".", []), ZoneSpec("nl.", []),
-                 ZoneSpec("noordstad.nl.", ["www 3600 IN A 198.51.100.10", "@ 3600 IN NS ns2.noordstad.nl.",
+                 ZoneSpec("noordstad.nl", ["www 3600 IN A 198.51.100.10", "@ 3600 IN NS ns2.noordstad.nl.",
                                             "ns1 3600 IN A 198.51.100.53", "ns1 3600 IN AAAA ::1",
                                             "ns2 3600 IN A 198.51.100.54"])])
 
@@ -167,7 +167,7 @@ def test_name_server_answering_over_tcp_when_udp_is_lost(tmp_path):
 
     async def run():
         async with SilentUdpAnsweringTcp() as server:
-            return await ask_directly(ctx, "::1", dns.name.from_text("noordstad.nl."), server.port)
+            return await ask_directly(ctx, "::1", dns.name.from_text("noordstad.nl"), server.port)
 
     answer = asyncio.run(run())
     assert answer["answered"] and answer["transport"] == "tcp" and answer["attempts"][0].startswith("udp: no answer")
@@ -183,9 +183,9 @@ def test_name_servers_with_their_ipv6_answers(tmp_path):
 
     facts = asyncio.run(run())
     by_name = {s["name"]: s for s in facts["nameservers"]}
-    assert set(by_name) == {"ns1.noordstad.nl.", "ns2.noordstad.nl."}
-    assert by_name["ns1.noordstad.nl."]["ipv6_answers"]["::1"]["answered"]
-    assert by_name["ns2.noordstad.nl."]["ipv6"] == [] and facts["direct_queries"] == 1
+    assert set(by_name) == {"ns1.noordstad.nl", "ns2.noordstad.nl"}
+    assert by_name["ns1.noordstad.nl"]["ipv6_answers"]["::1"]["answered"]
+    assert by_name["ns2.noordstad.nl"]["ipv6"] == [] and facts["direct_queries"] == 1
 
 
 def test_name_servers_without_scanner_ipv6_are_not_asked(tmp_path):

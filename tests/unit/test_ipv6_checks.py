@@ -57,38 +57,38 @@ def ns(name, ipv6=(), answered=True):
 
 
 def nameservers(*servers, tested=True):
-    return {"nameservers": Artifact("nameservers", 1, HOST, {"zone": "test.nl.", "nameservers": list(servers),
+    return {"nameservers": Artifact("nameservers", 1, HOST, {"zone": "test.nl", "nameservers": list(servers),
                                                                "ipv6_tested": tested})}
 
 
 def test_two_name_servers_answering_over_ipv6_pass():
-    artifacts = nameservers(ns("ns1.", ["2001:db8:53::1"]), ns("ns2.", ["2001:db8:53::2"]))
+    artifacts = nameservers(ns("ns1", ["2001:db8:53::1"]), ns("ns2", ["2001:db8:53::2"]))
     assert judge("web.ipv6.nameservers", site_artifacts=artifacts).status == Status.PASS
 
 
 def test_one_name_server_over_ipv6_warns():
-    artifacts = nameservers(ns("ns1.", ["2001:db8:53::1"]), ns("ns2."))
+    artifacts = nameservers(ns("ns1", ["2001:db8:53::1"]), ns("ns2"))
     finding = judge("web.ipv6.nameservers", site_artifacts=artifacts)
-    assert finding.status == Status.WARN and "ns2." in finding.summary.en
+    assert finding.status == Status.WARN and "ns2" in finding.summary.en
 
 
 def test_aaaa_that_does_not_answer_does_not_count():
-    artifacts = nameservers(ns("ns1.", ["2001:db8:53::1"]), ns("ns2.", ["2001:db8:53::2"], answered=False))
+    artifacts = nameservers(ns("ns1", ["2001:db8:53::1"]), ns("ns2", ["2001:db8:53::2"], answered=False))
     assert judge("web.ipv6.nameservers", site_artifacts=artifacts).status == Status.WARN
 
 
 def test_no_name_server_over_ipv6_fails():
-    assert judge("web.ipv6.nameservers", site_artifacts=nameservers(ns("ns1."), ns("ns2."))).status == Status.FAIL
-    silent = nameservers(ns("ns1.", ["2001:db8:53::1"], answered=False), ns("ns2."))
+    assert judge("web.ipv6.nameservers", site_artifacts=nameservers(ns("ns1"), ns("ns2"))).status == Status.FAIL
+    silent = nameservers(ns("ns1", ["2001:db8:53::1"], answered=False), ns("ns2"))
     assert judge("web.ipv6.nameservers", site_artifacts=silent).status == Status.FAIL
 
 
 def test_name_servers_without_scanner_ipv6_are_an_error_unless_none_has_aaaa():
-    untested = nameservers(ns("ns1.", ["2001:db8:53::1"]), ns("ns2.", ["2001:db8:53::2"]), tested=False)
+    untested = nameservers(ns("ns1", ["2001:db8:53::1"]), ns("ns2", ["2001:db8:53::2"]), tested=False)
     finding = judge("web.ipv6.nameservers", site_artifacts=untested, run={"ipv6": False})
     assert finding.status == Status.ERROR and finding.reason == "no_ipv6"
     # no AAAA at all is a fail that needs no IPv6 to see
-    no_aaaa = nameservers(ns("ns1."), ns("ns2."), tested=False)
+    no_aaaa = nameservers(ns("ns1"), ns("ns2"), tested=False)
     assert judge("web.ipv6.nameservers", site_artifacts=no_aaaa, run={"ipv6": False}).status == Status.FAIL
 
 
