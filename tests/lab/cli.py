@@ -44,7 +44,12 @@ def _status(ctx, args) -> int:
 def _verify(ctx, args) -> int:
     from tests.lab import verify
 
-    outcome = verify.run(args.scenario, args.checks, without_ipv6=args.without_ipv6, lang=ctx.lang)
+    def progress(p) -> None:
+        label = " (no IPv6)" if args.without_ipv6 else ""
+        ctx.err.print(f"verify{label}: {p.done}/{p.total} sites scanned", markup=False, highlight=False)
+
+    outcome = verify.run(args.scenario, args.checks, without_ipv6=args.without_ipv6, lang=ctx.lang,
+                         on_progress=progress)
     if args.json:
         print(json.dumps(outcome.to_json(), indent=2, ensure_ascii=False))
     else:

@@ -83,8 +83,8 @@ def _site(scenario: Scenario, host: str) -> Site:
     return Site(url=f"https://{host}/", host=host, organisation=organisation)
 
 
-def compare(scenario: Scenario, patterns: str | None = None, without_ipv6: bool = False, lang: str = "nl"
-            ) -> Outcome:
+def compare(scenario: Scenario, patterns: str | None = None, without_ipv6: bool = False, lang: str = "nl",
+            on_progress=None) -> Outcome:
     """Scan the sites that declare expectations (with only the checks they name) and compare."""
     expected = _expectations(scenario, patterns, without_ipv6)
     registered = all_checks()
@@ -95,7 +95,7 @@ def compare(scenario: Scenario, patterns: str | None = None, without_ipv6: bool 
         settings = config.load(lab=True)
         checks = [c for c in select(patterns) if c.id in wanted]
         sites = [_site(scenario, host) for host, per_site in expected.items() if set(per_site) & wanted]
-        results = asyncio.run(Runner(settings, checks).run(sites))
+        results = asyncio.run(Runner(settings, checks, on_progress=on_progress).run(sites))
         findings = {(r.site.host, f.check): f for r in results for f in r.findings}
     for host, per_site in expected.items():
         for check, status in sorted(per_site.items()):
@@ -126,8 +126,10 @@ def compare_without_ipv6(scenario: Scenario, patterns: str | None, status: dict)
         raise commands.LabError(f"the scan without IPv6 failed ({done.returncode}):\n{done.stderr[-3000:]}") from None
 
 
-def run(scenario_path: str | None, patterns: str | None, without_ipv6: bool = False, lang: str = "nl"
-        ) -> Outcome:
+def run(scenario_path: str | None, patterns: str | None, without_ipv6: bool = False, lang: str = "nl",
+        on_progress=None) -> Outcome:
+    """Compare the running lab with its scenario (or the given one, which must be the one running).
+    `on_progress` gets the runner's progress after every site."""
     status = commands.status()
     if not status["running"]:
         raise commands.LabError("the lab is not running (start it with 'govscan lab up')")
@@ -135,7 +137,7 @@ def run(scenario_path: str | None, patterns: str | None, without_ipv6: bool = Fa
     if Path(status["scenario"]).resolve() != scenario.path:
         raise commands.LabError(f"the lab runs {status['scenario']}, not {scenario.path} "
                                 f"(start it with 'govscan lab up --scenario {scenario.path}')")
-    outcome = compare(scenario, patterns, without_ipv6, lang)
+    outcome = compare(scenario, patterns, without_ipv6, lang, on_progress)
     if not without_ipv6:
         outcome.merge(compare_without_ipv6(scenario, patterns, status))
     return outcome
