@@ -12,9 +12,10 @@ time over a single connection slot of the address:
    picks, remove it, repeat until the server refuses (#accepted + 1 handshakes per client);
 3. cipher order: one handshake offering the accepted suites in reverse; a server that still picks its first
    suite enforces its own order, and then the enumeration order is its preference order;
-4. key-exchange groups by elimination too: on TLS 1.3 for the groups it allows, then on TLS 1.2 for the
-   other curves; finite-field DH sizes come from the DHE suites of step 2 (nassl's OpenSSL 1.1.1 cannot
-   offer ffdhe groups in TLS 1.3);
+4. key-exchange groups by elimination too: on TLS 1.3 for the curves it allows, then the RFC 7919 groups
+   with hand-made TLS 1.3 ClientHellos that stop at the server's HelloRetryRequest (nassl's OpenSSL 1.1.1
+   cannot offer them), then on TLS 1.2 for the other curves; finite-field DH parameters of TLS 1.2 come
+   from the DHE suites of step 2;
 5. one legacy-client connection for compression, secure renegotiation and a client-initiated renegotiation;
 6. 0-RTT: a TLS 1.3 session, and only when its ticket allows early data, a resumption that sends some;
 7. the certificate chain and OCSP staple come from the first handshake of the highest version.
@@ -29,7 +30,9 @@ in config/policy and checks/.
 from __future__ import annotations
 
 import base64
+import os
 import socket
+import struct
 import time
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -71,6 +74,9 @@ TLS13_SUITES = ("TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_A
 # Curves TLS 1.3 allows (RFC 8446 4.2.7) among those nassl's OpenSSL 1.1.1 can offer.
 TLS13_CURVES = (OpenSslEcNidEnum.X25519, OpenSslEcNidEnum.SECP256R1, OpenSslEcNidEnum.SECP384R1,
                 OpenSslEcNidEnum.SECP521R1, OpenSslEcNidEnum.X448)
+# RFC 7919 groups as TLS 1.3 names them (RFC 8446 4.2.7); nassl's OpenSSL 1.1.1 cannot offer these.
+FFDHE_CODEPOINTS = {"ffdhe2048": 0x0100, "ffdhe3072": 0x0101, "ffdhe4096": 0x0102, "ffdhe6144": 0x0103,
+                    "ffdhe8192": 0x0104}
 # Handshakes the enumerations (suites, groups) may use per address; the fixed steps add about ten.
 ENUMERATION_BUDGET = 70
 # RFC 7919 named finite-field groups: p = 2^b - 2^(b-64) + ([2^(b-130) e] + X) * 2^64 - 1.
@@ -234,6 +240,45 @@ def close(conn: SslConnection) -> None:
     sock.close()
 
 
+def tls13_hello(host: str, groups: list[int]) -> bytes:
+    """A TLS 1.3 ClientHello offering `groups` with an empty key share, so that a server that accepts one
+    must name it in a HelloRetryRequest (RFC 8446 4.1.4): no key is computed on either side."""
+    def vector(body: bytes) -> bytes:
+        return struct.pack("!H", len(body)) + body
+
+    def extension(kind: int, body: bytes) -> bytes:
+        return struct.pack("!H", kind) + vector(body)
+
+    signature_schemes = (0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0807, 0x0808, 0x0401, 0x0501, 0x0601)
+    extensions = (extension(0, vector(b"\0" + vector(host.encode("ascii"))))  # server_name
+                  + extension(43, b"\x02\x03\x04")  # supported_versions: TLS 1.3
+                  + extension(10, vector(b"".join(struct.pack("!H", g) for g in groups)))  # supported_groups
+                  + extension(51, vector(b""))  # key_share: none
+                  + extension(13, vector(b"".join(struct.pack("!H", a) for a in signature_schemes))))
+    body = (b"\x03\x03" + os.urandom(32) + b"\x20" + os.urandom(32) + vector(b"\x13\x01\x13\x02\x13\x03")
+            + b"\x01\x00" + vector(extensions))
+    handshake = b"\x01" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x01" + vector(handshake)
+
+
+def hello_retry_group(record: bytes) -> int | None:
+    """The group a HelloRetryRequest selects (its key_share extension), or None for anything else."""
+    if len(record) < 5 or record[0] != 22 or record[5:6] != b"\x02":
+        return None
+    body = record[9:]
+    at = 2 + 32
+    at += 1 + body[at]  # session id
+    at += 3  # cipher suite, compression
+    end = at + 2 + int.from_bytes(body[at:at + 2], "big")
+    at += 2
+    while at + 4 <= min(end, len(body)):
+        kind, size = struct.unpack("!HH", body[at:at + 4])
+        if kind == 51 and size == 2:
+            return int.from_bytes(body[at + 4:at + 6], "big")
+        at += 4 + size
+    return None
+
+
 class Endpoint:
     """Handshakes with one address under the site's host name (SNI), counted, one at a time (the whole
     evaluation runs in one thread)."""
@@ -276,6 +321,23 @@ class Endpoint:
             raise Refused("timed out", timed_out=True) from None
         except (OSError, _nassl.OpenSSLError) as exc:
             raise Refused(f"{type(exc).__name__}: {exc}") from None
+
+    def tls13_group_choice(self, groups: list[int]) -> int | None:
+        """The group the server picks from `groups` in TLS 1.3 (first flight only), None when it refuses."""
+        self.count()
+        try:
+            with socket.create_connection((self.location.ip_address, self.location.port),
+                                          timeout=self.network.network_timeout) as sock:
+                sock.sendall(tls13_hello(self.host, groups))
+                record = b""
+                while len(record) < 5 or len(record) < 5 + int.from_bytes(record[3:5], "big"):
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        break
+                    record += chunk
+        except OSError:
+            return None
+        return hello_retry_group(record)
 
     def handshake(self, version: TlsVersionEnum, legacy: bool, suites: list[str] | None = None,
                   groups: list[OpenSslEcNidEnum] | None = None, inspect: Callable | None = None,
@@ -468,6 +530,7 @@ class Evaluation:
         if V.TLS_1_3 in first:
             measured_on.append("TLSv1.3")
             complete &= self.eliminate_groups(V.TLS_1_3, None, list(TLS13_CURVES), None, False, groups)
+            complete &= self.eliminate_ffdhe(groups)
         modern_12 = client_suites(V.TLS_1_2, False)
         ecdhe_12 = [s for s in suites.get("TLSv1.2", []) if s.startswith("TLS_ECDHE_") and s in modern_12]
         if ecdhe_12:
@@ -480,6 +543,18 @@ class Evaluation:
                                               server_order.get("TLSv1.2") is False, groups)
         dh = [dict(key, suite=suite) for suite, key in self.ephemeral.items() if key.get("type") == "DH"]
         return {"groups": groups, "groups_measured_on": measured_on, "groups_complete": complete, "dh": dh}
+
+    def eliminate_ffdhe(self, groups: list[str]) -> bool:
+        """The RFC 7919 groups the server accepts in TLS 1.3, by elimination with hand-made ClientHellos."""
+        left = dict(FFDHE_CODEPOINTS)
+        while left and self.within_budget("groups"):
+            picked = self.ep.tls13_group_choice(list(left.values()))
+            name = next((n for n, code in left.items() if code == picked), None)
+            if name is None:
+                return True
+            groups.append(name)
+            del left[name]
+        return not left
 
     def eliminate_groups(self, version, suites: list[str] | None, left: list[OpenSslEcNidEnum],
                          pin: OpenSslEcNidEnum | None, client_order: bool, groups: list[str]) -> bool:

@@ -23,7 +23,7 @@ from scanner import config
 from scanner.model import Artifact, Reason, Site, Status
 from scanner.probes.base import ProbeContext, ProbeError
 from scanner.probes import tls as tls_probe
-from scanner.probes.tls import Endpoint, Evaluation, TlsProbe, ffdhe_prime
+from scanner.probes.tls import Endpoint, Evaluation, TlsProbe, ffdhe_prime, hello_retry_group
 from scanner.resolver import Resolver
 from tests.lab.tls_profiles import PROFILES
 from tests.unit.tls_servers import (HOST, ca_and_leaf, govscan_sets, nmap_enum, ocsp_response_file, s_server,
@@ -320,3 +320,18 @@ def test_client_initiated_renegotiation_is_seen_when_allowed(certs):
         data = evaluate_endpoint("::1", port)
     assert data["legacy_connection"]["client_renegotiation"] is True
     assert judge("web.tls.renegotiation", data).status == Status.WARN
+
+
+def test_ffdhe_groups_in_tls13_are_found_with_hand_made_hellos(certs):
+    """OpenSSL 3's default groups include ffdhe2048-8192 under TLS 1.3: the server accepts ffdhe2048
+    (insufficient) when a client offers only that, which key_exchange must see."""
+    with s_server("::1", certs["ec"], ["-min_protocol", "TLSv1.3"]) as port:
+        data = evaluate_endpoint("::1", port)
+    assert {"ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192"} <= set(data["key_exchange"]["groups"])
+    finding = judge("web.tls.key_exchange", data)
+    assert finding.status == Status.FAIL and "ffdhe2048" in finding.summary.en
+
+
+@pytest.mark.parametrize("record", [b"", b"\x15\x03\x03\x00\x02\x02\x28", b"HTTP/1.1 400 Bad Request\r\n\r\n"])
+def test_anything_but_a_hello_retry_request_selects_no_group(record):
+    assert hello_retry_group(record) is None
