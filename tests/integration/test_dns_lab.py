@@ -156,3 +156,13 @@ def test_scanner_without_ipv6_says_error_never_fail(lab, tmp_path):
             if findings[check_id]["status"] == "error":
                 assert findings[check_id]["reason"] == "no_ipv6"
         assert findings["dns.dnssec"]["status"] != "error"  # the resolver is still reachable over IPv4
+
+
+def test_a_resolver_that_does_not_validate_gives_an_error_not_insecure(lab):
+    """The lab's plain (non-validating) resolver never sets AD: govscan must not call signed zones insecure."""
+    settings = config.load(lab=True, overrides={"dns": {"resolvers": [lab["plain_resolver"]["ipv4"]]}})
+    site = next(s for s in lab_scenario.load(settings.extra["lab"]["scenario"]).sites
+                if s.get("dnssec", "secure") == "secure")
+    result = asyncio.run(Runner(settings, select("dns.dnssec")).run([Site(f"https://{site['host']}/", site["host"])]))
+    found = result[0].findings[0]
+    assert found.status == Status.ERROR and found.reason == "dns" and "does not validate" in found.summary.en
