@@ -67,8 +67,7 @@ def wait_listening(address: str, port: int, proc: subprocess.Popen, seconds: flo
 
 def s_server_args(profile: TlsProfile) -> list[str]:
     """The s_server options that make it serve a lab profile (nginx's directives, in openssl's words)."""
-    names = {"TLSv1": "TLSv1", "TLSv1.1": "TLSv1.1", "TLSv1.2": "TLSv1.2", "TLSv1.3": "TLSv1.3"}
-    args = ["-min_protocol", names[profile.protocols[0]], "-max_protocol", names[profile.protocols[-1]],
+    args = ["-min_protocol", profile.protocols[0], "-max_protocol", profile.protocols[-1],
             "-cipher", profile.cipher_string(), "-groups", GROUPS]
     if profile.server_order:
         args.append("-serverpref")
