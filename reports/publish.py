@@ -33,6 +33,7 @@ class Options:
     boundaries: dict | None = None   # kind -> GeoJSON path; None: the lab's (lab=True) or PDOK's
     lab: bool = False
     months: int = 6                  # the projection's window
+    standards: Path | None = None    # a standards file other than config/standards.toml
 
 
 def t(lang: str, nl: str, en: str) -> str:
@@ -88,7 +89,7 @@ class Publisher:
         self.options = options
         self.lang = options.lang
         self.now = now or store.now()
-        self.standards = load_standards()
+        self.standards = load_standards(options.standards) if options.standards else load_standards()
 
     def write(self, relative: str, text: str) -> Path:
         path = self.out / relative
