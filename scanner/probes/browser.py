@@ -46,6 +46,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+from playwright.async_api import async_playwright
 from publicsuffixlist import PublicSuffixList
 
 from scanner.model import Reason, Site
@@ -269,8 +271,6 @@ class Chromium:
             import_ca_bundle(self.home, self.settings.trust.ca_bundle_path)
 
     async def start(self) -> None:
-        from playwright.async_api import async_playwright
-
         if self._playwright is None:
             self._playwright = await async_playwright().start()
         port_file = self.profile / "DevToolsActivePort"
@@ -697,7 +697,11 @@ class Visit:
         button = next((b for b in banner["buttons"] if b["role"] == role), None)
         if button is None:
             return None
-        await banner["_frame"].locator(f'[data-govscan-btn="{button["id"]}"]').first.click(timeout=5000)
+        target = banner["_frame"].locator(f'[data-govscan-btn="{button["id"]}"]').first
+        try:
+            await target.click(timeout=10000)
+        except PlaywrightTimeoutError:  # covered by an overlay, or a page too busy to settle: click in the DOM
+            await target.evaluate("element => element.click()", timeout=5000)
         return button
 
     async def wait_for_banner(self) -> dict | None:

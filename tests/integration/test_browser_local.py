@@ -96,7 +96,11 @@ def cookies_of(data: dict, state: str) -> dict:
 
 
 def test_a_visit_collects_cookies_requests_banner_axe_and_statement(web):
-    [(data, _)] = run_probe(web, ["www.gemeente.test"])
+    [(data, _), (again, _)] = run_probe(web, ["www.gemeente.test", "www.gemeente.test"])
+    # isolation: the second scan starts clean although the first one accepted (and got _ga)
+    assert "_ga" in cookies_of(data, "accept")
+    assert "_ga" not in cookies_of(again, "none") and "_ga" not in cookies_of(again, "reject")
+    assert {c["name"] for c in again["visits"][0]["cookies"]} == {c["name"] for c in data["visits"][0]["cookies"]}
     none = cookies_of(data, "none")
     assert data["site_domain"] == "gemeente.test"
     # the third-party pixel cookie, with the response that set it
