@@ -135,6 +135,16 @@ def test_server_order(web):
         assert chosen == f"TLSv1.2 {expected}", (host, chosen)
 
 
+def test_zero_rtt_profile_accepts_early_data(web, tmp_path):
+    """Early data needs a resumed TLS 1.3 session: one handshake saves it, the second sends 0-RTT data."""
+    session, early = tmp_path / "session.pem", tmp_path / "early.txt"
+    early.write_text("GET / HTTP/1.1\r\nHost: www.vroegdal.nl\r\n\r\n")
+    for host, accepted in (("www.vroegdal.nl", True), ("www.beekdal.nl", False)):
+        web.openssl(host, "-tls1_3", "-sess_out", str(session))
+        transcript = web.openssl(host, "-tls1_3", "-sess_in", str(session), "-early_data", str(early))
+        assert ("Early data was accepted" in transcript) == accepted, host
+
+
 @pytest.mark.parametrize("host, verdict", [
     ("www.beekdal.nl", "Verify return code: 0 (ok)"),
     ("www.bosschenrode.nl", "certificate has expired"),

@@ -30,6 +30,7 @@ class TlsProfile:
     ciphers: str                    # OpenSSL cipher string for TLS <= 1.2
     server_order: bool = True
     dhparam: Path | None = None
+    early_data: bool = False        # accept TLS 1.3 0-RTT data on resumed sessions
 
     def cipher_string(self, weak_certificate: bool = False) -> str:
         """The cipher string with the security level lowered when the profile or certificate needs it."""
@@ -46,6 +47,7 @@ PROFILES: dict[str, TlsProfile] = {p.name: p for p in (
     TlsProfile("dhe", ("TLSv1.2",), f"{GOOD}:{DHE}", dhparam=FFDHE3072),
     TlsProfile("cbc_sha256", ("TLSv1.2",), f"{GOOD}:{CBC_SHA2}"),
     TlsProfile("client_order", ("TLSv1.2",), f"{CBC_SHA2}:{GOOD}", server_order=False),
+    TlsProfile("zero_rtt", ("TLSv1.2", "TLSv1.3"), GOOD, early_data=True),
 )}
 
 _SSL_VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1,

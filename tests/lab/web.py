@@ -160,6 +160,8 @@ def tls_lines(host: HostPlan) -> list[str]:
              f"    ssl_ecdh_curve {GROUPS};"]
     if profile.dhparam:
         lines.append(f"    ssl_dhparam {profile.dhparam};")
+    if profile.early_data:
+        lines.append("    ssl_early_data on;")
     return lines
 
 
