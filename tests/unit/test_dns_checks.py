@@ -37,7 +37,7 @@ def dnssec_facts(state: str, problem: dict | None = None, ede=()) -> dict:
 def test_dnssec_secure_passes():
     finding = judge("dns.dnssec", {"dnssec": artifact("dnssec", dnssec_facts("secure"))})
     assert finding.status == Status.PASS
-    assert finding.details["queries"] == {"asked": 9, "sent": 3}
+    assert "queries" not in finding.details  # run-dependent counts would make every night a new finding
 
 
 def test_dnssec_insecure_fails_naming_the_zone_cut():
