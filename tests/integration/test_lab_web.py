@@ -389,3 +389,39 @@ def test_delayed_cookie(web, tmp_path):
         assert "_gcl_au" not in cookie_names(context)
         page.wait_for_timeout(4000)
         assert cookie_names(context).get("_gcl_au") == ".waterschapdelagepolders.nl"
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(context, url: str) -> dict[str, set[str]]:
+    """Rule ids axe-core (WCAG 2.1 A/AA tags) reports per frame URL of a loaded page."""
+    page = context.new_page()
+    page.goto(url, wait_until="load")
+    page.wait_for_timeout(1000)
+    found = {}
+    for frame in page.frames:
+        frame.evaluate(AXE.read_text())
+        result = frame.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, iframes: false})",
+                                WCAG_TAGS)
+        found[frame.url] = {violation["id"] for violation in result["violations"]}
+    page.close()
+    return found
+
+
+def test_wcag_variants_under_axe(web, tmp_path):
+    """Clean pages (with banners, trackers and third-party frames) have no WCAG 2.1 A/AA violation; the
+    violations variant has the four declared ones; the iframe variant has one, only inside its frame."""
+    with chromium(web, tmp_path / "profile") as context:
+        for url in ("https://www.beekdal.nl/", "https://www.beekdal.nl/contact",
+                    "https://www.beekdal.nl/toegankelijkheid", "https://www.ooststellingwaard.nl/",
+                    "https://www.weidebeek.nl/", "https://www.hunzedal.nl/", "https://www.kloosterzande-noord.nl/",
+                    "https://www.ministerie-digitalezaken.nl/toegankelijkheid"):
+            found = axe_violations(context, url)
+            assert not any(found.values()), (url, found)
+        violations = axe_violations(context, "https://www.gaasterdam.nl/")
+        assert violations["https://www.gaasterdam.nl/"] == {"image-alt", "color-contrast", "label", "link-name"}
+        framed = axe_violations(context, "https://www.bollenveen.nl/")
+        assert framed == {"https://www.bollenveen.nl/": set(),
+                          "https://www.bollenveen.nl/widget/afvalkalender": {"image-alt"}}
