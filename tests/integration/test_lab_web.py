@@ -39,12 +39,14 @@ class Lab:
         entry = self.hosts[host]
         return (entry["ipv4"] if family == 4 else entry["ipv6"])[0]
 
-    def openssl(self, host: str, *options: str, family: int = 4, port: int = 443) -> str:
-        """The s_client transcript of one handshake (stdin closed, so it ends after the handshake)."""
+    def openssl(self, host: str, *options: str, family: int = 4, port: int = 443, send: str = "") -> str:
+        """The s_client transcript of one handshake; with `send`, of that request and the server's answer
+        (`-ign_eof` waits until the server closes), else it ends right after the handshake."""
         address = self.address(host, family)
         target = f"[{address}]:{port}" if family == 6 else f"{address}:{port}"
+        extra = ["-ign_eof"] if send else []
         result = subprocess.run(["openssl", "s_client", "-connect", target, "-servername", host,
-                                 "-CAfile", self.ca_file, *options], stdin=subprocess.DEVNULL,
+                                 "-CAfile", self.ca_file, *extra, *options], input=send,
                                 capture_output=True, text=True, timeout=20)
         return result.stdout + result.stderr
 
@@ -138,9 +140,11 @@ def test_server_order(web):
 def test_zero_rtt_profile_accepts_early_data(web, tmp_path):
     """Early data needs a resumed TLS 1.3 session: one handshake saves it, the second sends 0-RTT data."""
     session, early = tmp_path / "session.pem", tmp_path / "early.txt"
-    early.write_text("GET / HTTP/1.1\r\nHost: www.vroegdal.nl\r\n\r\n")
     for host, accepted in (("www.vroegdal.nl", True), ("www.beekdal.nl", False)):
-        web.openssl(host, "-tls1_3", "-sess_out", str(session))
+        request = f"HEAD / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        early.write_text(request)
+        # A whole request and answer, so the session ticket (sent after the handshake) is saved.
+        web.openssl(host, "-tls1_3", "-sess_out", str(session), send=request)
         transcript = web.openssl(host, "-tls1_3", "-sess_in", str(session), "-early_data", str(early))
         assert ("Early data was accepted" in transcript) == accepted, host
 
