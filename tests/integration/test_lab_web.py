@@ -194,6 +194,13 @@ def test_redirects(web, family):
     assert closed["status"] == 0 and "Failed to connect" in closed["error"]
 
 
+@pytest.mark.parametrize("family", [4, 6])
+def test_http_only_site(web, family):
+    assert web.curl("www.klaverveld.nl", "http://www.klaverveld.nl/", family=family)["status"] == 200
+    refused = web.curl("www.klaverveld.nl", "https://www.klaverveld.nl/", family=family)
+    assert refused["status"] == 0 and "Failed to connect" in refused["error"]
+
+
 @pytest.mark.parametrize("host, hsts", [
     ("www.beekdal.nl", "max-age=31536000; includeSubDomains"),
     ("www.vennegoor.nl", "max-age=86400"),

@@ -53,6 +53,7 @@ CHOICES = {
     "tlsa": ("none", "match", "mismatch"),
     "cert": ("valid", "expired", "wrong_host", "self_signed", "rsa2048", "sha1"),
     "port80": ("redirect", "redirect_other_host", "content", "closed"),
+    "port443": ("open", "closed"),
     "hsts": ("one_year", "short", "missing", "malformed"),
     "headers": ("good", "none", "bad_csp"),
     "security_txt": ("valid", "expired", "no_contact", "wrong_type", "legacy_path", "missing"),
@@ -86,6 +87,7 @@ SITE_DEFAULTS: dict[str, Any] = {
     "cert": "valid",
     "tls": "modern",
     "port80": "redirect",
+    "port443": "open",
     "hsts": "one_year",
     "headers": "good",
     "security_txt": "valid",
@@ -282,6 +284,7 @@ def _site_field_readers(r: _Reader) -> dict[str, Callable[[yaml.Node, str], Any]
         "cert": choice("cert"),
         "tls": lambda node, where: r.choice(node, where, tuple(TLS_PROFILES)),
         "port80": choice("port80"),
+        "port443": choice("port443"),
         "hsts": r.string,  # a name in CHOICES["hsts"] or a literal header value
         "headers": headers,
         "security_txt": choice("security_txt"),

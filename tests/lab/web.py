@@ -8,7 +8,8 @@ generated scenarios share an IPv4 address). What a site key means here:
 - `tls`: protocols, suites and order from tests/lab/tls_profiles.py; `cert`: the chain the lab PKI made
   (SHA-1 signed certificates need `@SECLEVEL=0` to be served by OpenSSL 3).
 - `port80`: redirect (301 to https on the same host), redirect_other_host (301 to https on the alias, which
-  then redirects back), content (the pages over plain http), closed (nothing listens on port 80).
+  then redirects back), content (the pages over plain http), closed (nothing listens on port 80);
+  `port443: closed`: nothing listens on port 443 (a site only on http).
 - `hsts`, `headers`, `security_txt`, `session_cookie`: response headers and files, see the tables below.
 """
 from __future__ import annotations
@@ -118,7 +119,9 @@ def listen_addresses(host: HostPlan) -> list[str]:
 
 
 def host_ports(host: HostPlan) -> tuple[int, ...]:
-    return (443,) if host.site["port80"] == "closed" and host.role != "third_party" else (80, 443)
+    if host.role == "third_party":
+        return (80, 443)
+    return tuple(port for port, key in ((80, "port80"), (443, "port443")) if host.site[key] != "closed")
 
 
 def _listen(address: str, port: int, ssl: bool) -> str:
@@ -186,13 +189,15 @@ def server_blocks(host: HostPlan, root: Path, ipv6_root: Path | None = None) -> 
     names = " ".join([host.host, *host.aliases]) if third_party else host.host
     headers = [] if third_party else response_headers(site)
     out = []
+    https = third_party or site["port443"] != "closed"
     for addresses, docroot in families:
         if not addresses:
             continue
-        out += ["server {", *[_listen(a, 443, True) for a in addresses], f"    server_name {names};",
-                f"    root {docroot};", *tls_lines(host),
-                *_add_headers(headers, session_cookie=site["session_cookie"] and not third_party),
-                *content_locations(host), "}"]
+        if https:
+            out += ["server {", *[_listen(a, 443, True) for a in addresses], f"    server_name {names};",
+                    f"    root {docroot};", *tls_lines(host),
+                    *_add_headers(headers, session_cookie=site["session_cookie"] and not third_party),
+                    *content_locations(host), "}"]
         port80 = "redirect" if third_party else site["port80"]
         if port80 == "closed":
             continue
@@ -206,9 +211,10 @@ def server_blocks(host: HostPlan, root: Path, ipv6_root: Path | None = None) -> 
         out.append("}")
     if host.aliases and not third_party:
         addresses = listen_addresses(host)
-        out += ["server {", *[_listen(a, 443, True) for a in addresses],
-                f"    server_name {' '.join(host.aliases)};", *tls_lines(host),
-                f"    return 301 https://{host.host}$request_uri;", "}"]
+        if https:
+            out += ["server {", *[_listen(a, 443, True) for a in addresses],
+                    f"    server_name {' '.join(host.aliases)};", *tls_lines(host),
+                    f"    return 301 https://{host.host}$request_uri;", "}"]
         if site["port80"] != "closed":
             out += ["server {", *[_listen(a, 80, False) for a in addresses],
                     f"    server_name {' '.join(host.aliases)};",

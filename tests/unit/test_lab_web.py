@@ -57,6 +57,9 @@ SCENARIO = textwrap.dedent("""\
         pages:
           template: municipality
           params: {trackers: [analytics], banner: tracks_after_reject, statement: about_page, wcag: violations}
+      - host: www.http.nl
+        port80: content
+        port443: closed
       - host: www.inline.nl
         security_txt: missing
         pages: {inline: {"/": "<p>hallo</p>", "/a/b": "<p>b</p>", "/x.txt": "x"}}
@@ -132,6 +135,18 @@ def test_port80_variants(built):
     assert "return 301" not in content and "try_files" in content
     with pytest.raises(AssertionError):
         server_block(conf, "www.legacy.nl", 80)
+
+
+def test_port443_closed(built):
+    plan, services, conf = built
+    http_only = plan.hosts["www.http.nl"]
+    assert "try_files" in server_block(conf, "www.http.nl", 80)
+    assert "return 301" in server_block(conf, "http.nl", 80)
+    for name in ("www.http.nl", "http.nl"):
+        with pytest.raises(AssertionError):
+            server_block(conf, name, 443)
+    assert (http_only.ipv4[0], 443) not in services["nginx"].ports
+    assert (http_only.ipv4[0], 80) in services["nginx"].ports
 
 
 def test_response_headers(built):
