@@ -10,7 +10,7 @@ APT_PACKAGES := nginx-light nsd unbound bind9-dnsutils bind9-utils ldnsutils chr
                 iproute2 iptables nmap openssl curl nodejs npm
 OUT ?= out
 
-.PHONY: setup system python node demo test lab-down clean
+.PHONY: setup system python node demo test bench lab-down clean
 
 setup: system python node
 
@@ -44,6 +44,12 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/pytest -q
+
+# Benchmarks (tests/bench, README "Benchmarks"): never part of `make test`. ARGS=--peers compares with pshtt
+# and sslyze (installed into .venv-peers by the benchmark itself).
+N ?= 500
+bench: setup
+	$(PY) -m tests.bench.run --sites $(N) $(ARGS)
 
 lab-down:
 	$(GOVSCAN) lab down

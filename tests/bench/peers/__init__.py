@@ -1,0 +1,178 @@
+"""Peer tools side by side with govscan on the same sites: pshtt for the HTTPS/HSTS checks, sslyze's own
+command line for the TLS scan.
+
+Everything runs in the lab's client namespace (IPv4 only), whose /etc/resolv.conf (`ip netns exec` binds
+/etc/netns/<name>/resolv.conf) names the lab's non-validating resolver, so the peers find every site as
+govscan does; govscan runs there too, so all three test the same addresses over the same path. The peers
+trust the lab's CA through their own options (pshtt --ca-file, sslyze --certinfo_ca_file).
+
+The peers live in their own virtual environment (.venv-peers), created here on first use, so their pins
+never touch the project's .venv.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tests.bench import measure
+from tests.lab.plan import LAB_RANGES
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+VENV = REPO / ".venv-peers"
+REQUIREMENTS = HERE / "requirements.txt"
+PSHTT = "pshtt==0.7.6"
+REGISTRY_HOST = "pypi.org"
+
+# govscan's checks that the peers also make.
+HTTPS_CHECKS = "web.https.*,web.cert.trust,web.cert.hostname"
+TLS_CHECKS = "web.tls.*,web.cert.public_key,web.cert.signature"
+# sslyze scan commands for the same TLS facts: versions and suites, groups, compression, renegotiation,
+# 0-RTT, the certificate with its OCSP staple. (No Mozilla-profile check: govscan judges by NCSC's.)
+SSLYZE_COMMANDS = ["--sslv2", "--sslv3", "--tlsv1", "--tlsv1_1", "--tlsv1_2", "--tlsv1_3", "--elliptic_curves",
+                   "--compression", "--reneg", "--early_data", "--certinfo", "--mozilla_config", "disable"]
+
+
+class PeerError(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def registry_route():
+    """The package registry may resolve into one of the lab's documentation ranges (this machine's registry
+    proxy does), and the lab routes those ranges into its namespace. For the install only, route that one
+    address the default way, unless a lab host holds it."""
+    try:
+        address = socket.getaddrinfo(REGISTRY_HOST, 443, socket.AF_INET)[0][4][0]
+    except OSError:
+        yield
+        return
+    in_lab = any(ipaddress.ip_address(address) in ipaddress.ip_network(r) for r in LAB_RANGES if ":" not in r)
+    default = subprocess.run(["ip", "-4", "route", "show", "default"], capture_output=True, text=True).stdout.split()
+    from tests.lab import commands as lab
+
+    held = any(address in host["ipv4"] for host in (lab.status().get("hosts") or {}).values())
+    if not in_lab or held or "via" not in default:
+        yield
+        return
+    route = ["route", "add", f"{address}/32", "via", default[default.index("via") + 1],
+             "dev", default[default.index("dev") + 1]]
+    added = subprocess.run(["ip", *route], capture_output=True).returncode == 0
+    try:
+        yield
+    finally:
+        if added:
+            subprocess.run(["ip", "route", "del", f"{address}/32"], capture_output=True)
+
+
+def ensure_venv(echo) -> Path:
+    """.venv-peers with pshtt and sslyze (see requirements.txt for why pshtt goes in without its deps)."""
+    marker = VENV / ".installed"
+    wanted = hashlib.sha256((PSHTT + REQUIREMENTS.read_text()).encode()).hexdigest()
+    if marker.exists() and marker.read_text() == wanted:
+        return VENV / "bin" / "python"
+    echo(f"installing the peer tools into {VENV}")
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
+    pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "-q"]
+    with registry_route():
+        subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
+        subprocess.run([*pip, "--no-deps", PSHTT], check=True)
+    marker.write_text(wanted)
+    return VENV / "bin" / "python"
+
+
+@contextlib.contextmanager
+def namespace_resolver(netns: str, resolver: str):
+    """/etc/netns/<netns>/resolv.conf naming `resolver`, removed afterwards (with the directories made)."""
+    directory = Path("/etc/netns") / netns
+    made = [d for d in (directory.parent, directory) if not d.exists()]
+    directory.mkdir(parents=True, exist_ok=True)
+    conf = directory / "resolv.conf"
+    existed = conf.exists()
+    if existed:
+        raise PeerError(f"{conf} exists already: not touching another's namespace configuration")
+    conf.write_text(f"nameserver {resolver}\n")
+    try:
+        yield
+    finally:
+        conf.unlink(missing_ok=True)
+        for d in reversed(made):
+            with contextlib.suppress(OSError):
+                d.rmdir()
+
+
+def _pshtt_summary(path: Path) -> dict:
+    results = json.loads(path.read_text()) if path.exists() else []
+    return {"domains": len(results), "live": sum(1 for r in results if r.get("Live")),
+            "valid_https": sum(1 for r in results if r.get("Valid HTTPS")),
+            "hsts": sum(1 for r in results if r.get("HSTS"))}
+
+
+def _sslyze_summary(path: Path) -> dict:
+    data = json.loads(path.read_text()) if path.exists() else {}
+    scans = data.get("server_scan_results", [])
+    return {"servers": len(scans), "completed": sum(1 for s in scans if s.get("scan_status") == "COMPLETED")}
+
+
+def compare(workdir: Path, sites_file: Path, status: dict, scan, echo) -> dict:
+    """Run govscan (HTTPS, then TLS), pshtt and sslyze over the sites of `sites_file`; costs and ratios."""
+    python = ensure_venv(echo)
+    netns = status["nov6_netns"]
+    hosts = [urlsplit(line.split(",")[-1].strip()).hostname for line in sites_file.read_text().splitlines()[1:]]
+    hosts = [h for h in hosts if h]
+    (workdir / "sslyze-targets.txt").write_text("".join(f"{h}:443\n" for h in hosts))
+    cache = workdir / "pshtt-cache"  # third-party lists given empty, so pshtt fetches nothing
+    cache.mkdir(exist_ok=True)
+    (cache / "preloaded.json").write_text("[]")
+    (cache / "preload-pending.json").write_text("[]")
+    (cache / "public-suffix-list.txt").write_text("nl\ngov.nl\ncom\n")
+    env = dict(os.environ, PYTHONPATH=str(HERE))
+    runs = {}
+    with namespace_resolver(netns, status["plain_resolver"]["ipv4"]):
+        echo("peers: govscan HTTPS checks")
+        runs["govscan_https"] = scan("peer-govscan-https", sites_file, HTTPS_CHECKS, netns)[0]
+        echo("peers: govscan TLS checks")
+        runs["govscan_tls"] = scan("peer-govscan-tls", sites_file, TLS_CHECKS, netns)[0]
+        echo("peers: pshtt")
+        runs["pshtt"] = measure.run(
+            ["ip", "netns", "exec", netns, str(python), "-m", "pshtt_on_sslyze6", *hosts, "--json",
+             "--output", str(workdir / "pshtt.json"), "--ca-file", status["ca_bundle"], "--timeout", "5",
+             "--cache-third-parties", str(cache)], log=workdir / "pshtt.log", env=env)
+        echo("peers: sslyze")
+        runs["sslyze"] = measure.run(
+            ["ip", "netns", "exec", netns, str(python), "-m", "sslyze", "--targets_in",
+             str(workdir / "sslyze-targets.txt"), "--json_out", str(workdir / "sslyze.json"), "--quiet",
+             "--certinfo_ca_file", status["ca_bundle"], *SSLYZE_COMMANDS], log=workdir / "sslyze.log")
+    sites = len(hosts)
+
+    def rate(m: measure.Measurement) -> float:
+        return round(60 * sites / m.seconds, 1)
+
+    govscan_seconds = runs["govscan_https"].seconds + runs["govscan_tls"].seconds
+    peer_seconds = runs["pshtt"].seconds + runs["sslyze"].seconds
+    return {
+        "sites": sites,
+        "namespace": netns,
+        "resolver": status["plain_resolver"]["ipv4"],
+        "runs": {name: {"sites_per_minute": rate(m), "cpu_seconds_per_site": round(m.cpu_total / sites, 3),
+                        **m.to_json()} for name, m in runs.items()},
+        "pshtt_results": _pshtt_summary(workdir / "pshtt.json"),
+        "sslyze_results": _sslyze_summary(workdir / "sslyze.json"),
+        "ratios": {
+            "https_vs_pshtt": round(runs["pshtt"].seconds / runs["govscan_https"].seconds, 2),
+            "tls_vs_sslyze": round(runs["sslyze"].seconds / runs["govscan_tls"].seconds, 2),
+            "both_vs_pshtt_plus_sslyze": round(peer_seconds / govscan_seconds, 2),
+            "cpu_both_vs_pshtt_plus_sslyze": round(
+                (runs["pshtt"].cpu_total + runs["sslyze"].cpu_total)
+                / max(0.001, runs["govscan_https"].cpu_total + runs["govscan_tls"].cpu_total), 2),
+        },
+        "versions": {"pshtt": PSHTT.split("==")[1], "sslyze": "6.3.1"},
+    }

@@ -1,0 +1,100 @@
+"""The benchmark's one table, from its JSON report (so an old report can be shown again:
+`python -m tests.bench.table out/bench/<timestamp>.json`)."""
+from __future__ import annotations
+
+import json
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _verdict(value, target, at_least: bool) -> str:
+    if value is None or target is None:
+        return ""
+    met = value >= target if at_least else value <= target
+    return "[green]met[/green]" if met else f"[red]missed ({value / target:.2f}× target)[/red]"
+
+
+def _full_rows(r: dict) -> list[tuple[str, str, str, str]]:
+    t, net, everything = r["targets"], r["network"], r["all_families"]
+    split, costs, store, reports = r["cpu_seconds_per_site_by_probe"], r["costs"], r["storage"], r["reports"]
+    detail = r["cpu_split_detail"]
+    n, s = r["sites"], r["samples"]
+    peak = max(everything["peak_total_pss_mb"], net["peak_total_pss_mb"])
+    hs, req, dns = costs["tls_handshakes_per_address"], costs["http_requests_per_site"], costs["dns_queries_sent_per_site"]
+    return [
+        (f"sites/min, network families ({n} sites)", f"{net['sites_per_minute']}", "≥ 150",
+         _verdict(net["sites_per_minute"], t["network_sites_per_minute"], True)),
+        (f"sites/min, all families (sample {s['browser']}; {n} sites ≈ "
+         f"{everything['extrapolated_minutes_for_all_sites']} min, extrapolated)",
+         f"{everything['sites_per_minute']}", "≥ 20", _verdict(everything["sites_per_minute"], t["all_sites_per_minute"], True)),
+        ("CPU s/site, network families (scanner process tree)", f"{net['cpu_seconds_per_site']}", "≤ 0.8",
+         _verdict(net["cpu_seconds_per_site"], t["network_cpu_seconds_per_site"], False)),
+        ("CPU s/site, all families (scanner + Chromium + node)", f"{everything['cpu_seconds_per_site']}", "", ""),
+        (f"CPU s/site per probe: dns / http / tls (each alone, sample {s['split']})",
+         f"{split['dns']} / {split['http']} / {split['tls']}", "", ""),
+        ("CPU s/site: browser (Chromium+node processes + scanner side by difference)",
+         f"{split['browser']} ({detail['browser_processes_cpu_per_site']} + {detail['browser_scanner_side_cpu_per_site']})",
+         "", ""),
+        ("CPU s/address, tls probe's own thread counter", f"{detail['tls_probe_own_counter_cpu_per_address']}", "", ""),
+        ("peak memory MB: scanner RSS / browser RSS sum / browser PSS sum",
+         f"{everything['peak_rss_mb']:.0f} / {everything['peak_descendants_rss_mb']:.0f} / "
+         f"{everything['peak_descendants_pss_mb']:.0f}", "", ""),
+        ("peak memory MB, scanner + browser (PSS, same moment)", f"{peak:.0f}", "< 2048",
+         _verdict(peak, t["peak_memory_mb"], False)),
+        ("TLS handshakes per address (tls probe + http probe), mean / max", f"{hs['mean']} / {hs['max']}", "≤ 60",
+         _verdict(hs["max"], t["tls_handshakes_per_address"], False)),
+        ("HTTP requests per site outside the browser, mean / max", f"{req['mean']} / {req['max']}", "≤ 25",
+         _verdict(req["max"], t["http_requests_per_site"], False)),
+        ("DNS queries sent per site, mean / max", f"{dns['mean']} / {dns['max']}", "", ""),
+        (f"DB KB/site after 1 run / after 31 nightly runs (sample {store['sites']}, all families)",
+         f"{store['kb_per_site_after_first_run']} / {store['kb_per_site_after_last_run']}", "", ""),
+        ("DB KB/site after the network run (all sites, real scan)", f"{net['db_kb_per_site']}", "", ""),
+        (f"trend report, 342 municipalities, 365 nights, weekly points (s)", f"{reports['trend_report_weekly_seconds']}",
+         "", ""),
+        (f"municipality + province maps, {reports['standards'] + 1} standards (s)", f"{reports['maps_seconds']}", "", ""),
+    ]
+
+
+def _peer_rows(r: dict) -> list[tuple[str, str, str, str]]:
+    runs, ratios, t = r["runs"], r["ratios"], r["targets"]
+    rows = [(f"{name}: sites/min, CPU s/site", f"{m['sites_per_minute']}, {m['cpu_seconds_per_site']}", "", "")
+            for name, m in runs.items()]
+    rows += [
+        ("pshtt results: domains / live / valid HTTPS / HSTS",
+         " / ".join(str(v) for v in r["pshtt_results"].values()), "", ""),
+        ("sslyze results: servers / completed", " / ".join(str(v) for v in r["sslyze_results"].values()), "", ""),
+        ("throughput ratio HTTPS: govscan / pshtt", f"{ratios['https_vs_pshtt']}", "", ""),
+        ("throughput ratio TLS: govscan / sslyze", f"{ratios['tls_vs_sslyze']}", "", ""),
+        ("throughput ratio both: govscan / (pshtt + sslyze)", f"{ratios['both_vs_pshtt_plus_sslyze']}", "≥ 3",
+         _verdict(ratios["both_vs_pshtt_plus_sslyze"], t["peer_ratio"], True)),
+        ("CPU ratio both: (pshtt + sslyze) / govscan", f"{ratios['cpu_both_vs_pshtt_plus_sslyze']}", "", ""),
+    ]
+    return rows
+
+
+def render(console: Console, report: dict) -> None:
+    machine = report["machine"]
+    title = (f"govscan benchmark {report['date']} commit {report['commit'][:10]}"
+             f"{' (+%d uncommitted files)' % report['dirty_files'] if report['dirty_files'] else ''}\n"
+             f"{machine['cpu_count']} × {machine['cpu_model']}, {machine['memory_gb']} GB, load average "
+             f"{machine['load_average_at_start'][0]:.1f} at start; lab up {report['lab_up_seconds']} s; "
+             f"bench {report['bench_seconds']} s")
+    table = Table(title=title, title_justify="left")
+    for heading, justify in (("measure", "left"), ("value", "right"), ("target", "right"), ("", "left")):
+        table.add_column(heading, justify=justify)
+    rows = _peer_rows(report) if report["mode"] == "peers" else _full_rows(report)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    if report["mode"] == "full":
+        console.print("CPU per probe: each family scanned alone over the sample (its pass's whole process tree, "
+                      "so each includes the address lookup, start-up and storing); the browser's from the run "
+                      "with every family: Chromium and node as sampled from /proc, plus the scanner's extra "
+                      "CPU over the network-only run.")
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as fh:
+        render(Console(), json.load(fh))
