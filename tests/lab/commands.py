@@ -107,9 +107,10 @@ def up(scenario_path: str | Path | None = None, *, echo=print) -> dict:
                 and set(net.namespaces()) >= {NETNS, NOV6_NETNS}:
             echo(f"lab already running scenario {scenario.name} ({scenario.path})")
             return status()
+        net.guard(True)
         if state or set(net.namespaces()) & {NETNS, NOV6_NETNS}:
             echo("replacing the running lab")
-            _down()
+            _down(keep_guard=True)
         started = time.monotonic()
         try:
             _up(scenario, echo)
@@ -229,7 +230,7 @@ def _stop(pids: list[int]) -> None:
                 os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else os.kill(pid, signal.SIGKILL)
 
 
-def _down() -> None:
+def _down(keep_guard: bool = False) -> None:
     state = read_state() or {}
     recorded = [p["pid"] for p in state.get("processes", []) if _alive(p)]
     _stop(recorded)
@@ -240,6 +241,8 @@ def _down() -> None:
     leftovers = [pid for ns in (netns, client) if ns in net.namespaces() for pid in net.pids_in(ns)]
     _stop(leftovers)
     net.down(netns, client)
+    if not keep_guard:
+        net.guard(False)
     workdir = lab_dir()
     if workdir.exists():
         subprocess.run(["rm", "-rf", "--one-file-system", str(workdir)], check=True)

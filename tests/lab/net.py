@@ -39,6 +39,20 @@ def _sysctl(netns: str, settings: dict[str, str]) -> None:
     _run(["ip", "netns", "exec", netns, "sysctl", "-q", "-w", *(f"{k}={v}" for k, v in settings.items())])
 
 
+# Unreachable routes for the lab's ranges, behind the routes over the veth (IPv6 routes default to 1024).
+GUARD_METRIC = 4242
+
+
+def guard(on: bool) -> None:
+    """While the lab exists, and while `up` rebuilds it, a packet for a lab address that has no route over
+    the veth fails here instead of leaving the machine through the default route."""
+    commands = "".join(f"route {'replace' if on else 'delete'} unreachable {r} metric {GUARD_METRIC}\n"
+                       for r in LAB_RANGES)
+    done = subprocess.run(["ip", "-force", "-batch", "-"], input=commands, text=True, capture_output=True)
+    if on and done.returncode != 0:
+        raise NetError(f"guard routes: {done.stderr.strip()}")
+
+
 def namespaces() -> list[str]:
     done = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
     return [line.split()[0] for line in done.stdout.splitlines() if line.strip()]
