@@ -164,6 +164,8 @@ def execute(store, settings: Settings, run_id: int, work_settings: WorkSettings,
 def run_schedule(store, settings: Settings, schedule: Schedule, work_settings: WorkSettings,
                  sleep: Callable[[float], None] = time.sleep) -> int:
     """One run of a schedule (resumed or new), to the end. Returns its id."""
+    from storage import work
+
     run_id, resumed = start_or_resume(store, settings, schedule, lambda: sites_for(settings, schedule.sites))
     log.info("%s run %s of schedule %s", "resuming" if resumed else "starting", run_id, schedule.name)
     try:
@@ -171,6 +173,7 @@ def run_schedule(store, settings: Settings, schedule: Schedule, work_settings: W
     except BaseException:
         store.mark_interrupted(run_id)
         raise
+    work.maintain(store)
     return run_id
 
 

@@ -17,7 +17,7 @@ import os
 import socket
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 
 from scanner.model import Site
 from storage.models import RunRow, SiteRow, WorkItem
@@ -91,3 +91,23 @@ def last_started(store: Store, source: str):
     """When the newest run from `source` started (None before the first)."""
     with store.session() as session:
         return session.scalar(select(func.max(RunRow.started)).where(RunRow.source == source))
+
+
+VERSIONED_TABLES = ("findings", "artifacts", "work_items", "runs")
+
+
+def maintain(store: Store) -> None:
+    """After a scheduled run: let the database reuse the space of the rows the run rewrote. A night of
+    unchanged sites only moves `last_seen` forward, which PostgreSQL writes as new row versions; VACUUM
+    makes the old ones reusable at once instead of whenever autovacuum comes by. SQLite rewrites rows in
+    place; its write-ahead log is folded back into the database file."""
+    if store.engine.dialect.name == "postgresql":
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for table in VERSIONED_TABLES:
+                connection.execute(text(f"VACUUM (ANALYZE) {table}"))
+    else:
+        connection = store.engine.raw_connection()  # outside a transaction: a checkpoint cannot run in one
+        try:
+            connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()
