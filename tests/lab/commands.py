@@ -148,7 +148,7 @@ def _up(scenario: Scenario, echo) -> None:
     running = []
     for service in servers:
         argv = ["ip", "netns", "exec", plan.netns, *service.argv]
-        log = open(logs / (service.name.replace(" ", "_").replace("/", "_") + ".log"), "ab")
+        log = open(_log_path(logs, service), "ab")
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
         log.close()
@@ -160,6 +160,10 @@ def _up(scenario: Scenario, echo) -> None:
     _write_scanner_files(plan, state)
 
 
+def _log_path(logs: Path, service: Service) -> Path:
+    return logs / (service.name.replace(" ", "_").replace("/", "_") + ".log")
+
+
 def _wait_ready(running: list[tuple[Service, subprocess.Popen]], logs: Path) -> None:
     """Wait until every service accepts TCP on each of its ports; fail early when one exits."""
     deadline = time.monotonic() + READY_TIMEOUT
@@ -167,7 +171,7 @@ def _wait_ready(running: list[tuple[Service, subprocess.Popen]], logs: Path) -> 
         for address, port in service.ports:
             while True:
                 if process.poll() is not None:
-                    log = logs / (service.name.replace(" ", "_").replace("/", "_") + ".log")
+                    log = _log_path(logs, service)
                     tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
                     raise LabError(f"{service.name} exited with {process.returncode}:\n{tail}")
                 family = socket.AF_INET6 if ":" in address else socket.AF_INET
