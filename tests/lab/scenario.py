@@ -6,6 +6,7 @@ collected and raised together in one `ScenarioError`; nothing is built from a fi
 """
 from __future__ import annotations
 
+import copy
 import datetime
 import difflib
 import re
@@ -533,7 +534,7 @@ def _read_site(r: _Reader, node, where, readers, defaults) -> dict | None:
             site[key] = value
             site["nodes"][key] = values[key]
         else:
-            site[key] = default
+            site[key] = copy.deepcopy(default)  # sites never share a mutable default
     site["node"] = node
     site["where"] = where
     return site
