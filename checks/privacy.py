@@ -120,18 +120,25 @@ def consent_banner(facts: Facts) -> Verdict:
         return Verdict(Status.INFO, Text("Geen cookiebanner gevonden.", "No cookie banner found."), {"banner": None})
     consent = browser.get("consent", {})
     reject, accept = consent.get("reject", {}), consent.get("accept", {})
-    first_layer = any(b["role"] == "reject" for b in banner.get("buttons", []))
+    roles = {b["role"] for b in banner.get("buttons", [])}
+    first_layer = "reject" in roles
     details = {"banner": banner, "platform": banner.get("platform"), "reject_on_first_layer": first_layer,
                "reject": reject, "accept": accept}
     platform = banner.get("platform")
-    if not reject.get("clicked"):
+    if "error" not in reject and not reject.get("clicked"):
         return Verdict(Status.WARN, Text(f"Cookiebanner ({platform}) zonder gevonden weigeroptie.",
                                          f"Cookie banner ({platform}) without a reject option found."), details)
-    if accept.get("clicked") and reject["clicks"] > accept["clicks"]:
-        return Verdict(Status.WARN, Text(
-            f"Cookiebanner ({platform}): weigeren kost {reject['clicks']} klikken, accepteren {accept['clicks']}.",
-            f"Cookie banner ({platform}): rejecting takes {reject['clicks']} clicks, accepting {accept['clicks']}."),
-            details)
+    if reject.get("clicked") and accept.get("clicked"):
+        harder = reject["clicks"] > accept["clicks"]
+        counts_nl = f": weigeren kost {reject['clicks']} klikken, accepteren {accept['clicks']}"
+        counts_en = f": rejecting takes {reject['clicks']} clicks, accepting {accept['clicks']}"
+    else:  # a click visit could not be measured: the first layer still tells
+        harder = not first_layer and "accept" in roles
+        counts_nl = counts_en = ""
+    if harder:
+        return Verdict(Status.WARN, Text(f"Cookiebanner ({platform}): weigeren is lastiger dan accepteren{counts_nl}.",
+                                         f"Cookie banner ({platform}): rejecting is harder than accepting{counts_en}."),
+                       details)
     return Verdict(Status.INFO, Text(f"Cookiebanner ({platform}) met een weigeroptie op de eerste laag.",
                                      f"Cookie banner ({platform}) with a reject option on the first layer."), details)
 

@@ -53,8 +53,8 @@ class ResolvingSocksProxy:
             if upstream is None:
                 return
             await asyncio.gather(_pipe(reader, upstream), _pipe(upstream_reader, writer))
-        except (OSError, asyncio.IncompleteReadError, ConnectionError):
-            pass
+        except (OSError, asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass  # a closed connection, or the proxy closing at the end of the run
         finally:
             self._tasks.discard(task)
             for w in (writer, upstream):

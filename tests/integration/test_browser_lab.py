@@ -54,10 +54,13 @@ def test_hanging_pages_are_errors_within_the_site_budget(scan):
         assert result.seconds < budget * 2
 
 
+def params(site: dict) -> dict:
+    return (site.get("pages") or {}).get("params") or {}
+
+
 def test_ga_cookie_set_by_script_on_the_first_party_domain(scan):
     host = next(h for h, s in scan["sites"].items()
-                if "analytics" in ((s.get("pages") or {}).get("params") or {}).get("trackers", [])
-                and not ((s.get("pages") or {}).get("params") or {}).get("banner"))
+                if "analytics" in params(s).get("trackers", []) and params(s).get("banner") == "none")
     finding = next(f for f in scan["results"][host].findings if f.check == "privacy.tracking_cookies")
     ga = next(c for c in finding.details["tracking"] if c["name"] == "_ga")
     assert not ga["third_party"] and ga["set_by"]["via"] == "script"
@@ -66,8 +69,7 @@ def test_ga_cookie_set_by_script_on_the_first_party_domain(scan):
 
 def test_statement_found_only_through_the_register_label(scan):
     host = next(h for h, s in scan["sites"].items()
-                if isinstance(((s.get("pages") or {}).get("params") or {}).get("statement"), dict)
-                and s["pages"]["params"]["statement"].get("where") == "register_label"
+                if isinstance(params(s).get("statement"), dict) and params(s)["statement"]["where"] == "register_label"
                 and s["expect"].get("a11y.statement") == "pass")
     finding = next(f for f in scan["results"][host].findings if f.check == "a11y.statement")
     assert finding.status == Status.PASS

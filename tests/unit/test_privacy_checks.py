@@ -85,6 +85,15 @@ def test_reject_on_second_layer_warns():
     assert verdict.status == Status.WARN and "2" in verdict.summary.en
 
 
+def test_banner_judged_on_its_first_layer_when_a_click_visit_failed():
+    failed = {"error": "timeout: no result within 45s"}
+    first = browser(banner_=banner(), consent_={"reject": failed, "accept": consent("accept")})
+    second = browser(banner_=banner(roles=("accept", "settings")), consent_={"reject": consent("reject", 2),
+                                                                          "accept": failed})
+    assert consent_banner(facts(first)).status == Status.INFO
+    assert consent_banner(facts(second)).status == Status.WARN
+
+
 def test_banner_without_reject_option_warns():
     data = browser(banner_=banner(roles=("accept",)),
                    consent_={"reject": consent("reject", clicks=0, clicked=False), "accept": consent("accept")})
