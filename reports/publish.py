@@ -156,13 +156,14 @@ class Publisher:
             table = ""
             if last_day:
                 rows = [[f'<th scope="row">{escape(trends.group_name(p.group, lang))}</th>', _td(_share(p), "num")]
-                        for p in mine if p.day == last_day]
+                        for p in sorted(mine, key=lambda p: (p.group != trends.TOTAL, p.group)) if p.day == last_day]
                 table = _table(f"{standard.title.get(lang)}, {last_day.isoformat()}",
                                [t(lang, "groep", "group"), t(lang, "voldoet", "complies")], rows)
             body.append(f'<section aria-labelledby="t-{standard.id}"><h2 id="t-{standard.id}">'
                         f"{escape(standard.title.get(lang))}</h2>"
-                        f"<p>{escape(t(lang, 'Prognose', 'Projection'))}: {escape(projections[standard.id].describe(lang))}"
-                        f". {escape(t(lang, 'Norm', 'Norm'))}: {escape(standard.norm)}</p>"
+                        f"<p>{escape(t(lang, 'Prognose', 'Projection'))}: {escape(projections[standard.id].describe(lang))}."
+                        + (f" {escape(t(lang, 'Norm', 'Norm'))}: {escape(standard.norm)}" if standard.norm else "")
+                        + "</p>"
                         f'<div class="chart">{trends.chart_svg(mine, standard, projections[standard.id], lang=lang)}'
                         f"</div>{table}</section>")
         body.append(f"<p>{escape(t(lang, 'Alle cijfers', 'All figures'))}: "

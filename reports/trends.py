@@ -180,7 +180,7 @@ def organisation_history(state_at: Callable[[datetime], Iterable[StateRow]], sta
 
 # Lines of a chart: Okabe-Ito hues with at least 3:1 contrast on white, each with its own dash pattern so
 # they are told apart without colour.
-LINE_STYLES = [("#000000", ""), ("#0072b2", "6 3"), ("#d55e00", "2 3"), ("#007a5a", "10 3 2 3"),
+LINE_STYLES = [("#000000", ""), ("#0072b2", "6 3"), ("#b34700", "2 3"), ("#007a5a", "10 3 2 3"),
                ("#a8447e", "4 4"), ("#6b5600", "1 2")]
 GROUP_NAMES = {TOTAL: Text("Totaal", "Total"), "gemeente": Text("Gemeenten", "Municipalities"),
                "provincie": Text("Provincies", "Provinces"), "waterschap": Text("Waterschappen", "Water boards"),
@@ -228,6 +228,7 @@ def chart_svg(points: Iterable[Adoption], standard: Standard, projection: Projec
         parts.append(f'<text x="{x(day):.1f}" y="{height - 12}" text-anchor="middle" font-size="11" '
                      f'fill="#3d3d3d">{day.isoformat()}</text>')
     groups = sorted({p.group for p in mine}, key=lambda g: (g != TOTAL, g))
+    labels = []
     for index, group in enumerate(groups):
         colour, dash = LINE_STYLES[index % len(LINE_STYLES)]
         line = sorted((p for p in mine if p.group == group), key=lambda p: p.day)
@@ -235,10 +236,15 @@ def chart_svg(points: Iterable[Adoption], standard: Standard, projection: Projec
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>')
         end_point = line[-1]
-        parts.append(f'<text x="{left + plot_w + 6}" y="{y(end_point.share) + 4:.1f}" font-size="11" '
-                     f'fill="{colour}">{escape(group_name(group, lang))} {end_point.share:.0%}</text>')
+        labels.append([y(end_point.share) + 4, colour, f"{group_name(group, lang)} {end_point.share:.0%}"])
         if group == TOTAL and projection and end == getattr(projection, "when", None):
             parts.append(f'<line x1="{x(end_point.day):.1f}" y1="{y(end_point.share):.1f}" x2="{x(end):.1f}" '
                          f'y2="{y(1):.1f}" stroke="#000000" stroke-width="1" stroke-dasharray="1 3"/>')
+    labels.sort()
+    for previous, label in zip(labels, labels[1:]):  # lines that end close together: labels apart
+        label[0] = max(label[0], previous[0] + 13)
+    for label_y, colour, text in labels:
+        parts.append(f'<text x="{left + plot_w + 6}" y="{label_y:.1f}" font-size="11" fill="{colour}">'
+                     f"{escape(text)}</text>")
     parts.append("</svg>")
     return "".join(parts)
