@@ -13,6 +13,7 @@ sample; the peaks are reported. The command's own peak RSS is the kernel's high-
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 import time
@@ -75,7 +76,12 @@ def memory_kb(pid: int) -> tuple[int, int]:
 
 
 def command_name(pid: int) -> str:
-    return (_read(f"/proc/{pid}/comm") or "?").strip()
+    """The process name, with Chromium's process type (renderer, gpu-process, utility ...) when it has one:
+    which kind of process the browser's CPU goes to."""
+    name = (_read(f"/proc/{pid}/comm") or "?").strip()
+    # Chromium rewrites its command line as one space-separated title, so search the whole of it.
+    found = re.search(r"--type=([\w-]+)", (_read(f"/proc/{pid}/cmdline") or "").replace("\0", " "))
+    return f"{name} {found.group(1)}" if found else name
 
 
 @dataclass

@@ -32,7 +32,8 @@ def _full_rows(r: dict) -> list[tuple[str, str, str, str]]:
         ("CPU s/site, network families (scanner process tree)", f"{net['cpu_seconds_per_site']}", "≤ 0.8",
          _verdict(net["cpu_seconds_per_site"], t["network_cpu_seconds_per_site"], False)),
         ("CPU s/site, all families (scanner + Chromium + node)", f"{everything['cpu_seconds_per_site']}", "", ""),
-        (f"CPU s/site per probe: dns / http / tls (each alone, sample {s['split']})",
+        (f"CPU s/site per probe: dns / http / tls (each alone, sample {s['split']}, less "
+         f"{detail['startup_cpu_seconds']} s start-up)",
          f"{split['dns']} / {split['http']} / {split['tls']}", "", ""),
         ("CPU s/site: browser (Chromium+node processes + scanner side by difference)",
          f"{split['browser']} ({detail['browser_processes_cpu_per_site']} + {detail['browser_scanner_side_cpu_per_site']})",
@@ -89,10 +90,10 @@ def render(console: Console, report: dict) -> None:
         table.add_row(*row)
     console.print(table)
     if report["mode"] == "full":
-        console.print("CPU per probe: each family scanned alone over the sample (its pass's whole process tree, "
-                      "so each includes the address lookup, start-up and storing); the browser's from the run "
-                      "with every family: Chromium and node as sampled from /proc, plus the scanner's extra "
-                      "CPU over the network-only run.")
+        console.print("CPU per probe: each family scanned alone over the sample (the pass's process tree less "
+                      "the command's start-up, so each includes the address lookup and storing); the browser's "
+                      "from the run with every family: Chromium and node as sampled from /proc, plus the "
+                      "scanner's extra CPU over the network-only run.")
 
 
 if __name__ == "__main__":
