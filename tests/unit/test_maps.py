@@ -87,7 +87,7 @@ def test_section_colours_areas_by_rule_with_legend_table_and_attribution(lab_map
     assert result["GM9901"] == "red" and result["GM9902"] == "orange" and result["GM9903"] == "green"
     assert result["GM9904"] == "grey"  # the error did not make it red
     assert result["GM9905"] == maps.NOT_SCANNED and result["PV99"] == "green"
-    assert "Legenda" in html and "Voldoet niet (1)" in html and "Niet gescand (12)" in html
+    assert "Legenda" in html and "Voldoet niet (1)" in html and "Niet gescand (56)" in html
     assert boundaries.LAB_ATTRIBUTION in html
     assert "Waterschap Lab" in html.split("Organisaties zonder gebied op de kaart")[-1]
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
