@@ -63,12 +63,16 @@ class Resolver:
         future = self._cache.get(key)
         if future is None:
             future = asyncio.ensure_future(self._ask(qname, qtype, dnssec, cd, tally))
+            future.add_done_callback(lambda done: self._forget_failure(key, done))
             self._cache[key] = future
-        try:
-            return await asyncio.shield(future)
-        except ProbeError:
-            self._cache.pop(key, None)  # a timeout is not remembered: the next site asks again
-            raise
+        return await asyncio.shield(future)
+
+    def _forget_failure(self, key: tuple, future: asyncio.Future) -> None:
+        """A failed lookup is not remembered, so the next site asks again. Reading the exception here also
+        keeps asyncio quiet when every waiter gave up (timed out) before the lookup ended."""
+        if future.cancelled() or future.exception() is not None:
+            if self._cache.get(key) is future:
+                del self._cache[key]
 
     async def _ask(self, qname, qtype, dnssec, cd, tally: QueryTally | None) -> dns.message.Message:
         request = dns.message.make_query(qname, qtype, want_dnssec=dnssec, use_edns=0, payload=1232)
