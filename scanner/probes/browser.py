@@ -384,11 +384,10 @@ class BrowserProbe(Probe):
         if not axe_path.exists():
             raise BrowserUnavailable(f"{axe_path} is missing: run 'npm install' (package.json pins axe-core)")
         self.axe_source = axe_path.read_text()
-        allow_ipv6 = ctx.run_facts.get("ipv6", True)
 
         async def resolve(host: str) -> list[str]:
             found = await ctx.resolver.addresses(host)
-            return found["ipv4"] + (found["ipv6"] if allow_ipv6 else [])
+            return found["ipv4"] + found["ipv6"]  # IPv4 first; without IPv6 routes those connects fail at once
 
         cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.children_cpu = cpu.ru_utime + cpu.ru_stime
