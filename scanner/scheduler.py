@@ -62,7 +62,10 @@ class Schedule:
         """The checks of this schedule as patterns (stored with the run): families become their check ids."""
         if not self.families:
             return self.checks
-        return ",".join(sorted(c.id for c in select(self.checks or None) if c.family in self.families))
+        ids = sorted(c.id for c in select(self.checks or None) if c.family in self.families)
+        if not ids:  # an empty list would mean "every check"
+            raise config_module.ConfigError(f"schedule {self.name}: no check in families {self.families}")
+        return ",".join(ids)
 
 
 @dataclass

@@ -102,6 +102,19 @@ def test_due_follows_the_cron_in_its_timezone(store, world, tmp_path, clock):
 def test_families_select_checks(world):
     schedule = scheduler.Schedule("x", families=["sim"])
     assert schedule.check_patterns() == ",".join(sorted(SIM_CHECKS))
+    with pytest.raises(scheduler.config_module.ConfigError):
+        scheduler.Schedule("x", families=["no-such-family"]).check_patterns()
+
+
+def test_schedule_files_are_checked(tmp_path):
+    assert [s.name for s in scheduler.load_schedules().schedules] == ["nightly"]  # the shipped file
+    bad = tmp_path / "schedules.toml"
+    bad.write_text('[[schedule]]\nname = "x"\ncron = "61 2 * * *"\n')
+    with pytest.raises(scheduler.config_module.ConfigError, match="schedule x"):
+        scheduler.load_schedules(bad)
+    bad.write_text('[[schedule]]\nname = "x"\nwhen = "nightly"\n')
+    with pytest.raises(scheduler.config_module.ConfigError):
+        scheduler.load_schedules(bad)
 
 
 def test_an_interrupted_run_is_resumed_without_rescanning_finished_sites(store, world, tmp_path):
