@@ -60,8 +60,11 @@ def _full_rows(r: dict) -> list[tuple[str, str, str, str]]:
 
 def _peer_rows(r: dict) -> list[tuple[str, str, str, str]]:
     runs, ratios, t = r["runs"], r["ratios"], r["targets"]
-    rows = [(f"{name}: sites/min, CPU s/site", f"{m['sites_per_minute']}, {m['cpu_seconds_per_site']}", "", "")
-            for name, m in runs.items()]
+    rows = [("sites compared (every k-th of the lab's list), client namespace, resolver",
+             f"{r['sites']}, {r['namespace']}, {r['resolver']}", "", "")]
+    rows += [(f"{name}: sites/min, CPU s/site, TCP connections/site, UDP datagrams/site",
+             f"{m['sites_per_minute']}, {m['cpu_seconds_per_site']}, {m['tcp_connections_per_site']}, "
+             f"{m['udp_datagrams_per_site']}", "", "") for name, m in runs.items()]
     rows += [
         ("pshtt results: domains / live / valid HTTPS / HSTS",
          " / ".join(str(v) for v in r["pshtt_results"].values()), "", ""),

@@ -109,6 +109,18 @@ def namespace_resolver(netns: str, resolver: str):
                 d.rmdir()
 
 
+def traffic(netns: str) -> dict[str, int]:
+    """The namespace's own counters (/proc/net/snmp is per network namespace): TCP connections opened and
+    UDP datagrams sent (DNS queries). Only the tool under test uses the client namespace meanwhile."""
+    text = subprocess.run(["ip", "netns", "exec", netns, "cat", "/proc/net/snmp"], capture_output=True,
+                          text=True, check=True).stdout
+    tables: dict[str, dict[str, int]] = {}
+    lines = [line.split() for line in text.splitlines()]
+    for names, values in zip(lines[::2], lines[1::2]):
+        tables[names[0].rstrip(":")] = {n: int(v) for n, v in zip(names[1:], values[1:])}
+    return {"tcp_connections": tables["Tcp"]["ActiveOpens"], "udp_datagrams": tables["Udp"]["OutDatagrams"]}
+
+
 def _pshtt_summary(path: Path) -> dict:
     results = json.loads(path.read_text()) if path.exists() else []
     return {"domains": len(results), "live": sum(1 for r in results if r.get("Live")),
@@ -135,22 +147,25 @@ def compare(workdir: Path, sites_file: Path, status: dict, scan, echo) -> dict:
     (cache / "preload-pending.json").write_text("[]")
     (cache / "public-suffix-list.txt").write_text("nl\ngov.nl\ncom\n")
     env = dict(os.environ, PYTHONPATH=str(HERE))
-    runs = {}
-    with namespace_resolver(netns, status["plain_resolver"]["ipv4"]):
-        echo("peers: govscan HTTPS checks")
-        runs["govscan_https"] = scan("peer-govscan-https", sites_file, HTTPS_CHECKS, netns)[0]
-        echo("peers: govscan TLS checks")
-        runs["govscan_tls"] = scan("peer-govscan-tls", sites_file, TLS_CHECKS, netns)[0]
-        echo("peers: pshtt")
-        runs["pshtt"] = measure.run(
+    commands = {
+        "govscan_https": lambda: scan("peer-govscan-https", sites_file, HTTPS_CHECKS, netns)[0],
+        "govscan_tls": lambda: scan("peer-govscan-tls", sites_file, TLS_CHECKS, netns)[0],
+        "pshtt": lambda: measure.run(
             ["ip", "netns", "exec", netns, str(python), "-m", "pshtt_on_sslyze6", *hosts, "--json",
              "--output", str(workdir / "pshtt.json"), "--ca-file", status["ca_bundle"], "--timeout", "5",
-             "--cache-third-parties", str(cache)], log=workdir / "pshtt.log", env=env)
-        echo("peers: sslyze")
-        runs["sslyze"] = measure.run(
+             "--cache-third-parties", str(cache)], log=workdir / "pshtt.log", env=env),
+        "sslyze": lambda: measure.run(
             ["ip", "netns", "exec", netns, str(python), "-m", "sslyze", "--targets_in",
              str(workdir / "sslyze-targets.txt"), "--json_out", str(workdir / "sslyze.json"), "--quiet",
-             "--certinfo_ca_file", status["ca_bundle"], *SSLYZE_COMMANDS], log=workdir / "sslyze.log")
+             "--certinfo_ca_file", status["ca_bundle"], *SSLYZE_COMMANDS], log=workdir / "sslyze.log"),
+    }
+    runs, sent = {}, {}
+    with namespace_resolver(netns, status["plain_resolver"]["ipv4"]):
+        for name, command in commands.items():
+            echo(f"peers: {name}")
+            before = traffic(netns)
+            runs[name] = command()
+            sent[name] = {key: value - before[key] for key, value in traffic(netns).items()}
     sites = len(hosts)
 
     def rate(m: measure.Measurement) -> float:
@@ -163,6 +178,8 @@ def compare(workdir: Path, sites_file: Path, status: dict, scan, echo) -> dict:
         "namespace": netns,
         "resolver": status["plain_resolver"]["ipv4"],
         "runs": {name: {"sites_per_minute": rate(m), "cpu_seconds_per_site": round(m.cpu_total / sites, 3),
+                        "tcp_connections_per_site": round(sent[name]["tcp_connections"] / sites, 1),
+                        "udp_datagrams_per_site": round(sent[name]["udp_datagrams"] / sites, 1),
                         **m.to_json()} for name, m in runs.items()},
         "pshtt_results": _pshtt_summary(workdir / "pshtt.json"),
         "sslyze_results": _sslyze_summary(workdir / "sslyze.json"),
