@@ -1,8 +1,9 @@
-"""The benchmark's one table, from its JSON report (so an old report can be shown again:
-`python -m tests.bench.table out/bench/<timestamp>.json`)."""
+"""The benchmark's one table, from its JSON report, so an old report can be shown again
+(`python -m tests.bench.table out/bench/<timestamp>.json`, or `--markdown` for the README)."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 from rich.console import Console
@@ -99,6 +100,17 @@ def render(console: Console, report: dict) -> None:
                       "scanner's extra CPU over the network-only run.")
 
 
+def markdown(report: dict) -> str:
+    """The same rows as a Markdown table, for the README."""
+    rows = _peer_rows(report) if report["mode"] == "peers" else _full_rows(report)
+    lines = ["| measure | value | target | |", "|---|---:|---:|---|"]
+    for measure, value, target, verdict in rows:
+        verdict = re.sub(r"\[/?\w+\]", "", verdict)
+        lines.append(f"| {measure} | {value} | {target} | {verdict} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    with open(sys.argv[1]) as fh:
-        render(Console(), json.load(fh))
+    with open(sys.argv[-1]) as fh:
+        loaded = json.load(fh)
+    print(markdown(loaded)) if "--markdown" in sys.argv else render(Console(), loaded)

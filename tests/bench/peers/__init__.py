@@ -135,8 +135,9 @@ def _sslyze_summary(path: Path) -> dict:
 
 
 def compare(workdir: Path, sites_file: Path, status: dict, scan, echo) -> dict:
-    """Run govscan (HTTPS, then TLS), pshtt and sslyze over the sites of `sites_file`; costs and ratios."""
-    python = ensure_venv(echo)
+    """Run govscan (HTTPS, then TLS), pshtt and sslyze over the sites of `sites_file`; costs and ratios.
+    `ensure_venv` must have run (before the benchmark's lab was started: see `registry_route`)."""
+    python = VENV / "bin" / "python"
     netns = status["nov6_netns"]
     hosts = [urlsplit(line.split(",")[-1].strip()).hostname for line in sites_file.read_text().splitlines()[1:]]
     hosts = [h for h in hosts if h]
