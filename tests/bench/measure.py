@@ -80,8 +80,10 @@ def command_name(pid: int) -> str:
     which kind of process the browser's CPU goes to."""
     name = (_read(f"/proc/{pid}/comm") or "?").strip()
     # Chromium rewrites its command line as one space-separated title, so search the whole of it.
-    found = re.search(r"--type=([\w-]+)", (_read(f"/proc/{pid}/cmdline") or "").replace("\0", " "))
-    return f"{name} {found.group(1)}" if found else name
+    cmdline = (_read(f"/proc/{pid}/cmdline") or "").replace("\0", " ")
+    kind = re.search(r"--type=([\w-]+)", cmdline)
+    service = re.search(r"--utility-sub-type=([\w.-]+)", cmdline)
+    return " ".join([name, *(m.group(1) for m in (kind, service) if m)])
 
 
 @dataclass
