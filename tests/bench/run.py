@@ -31,7 +31,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from checks.registry import select as select_checks
 from tests.bench import measure, reports_render, storage_growth
