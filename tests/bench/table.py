@@ -53,7 +53,7 @@ def _full_rows(r: dict) -> list[tuple[str, str, str, str]]:
         (f"DB KB/site after 1 run / after 31 nightly runs (sample {store['sites']}, all families)",
          f"{store['kb_per_site_after_first_run']} / {store['kb_per_site_after_last_run']}", "", ""),
         ("DB KB/site after the network run (all sites, real scan)", f"{net['db_kb_per_site']}", "", ""),
-        (f"trend report, 342 municipalities, 365 nights, weekly points (s)", f"{reports['trend_report_weekly_seconds']}",
+        ("trend report, 342 municipalities, 365 nights, weekly points (s)", f"{reports['trend_report_weekly_seconds']}",
          "", ""),
         (f"municipality + province maps, {reports['standards'] + 1} standards (s)", f"{reports['maps_seconds']}", "", ""),
     ]
