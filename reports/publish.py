@@ -22,6 +22,7 @@ from reports.page import page
 from reports.site_report import check_info, status_label
 from reports.standards import Colour, all_together, load_standards, site_colour
 from scanner.model import Text
+from storage.history import status_versions
 
 DAY_SERIES_DAYS = 92  # the daily series covers the last three months; weeks and months cover everything
 RUN_REPORTS = 30      # run reports for the newest runs
@@ -106,10 +107,11 @@ class Publisher:
         runs = self.store.runs()
         state = self.store.state_on(self.now)
         first_day = min((r.started.date() for r in runs), default=self.now.date())
+        self.state_at = trends.state_from(status_versions(self.store, first_day, self.now))
         series = {}
         for period in trends.PERIODS:
             start = max(first_day, self.now.date() - timedelta(days=DAY_SERIES_DAYS)) if period == "day" else first_day
-            series[period] = trends.series(self.store.state_on, self.standards, start, self.now.date(), period)
+            series[period] = trends.series(self.state_at, self.standards, start, self.now.date(), period)
         chart_period = "day" if (self.now.date() - first_day).days <= DAY_SERIES_DAYS else "week"
         points = series[chart_period]
         projections = {s.id: trends.project(points, s.id, months=self.options.months) for s in self.standards}
@@ -190,6 +192,12 @@ class Publisher:
             if org_key(row):
                 orgs[org_key(row)].append(row)
         together = all_together(self.standards)
+        # the weekly states the history tables show, taken once and split by organisation
+        self.history_days = trends.period_ends(first_day, self.now.date(), "week")[-12:]
+        self.weekly: dict[tuple[date, str], list] = defaultdict(list)
+        for day in self.history_days:
+            for row in self.state_at(trends.end_of(day)):
+                self.weekly[day, org_key(row)].append(row)
         index_rows = []
         for key, rows in sorted(orgs.items(), key=lambda kv: kv[1][0].org_name):
             first = rows[0]
@@ -201,13 +209,13 @@ class Publisher:
             index_rows.append([f'<th scope="row"><a href="{slug(key)}.html">{escape(first.org_name)}</a></th>',
                                _td(first.org_type), _td(first.org_code), _td(len(by_site), "num"),
                                _td(maps_module.label(colour, lang))])
-            self.organisation_page(name, key, rows, first_day)
+            self.organisation_page(name, key, rows)
         self.page("organisations/index.html", t(lang, "Organisaties", "Organisations"),
                   _table(t(lang, "Alle organisaties", "All organisations"),
                          [t(lang, "organisatie", "organisation"), "type", "code", "sites",
                           t(lang, "alle standaarden", "all standards")], index_rows))
 
-    def organisation_page(self, relative: str, key: str, rows, first_day: date) -> None:
+    def organisation_page(self, relative: str, key: str, rows) -> None:
         lang = self.lang
         first = rows[0]
         body = [f"<p>{escape(first.org_type)}{', ' + escape(first.org_code) if first.org_code else ''}</p>"]
@@ -226,8 +234,9 @@ class Publisher:
         body.append(_table(t(lang, "Slechtste verplichte uitkomst per standaard", "Worst required result per standard"),
                            [t(lang, "standaard", "standard"), t(lang, "uitkomst", "result")], standard_rows))
 
-        days = trends.period_ends(first_day, self.now.date(), "week")[-12:]
-        history = trends.organisation_history(self.store.state_on, self.standards, key, days)
+        days = self.history_days
+        history = trends.organisation_history(lambda moment: self.weekly[moment.date(), key], self.standards,
+                                              key, days)
         cells = {(p.day, p.standard): f"{p.complying}/{p.measured}" for p in history}
         body.append(f"<h2>{escape(t(lang, 'Geschiedenis per standaard', 'History per standard'))}</h2>")
         body.append(_table(t(lang, "Sites die voldoen / gemeten sites, per week", "Sites that comply / sites measured, per week"),

@@ -80,6 +80,17 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day, time.max)
 
 
+def state_from(versions: Iterable) -> Callable[[datetime], list]:
+    """A `state_at` over finding versions held in memory (rows with `first_seen` and `valid_until`, as
+    `storage.history.status_versions` gives them): the versions current at the moment asked for."""
+    versions = list(versions)
+
+    def state_at(moment: datetime) -> list:
+        return [v for v in versions if v.first_seen <= moment and (v.valid_until is None or v.valid_until > moment)]
+
+    return state_at
+
+
 def series(state_at: Callable[[datetime], Iterable[StateRow]], standards: list[Standard], start: date, end: date,
            period: str = "day") -> list[Adoption]:
     """Adoption at the end of every period between `start` and `end`."""

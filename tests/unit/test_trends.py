@@ -118,3 +118,15 @@ def test_chart_has_a_line_per_group_text_alternative_and_projection():
     assert "Totaal 90%" in svg and "Gemeenten 90%" in svg and "2026-01-11" in svg
     assert 'stroke-dasharray="1 3"' in svg  # the projection to 100%
     assert "Nog geen metingen" in trends.chart_svg([], HTTPS)
+
+
+def test_state_from_versions_gives_the_versions_current_at_a_moment():
+    from types import SimpleNamespace as Version
+
+    old = Version(host="a.nl", check="dns.dnssec", status="fail", first_seen=datetime(2026, 1, 1),
+                  valid_until=datetime(2026, 1, 5))
+    new = Version(host="a.nl", check="dns.dnssec", status="pass", first_seen=datetime(2026, 1, 5), valid_until=None)
+    state_at = trends.state_from([old, new])
+    assert state_at(datetime(2025, 12, 31)) == []
+    assert state_at(datetime(2026, 1, 4, 23)) == [old]
+    assert state_at(datetime(2026, 1, 5)) == [new]
