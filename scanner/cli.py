@@ -403,7 +403,9 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
 
     publish = commands.add_parser("publish", help=t("schrijf de statische site met trends, kaarten en pagina's",
                                                     "write the static site with trends, maps and pages"))
-    publish.add_argument("--out", required=True, metavar="DIR")
+    publish.add_argument("--out", required=True, metavar="DIR",
+                         help=t("map voor de site (index.html, trends, kaarten, organisaties, runs, exports)",
+                                "directory for the site (index.html, trends, maps, organisations, runs, exports)"))
     publish.add_argument("--municipalities", metavar="GEOJSON",
                          help=t("gemeentegrenzen (statcode GM....); standaard: die van het lab met --lab, "
                                 "anders eenmalig van PDOK", "municipal boundaries (statcode GM....); default: "
