@@ -58,9 +58,9 @@ def size(store: Store) -> int:
     """Bytes in use: SQLite pages that are not free; PostgreSQL tables with their indexes and TOAST."""
     with store.engine.connect() as connection:
         if store.engine.dialect.name == "postgresql":
-            return connection.execute(text(
+            return int(connection.execute(text(
                 "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = current_schema() AND c.relkind = 'r'")).scalar()
+                "WHERE n.nspname = current_schema() AND c.relkind = 'r'")).scalar())
         pages = connection.exec_driver_sql("PRAGMA page_count").scalar()
         free = connection.exec_driver_sql("PRAGMA freelist_count").scalar()
         page_size = connection.exec_driver_sql("PRAGMA page_size").scalar()
