@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 GOVSCAN := $(VENV)/bin/govscan
 APT_PACKAGES := nginx-light nsd unbound bind9-dnsutils bind9-utils ldnsutils chromium libnss3-tools \
-                iproute2 iptables nmap openssl curl nodejs npm
+                iproute2 nmap openssl curl
 OUT ?= out
 
 .PHONY: setup system python node demo test bench lab-down clean
@@ -17,6 +17,7 @@ setup: system python node
 # System packages: only the missing ones are installed, so a second run costs nothing.
 system:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \

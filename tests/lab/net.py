@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.lab.plan import LAB_RANGES, NOV6_LINK, PLAIN_RESOLVER_IPV4, PLAIN_RESOLVER_IPV6, ROOT_LINK, LabPlan
+from tests.lab.plan import LAB_RANGES, NOV6_LINK, machine_addresses, PLAIN_RESOLVER_IPV4, PLAIN_RESOLVER_IPV6, ROOT_LINK, LabPlan
 
 ROOT_VETH = "gslab0"          # in the root namespace
 LAB_VETH = "veth0"            # its peer in the lab namespace
@@ -48,9 +48,28 @@ def guard(on: bool) -> None:
     the veth fails here instead of leaving the machine through the default route."""
     commands = "".join(f"route {'replace' if on else 'delete'} unreachable {r} metric {GUARD_METRIC}\n"
                        for r in LAB_RANGES)
+    commands += "".join(_passthrough(on))
     done = subprocess.run(["ip", "-force", "-batch", "-"], input=commands, text=True, capture_output=True)
     if on and done.returncode != 0:
         raise NetError(f"guard routes: {done.stderr.strip()}")
+
+
+def _passthrough(on: bool) -> list[str]:
+    """Host routes that keep the machine's own addresses in the lab ranges (plan.machine_addresses) on the
+    machine's default route, so the lab never captures them."""
+    commands = []
+    for address in sorted(machine_addresses()):
+        prefix = 128 if ":" in address else 32
+        if not on:
+            commands.append(f"route delete {address}/{prefix}\n")
+            continue
+        family = "-6" if ":" in address else "-4"
+        default = subprocess.run(["ip", family, "route", "show", "default"], capture_output=True, text=True)
+        words = default.stdout.split()
+        if "via" in words and "dev" in words:
+            gateway, device = words[words.index("via") + 1], words[words.index("dev") + 1]
+            commands.append(f"route replace {address}/{prefix} via {gateway} dev {device}\n")
+    return commands
 
 
 def namespaces() -> list[str]:

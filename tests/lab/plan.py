@@ -23,10 +23,14 @@ The web side of the lab (`tests/lab/web.py`) reads a `LabPlan` and returns `Serv
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import dns.resolver
 
 from tests.lab.scenario import PARENT_ZONES, THIRD_PARTIES, Scenario, third_party_site
 
@@ -51,7 +55,35 @@ PLAIN_RESOLVER_IPV6 = "2001:db8:53::54"
 NAMESERVER_IPV4 = [f"198.51.100.{n}" for n in [*range(10, 53), *range(54, 64)]]
 NAMESERVER_IPV6_BASE = ipaddress.IPv6Address("2001:db8:53::100")
 
-# Hosts: 203.0.113.1-254 then 198.51.100.64-254; IPv6 from 2001:db8:1::1 (never shared).
+
+
+# Names this machine needs to reach while the lab is up: the package registries (seen here at 203.0.113.80,
+# inside a lab range).
+MACHINE_NAMES = ("deb.debian.org", "security.debian.org", "pypi.org", "files.pythonhosted.org",
+                 "registry.npmjs.org")
+
+
+@functools.cache
+def machine_addresses() -> frozenset[str]:
+    """Addresses in the lab's ranges that this machine itself uses: what the system resolver gives for the
+    package registries, and the system's name servers. The lab never takes them and keeps their route."""
+    ranges = [ipaddress.ip_network(r) for r in LAB_RANGES]
+    try:
+        found = set(dns.resolver.Resolver().nameservers)
+    except dns.resolver.NoResolverConfiguration:
+        found = set()
+    for name in MACHINE_NAMES:
+        try:
+            found.update(info[4][0] for info in socket.getaddrinfo(name, 443, proto=socket.IPPROTO_TCP))
+        except OSError:
+            continue
+    return frozenset(a for a in found
+                     if any(ipaddress.ip_address(a) in r for r in ranges
+                            if r.version == ipaddress.ip_address(a).version))
+
+
+# Hosts: 203.0.113.1-254 then 198.51.100.64-254 (less the machine's own addresses, see machine_addresses);
+# IPv6 from 2001:db8:1::1 (never shared).
 HOST_IPV4 = [f"203.0.113.{n}" for n in range(1, 255)] + [f"198.51.100.{n}" for n in range(64, 255)]
 HOST_IPV6_BASE = ipaddress.IPv6Address("2001:db8:1::1")
 
@@ -221,7 +253,7 @@ def _allocate_addresses(plans: list[HostPlan]) -> None:
     order = [p for p in plans if p.role == "third_party"]
     order += sorted((p for p in plans if p.role != "third_party" and _must_be_alone(p)), key=lambda p: p.host)
     order += sorted((p for p in plans if p.role != "third_party" and not _must_be_alone(p)), key=lambda p: p.host)
-    pool = list(HOST_IPV4)
+    pool = [a for a in HOST_IPV4 if a not in machine_addresses()]
     needs_v4 = [p for p in order if p.site["stack"] != "ipv6"]
     alone = [p for p in needs_v4 if p.role == "third_party" or _must_be_alone(p)]
     if len(alone) > len(pool):

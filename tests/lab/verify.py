@@ -89,14 +89,23 @@ def compare(scenario: Scenario, patterns: str | None = None, without_ipv6: bool 
     expected = _expectations(scenario, patterns, without_ipv6)
     registered = all_checks()
     wanted = {check for per_site in expected.values() for check in per_site if check in registered}
-    outcome = Outcome()
-    findings: dict[tuple[str, str], object] = {}
+    results = []
     if wanted:
         settings = config.load(lab=True)
         checks = [c for c in select(patterns) if c.id in wanted]
         sites = [_site(scenario, host) for host, per_site in expected.items() if set(per_site) & wanted]
         results = asyncio.run(Runner(settings, checks, on_progress=on_progress).run(sites))
-        findings = {(r.site.host, f.check): f for r in results for f in r.findings}
+    return compare_results(scenario, results, patterns, without_ipv6, lang)
+
+
+def compare_results(scenario: Scenario, results, patterns: str | None = None, without_ipv6: bool = False,
+                    lang: str = "nl") -> Outcome:
+    """Compare scan results (runner SiteResults) with the scenario's expectations for the checks matching
+    `patterns`; every such expectation must have been scanned."""
+    expected = _expectations(scenario, patterns, without_ipv6)
+    registered = all_checks()
+    findings = {(r.site.host, f.check): f for r in results for f in r.findings}
+    outcome = Outcome()
     for host, per_site in expected.items():
         for check, status in sorted(per_site.items()):
             comparison = Comparison(host, check, status, without_ipv6=without_ipv6)

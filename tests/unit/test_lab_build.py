@@ -139,3 +139,11 @@ def test_records_glue_tlsa_and_name_servers(built):
     assert "nsd ns.silent.nl" not in names and "nsd ns1.oldhost.nl" in names and "unbound" in names
     oldhost = next(ports for name, _, ports in servers if name == "nsd ns1.oldhost.nl")
     assert all(":" not in address for address, _ in oldhost)
+
+
+def test_addresses_this_machine_uses_are_never_given_to_lab_hosts(tmp_path, monkeypatch):
+    """Here the package registries answer at 203.0.113.80, inside a lab range: the lab must leave it alone."""
+    taken = lab_plan.HOST_IPV4[0]
+    monkeypatch.setattr(lab_plan, "machine_addresses", lambda: frozenset({taken}))
+    plan = lab_plan.build(loads(SCENARIO, "build.yaml"), tmp_path)
+    assert all(taken not in host.ipv4 for host in plan.hosts.values())
