@@ -7,7 +7,6 @@ command ran (whatever the verdicts), 2 on a usage or configuration error, 1 on a
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
@@ -27,7 +26,7 @@ from scanner import targets
 from scanner.model import Site, Status, Text
 from scanner.probes.browser import BrowserSetupError
 from scanner.runner import Progress as RunProgress
-from scanner.runner import Runner, SiteResult
+from scanner.runner import SiteResult
 from tests.lab.cli import add_commands as add_lab_commands
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -91,22 +90,26 @@ class Context:
             raise UsageError(self.t(f"geen controle past bij {patterns!r}", f"no check matches {patterns!r}"))
         return chosen
 
-    def scan(self, kind: str, sites: list[Site], checks: list[Check], patterns: str | None, source: str,
+    def scan(self, kind: str, sites: list[Site], patterns: str | None, source: str,
              on_progress=None) -> tuple[int, list[SiteResult]]:
-        """Run the checks over the sites, storing each site as it finishes. Returns the run id and results."""
+        """Run the checks matching `patterns` over the sites, storing each site as it finishes. Returns the
+        run id and the results."""
         from storage.store import settings_hash
+
+        self.checks(patterns)  # no matching check is a usage error, before a run is started
+
+        from scanner.scheduler import WorkSettings, execute
 
         store = self.store
         run_id = store.start_run(kind, sites, checks=patterns or "", source=source,
                                  config_hash=settings_hash(self.settings))
         try:
-            with store.recorder(run_id) as record:
-                runner = Runner(self.settings, checks, on_site=record, on_progress=on_progress)
-                results = asyncio.run(runner.run(sites))
+            # All sites in one batch (one progress bar); a site another run is scanning is waited for.
+            results = execute(store, self.settings, run_id, WorkSettings(batch=len(sites)),
+                              on_progress=on_progress)
         except BaseException:
             store.mark_interrupted(run_id)
             raise
-        store.finish_run(run_id)
         return run_id, results
 
 
@@ -119,8 +122,7 @@ def cmd_check(ctx: Context, args) -> int:
         site = targets.parse_target(args.target)
     except ValueError as exc:
         raise UsageError(f"{args.target}: {exc}") from None
-    checks = ctx.checks(args.checks)
-    run_id, results = ctx.scan("on-demand", [site], checks, args.checks, source=f"check {site.host}")
+    run_id, results = ctx.scan("on-demand", [site], args.checks, source=f"check {site.host}")
     result = results[0]
     dns = result.site_artifacts.get("dns")
     addresses = {"ipv4": dns.data.get("ipv4", []), "ipv6": dns.data.get("ipv6", [])} if dns and dns.ok else {}
@@ -166,7 +168,7 @@ def _minutes(seconds: float | None) -> str:
 
 def cmd_scan(ctx: Context, args) -> int:
     sites, source = load_sites(ctx, args.sites)
-    checks = ctx.checks(args.checks)
+    ctx.checks(args.checks)  # a usage error before the progress bar starts
     columns = (
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("[red]{task.fields[failing]} " + ctx.t("met fout", "failing")),
@@ -183,7 +185,7 @@ def cmd_scan(ctx: Context, args) -> int:
             bar.update(task, completed=progress.done, failing=progress.failing, errors=progress.errors,
                        rate=progress.rate_per_minute, left=_minutes(progress.seconds_left))
 
-        run_id, results = ctx.scan("batch", sites, checks, args.checks, source=str(source),
+        run_id, results = ctx.scan("batch", sites, args.checks, source=str(source),
                                    on_progress=on_progress)
     print_summary(ctx, run_id, results, time.monotonic() - started)
     if args.out:

@@ -23,7 +23,7 @@ from scanner import config as config_module
 from scanner import targets
 from scanner.config import CONFIG_DIR, Settings
 from scanner.model import Site
-from scanner.runner import Runner
+from scanner.runner import Runner, SiteResult
 
 SCHEDULES_FILE = CONFIG_DIR / "schedules.toml"
 JOB_TABLE = "apscheduler_jobs"
@@ -144,14 +144,16 @@ def start_or_resume(store, settings: Settings, schedule: Schedule,
 
 
 def execute(store, settings: Settings, run_id: int, work_settings: WorkSettings,
-            sleep: Callable[[float], None] = time.sleep) -> None:
+            sleep: Callable[[float], None] = time.sleep, on_progress=None) -> list[SiteResult]:
     """Scan a run's sites until none is left: claim a batch, scan it, store each site as it finishes. Sites
-    that another run is scanning are waited for. The run is finished at the end."""
+    that another run is scanning are waited for, so two runs (nightly or on demand) never scan one site at
+    the same time. The run is finished at the end; returns the results of this call's scans."""
     from storage import work
 
     checks: list[Check] = select(store.run(run_id).checks or None)
     batch = work_settings.batch or 2 * settings.scan.sites_in_flight
     lease = timedelta(minutes=work_settings.deadline_minutes)
+    results: list[SiteResult] = []
     while True:
         sites = work.claim(store, run_id, batch, lease, work_settings.max_attempts)
         if not sites:
@@ -160,8 +162,9 @@ def execute(store, settings: Settings, run_id: int, work_settings: WorkSettings,
             sleep(work_settings.poll_seconds)
             continue
         with store.recorder(run_id) as record:
-            asyncio.run(Runner(settings, checks, on_site=record).run(sites))
+            results += asyncio.run(Runner(settings, checks, on_site=record, on_progress=on_progress).run(sites))
     store.finish_run(run_id)
+    return results
 
 
 def run_schedule(store, settings: Settings, schedule: Schedule, work_settings: WorkSettings,

@@ -158,6 +158,32 @@ def test_on_demand_check_during_a_nightly_run_is_its_own_run(store, world, tmp_p
     assert store.run(run_id).state == "finished" and store.run(run_id).sites_done == 3
 
 
+
+def test_on_demand_check_waits_while_the_nightly_run_scans_that_site(world, tmp_path, db_url):
+    """Two runs never scan one site at the same time: `govscan check` of a site the nightly run has claimed
+    waits until that claim ends, then scans it as its own run."""
+    live = Store(db_url)  # the real clock: the CLI's store must see the nightly claim as current
+    schedules = nightly(tmp_path, n=1)
+    schedule = schedules.schedules[0]
+    run_id, _ = scheduler.start_or_resume(live, settings(), schedule,
+                                          lambda: scheduler.sites_for(settings(), schedule.sites))
+    assert [s.host for s in work.claim(live, run_id, 1, LEASE)] == ["www.gemeente0.nl"]
+    config = tmp_path / "settings.toml"
+    config.write_text('[dns]\nresolvers = ["127.0.0.1"]\n')
+    exit_codes = []
+    checker = threading.Thread(target=lambda: exit_codes.append(cli.main(
+        ["--db", db_url, "--config", str(config), "check", "www.gemeente0.nl", "--checks", "test.sim.*",
+         "--format", "json"])))
+    checker.start()
+    time.sleep(1.5)
+    assert checker.is_alive() and world.scans.count("www.gemeente0.nl") == 0  # waiting, not scanning
+    with live.session() as session:  # the nightly run's claim ends
+        session.execute(WorkItem.__table__.update().where(WorkItem.run_id == run_id).values(state="done"))
+    checker.join(timeout=30)
+    assert exit_codes == [0] and world.scans.count("www.gemeente0.nl") == 1
+    live.close()
+
+
 SCANNER = textwrap.dedent("""
     import asyncio, sys, time
     import scanner.runner
