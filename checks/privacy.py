@@ -122,7 +122,10 @@ def consent_banner(facts: Facts) -> Verdict:
     reject, accept = consent.get("reject", {}), consent.get("accept", {})
     roles = {b["role"] for b in banner.get("buttons", [])}
     first_layer = "reject" in roles
-    details = {"banner": banner, "platform": banner.get("platform"), "reject_on_first_layer": first_layer,
+    # The screenshot stays in the browser artifact: a finding keeps only what decides the verdict, so an
+    # unchanged banner does not write a new finding every night.
+    shown = {key: value for key, value in banner.items() if key != "screenshot_png_b64"}
+    details = {"banner": shown, "platform": banner.get("platform"), "reject_on_first_layer": first_layer,
                "reject": reject, "accept": accept}
     platform = banner.get("platform")
     if "error" not in reject and not reject.get("clicked"):

@@ -73,9 +73,11 @@ def test_banner_absent_is_info():
 
 
 def test_banner_with_reject_on_first_layer_is_info():
-    data = browser(banner_=banner("cookiebot"), consent_={"reject": consent("reject"), "accept": consent("accept")})
+    shown = {**banner("cookiebot"), "screenshot_png_b64": "iVBORw0KGgo="}
+    data = browser(banner_=shown, consent_={"reject": consent("reject"), "accept": consent("accept")})
     verdict = consent_banner(facts(data))
     assert verdict.status == Status.INFO and verdict.details["reject_on_first_layer"]
+    assert "screenshot_png_b64" not in verdict.details["banner"]  # kept in the artifact, not in every finding
 
 
 def test_reject_on_second_layer_warns():
