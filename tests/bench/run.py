@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
               "arguments": vars(args), "targets": TARGETS}
     started = time.monotonic()
     before = lab.status()
-    if args.peers:  # first: the benchmark's lab may hold the registry's address (tests/bench/peers)
+    if args.peers:
         from tests.bench import peers
 
         peers.ensure_venv(bench.echo)

@@ -13,24 +13,20 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import ipaddress
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.bench import measure
-from tests.lab.plan import LAB_RANGES
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 VENV = REPO / ".venv-peers"
 REQUIREMENTS = HERE / "requirements.txt"
 PSHTT = "pshtt==0.7.6"
-REGISTRY_HOST = "pypi.org"
 
 # govscan's checks that the peers also make.
 HTTPS_CHECKS = "web.https.*,web.cert.trust,web.cert.hostname"
@@ -45,34 +41,6 @@ class PeerError(Exception):
     pass
 
 
-@contextlib.contextmanager
-def registry_route():
-    """The package registry may resolve into one of the lab's documentation ranges (this machine's registry
-    proxy does), and the lab routes those ranges into its namespace. For the install only, route that one
-    address the default way, unless a lab host holds it."""
-    try:
-        address = socket.getaddrinfo(REGISTRY_HOST, 443, socket.AF_INET)[0][4][0]
-    except OSError:
-        yield
-        return
-    in_lab = any(ipaddress.ip_address(address) in ipaddress.ip_network(r) for r in LAB_RANGES if ":" not in r)
-    default = subprocess.run(["ip", "-4", "route", "show", "default"], capture_output=True, text=True).stdout.split()
-    from tests.lab import commands as lab
-
-    held = any(address in host["ipv4"] for host in (lab.status().get("hosts") or {}).values())
-    if not in_lab or held or "via" not in default:
-        yield
-        return
-    route = ["route", "add", f"{address}/32", "via", default[default.index("via") + 1],
-             "dev", default[default.index("dev") + 1]]
-    added = subprocess.run(["ip", *route], capture_output=True).returncode == 0
-    try:
-        yield
-    finally:
-        if added:
-            subprocess.run(["ip", "route", "del", f"{address}/32"], capture_output=True)
-
-
 def ensure_venv(echo) -> Path:
     """.venv-peers with pshtt and sslyze (see requirements.txt for why pshtt goes in without its deps)."""
     marker = VENV / ".installed"
@@ -82,9 +50,8 @@ def ensure_venv(echo) -> Path:
     echo(f"installing the peer tools into {VENV}")
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
     pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "-q"]
-    with registry_route():
-        subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
-        subprocess.run([*pip, "--no-deps", PSHTT], check=True)
+    subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
+    subprocess.run([*pip, "--no-deps", PSHTT], check=True)
     marker.write_text(wanted)
     return VENV / "bin" / "python"
 
@@ -136,7 +103,7 @@ def _sslyze_summary(path: Path) -> dict:
 
 def compare(workdir: Path, sites_file: Path, status: dict, scan, echo) -> dict:
     """Run govscan (HTTPS, then TLS), pshtt and sslyze over the sites of `sites_file`; costs and ratios.
-    `ensure_venv` must have run (before the benchmark's lab was started: see `registry_route`)."""
+    `ensure_venv` must have run."""
     python = VENV / "bin" / "python"
     netns = status["nov6_netns"]
     hosts = [urlsplit(line.split(",")[-1].strip()).hostname for line in sites_file.read_text().splitlines()[1:]]
