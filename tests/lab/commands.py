@@ -103,8 +103,8 @@ def up(scenario_path: str | Path | None = None, *, echo=print) -> dict:
     scenario = load(scenario_path or DEFAULT_SCENARIO)
     with _locked():
         state = read_state()
-        if state and state.get("digest") == _digest(scenario) and all(_alive(p) for p in state["processes"]) \
-                and set(net.namespaces()) >= {NETNS, NOV6_NETNS}:
+        if state and state.get("digest") == _digest(scenario) and state["scenario"] == str(scenario.path) \
+                and all(_alive(p) for p in state["processes"]) and set(net.namespaces()) >= {NETNS, NOV6_NETNS}:
             echo(f"lab already running scenario {scenario.name} ({scenario.path})")
             return status()
         net.guard(True)
