@@ -233,7 +233,7 @@ class Bench:
         header, rows = self.sites(status)
         sample = every_kth(rows, self.args.peer_sample)
         sites = write_sites(self.workdir / "sites-peers.csv", header, sample)
-        return {"rejected_rows": self.rejected, **peers.compare(self.workdir, sites, status, self.scan, self.echo)}
+        return {"rejected_rows": self.rejected, **peers.compare(self.workdir, sites, status, self)}
 
 
 def restore_lab(before: dict, echo) -> str:
