@@ -56,19 +56,23 @@ def _names(rng: random.Random, count: int) -> list[str]:
     return names
 
 
+MAX_SITES = 7999
+
+
 def _organisation(index: int, name: str, count: int) -> dict:
-    """Mostly municipalities; every 40th a province, water board, ministry or agency (codes not in use)."""
+    """Mostly municipalities; every 40th a province, water board, ministry or agency. Codes have the CBS
+    form the site-list loader checks (GM + 4 digits, PV + 2, WS + 4), from numbers not in use."""
     title = name.capitalize()
-    kind = index % 40
-    if kind == 10:
-        return {"code": f"PV9{index:04d}", "name": f"Provincie {title}", "type": "provincie"}
+    kind, group = index % 40, index // 40
+    if kind == 10 and group < 50:  # PV50-PV99: there are only so many two-digit codes
+        return {"code": f"PV{50 + group:02d}", "name": f"Provincie {title}", "type": "provincie"}
     if kind == 20:
-        return {"code": f"WS9{index:04d}", "name": f"Waterschap {title}", "type": "waterschap"}
+        return {"code": f"WS9{group:03d}", "name": f"Waterschap {title}", "type": "waterschap"}
     if kind == 30:
         return {"code": f"MIN9{index:04d}", "name": f"Ministerie van {title}", "type": "ministerie"}
     if kind == 35:
         return {"code": f"ZBO9{index:04d}", "name": f"Dienst {title}", "type": "uitvoeringsorganisatie"}
-    return {"code": f"GM9{index:03d}" if count <= 1000 else f"GM9{index:05d}", "name": f"Gemeente {title}",
+    return {"code": f"GM9{index:03d}" if count <= 1000 else f"GM{2000 + index:04d}", "name": f"Gemeente {title}",
             "type": "gemeente"}
 
 
@@ -104,6 +108,8 @@ def _site(rng: random.Random, name: str, org: dict) -> dict:
 
 def generate(count: int, seed: int = 1) -> str:
     """The YAML text of a scenario with `count` sites."""
+    if not 1 <= count <= MAX_SITES:
+        raise ValueError(f"the generator writes 1 to {MAX_SITES} sites (four-digit municipality codes), not {count}")
     rng = random.Random(seed)
     names = _names(rng, count)
     organisations = [_organisation(i, name, count) for i, name in enumerate(names)]

@@ -198,6 +198,18 @@ def test_a_thousand_sites_share_addresses_only_between_alike_hosts(tmp_path):
     assert len(plan.nameservers) < 20  # one NSD per name server: bounded however many sites
 
 
+@pytest.mark.parametrize("count", [500, 3000])
+def test_generated_organisations_have_codes_the_site_list_accepts(count):
+    from scanner.targets import AREA_CODES
+
+    organisations = loads(generate(count), "gen.yaml").organisations.values()
+    assert {o["type"] for o in organisations} >= {"gemeente", "provincie", "waterschap"}
+    for org in organisations:
+        pattern = AREA_CODES.get(org["type"])
+        assert pattern is None or pattern.fullmatch(org["code"]), org
+    assert len({o["code"] for o in organisations}) == len(organisations)
+
+
 def test_the_generator_is_deterministic_and_valid():
     assert generate(50, seed=3) == generate(50, seed=3)
     assert generate(50, seed=3) != generate(50, seed=4)
