@@ -17,6 +17,15 @@ def _verdict(value, target, at_least: bool) -> str:
     return "[green]met[/green]" if met else f"[red]missed ({value / target:.2f}× target)[/red]"
 
 
+def _visit_row(r: dict, split: dict) -> tuple[str, str, str, str]:
+    """Browser visits per minute and CPU per visit: the browser figures per site over its visits per site."""
+    visits = r["browser_costs"]["browser_visits_per_site"]["mean"] or 0
+    if not visits:
+        return ("browser visits/min, CPU s/visit", "no visits", "", "")
+    return (f"browser visits/min, CPU s/visit ({visits} visits/site)",
+            f"{r['all_families']['sites_per_minute'] * visits:.1f}, {split['browser'] / visits:.2f}", "", "")
+
+
 def _full_rows(r: dict) -> list[tuple[str, str, str, str]]:
     t, net, everything = r["targets"], r["network"], r["all_families"]
     split, costs, store, reports = r["cpu_seconds_per_site_by_probe"], r["costs"], r["storage"], r["reports"]
@@ -39,6 +48,7 @@ def _full_rows(r: dict) -> list[tuple[str, str, str, str]]:
         ("CPU s/site: browser (Chromium+node processes + scanner side by difference)",
          f"{split['browser']} ({detail['browser_processes_cpu_per_site']} + {detail['browser_scanner_side_cpu_per_site']})",
          "", ""),
+        _visit_row(r, split),
         ("CPU s/address, tls probe's own thread counter", f"{detail['tls_probe_own_counter_cpu_per_address']}", "", ""),
         ("peak memory MB: scanner RSS / browser RSS sum / browser PSS sum",
          f"{everything['peak_rss_mb']:.0f} / {everything['peak_descendants_rss_mb']:.0f} / "
