@@ -120,6 +120,16 @@ def _broken(artifacts: dict[str, Artifact]) -> Verdict | None:
     return None
 
 
+def _comparable_http(facts: Facts):
+    """Every address's http artifact, or the verdict that says why IPv4 and IPv6 cannot be compared here
+    (no IPv6 on the scanning host, a failed probe)."""
+    unmeasured = no_ipv6(facts)
+    if unmeasured:
+        return unmeasured, {}
+    artifacts = _http_artifacts(facts)
+    return _broken(artifacts), artifacts
+
+
 @check("web.ipv6.reachable", level="required", family="ipv6", requires=("dns", "http"),
        norm=NORM + ": elk IPv6-adres is bereikbaar op de poorten die via IPv4 open zijn",
        title=("Bereikbaar via IPv6", "Reachable over IPv6"),
@@ -134,13 +144,9 @@ def reachable(facts: Facts) -> Verdict:
     if not found.get("ipv6"):
         return Verdict(Status.NOT_APPLICABLE, Text("Geen AAAA-record: niets te bereiken via IPv6.",
                                                    "No AAAA record: nothing to reach over IPv6."))
-    unmeasured = no_ipv6(facts)
-    if unmeasured:
-        return unmeasured
-    artifacts = _http_artifacts(facts)
-    broken = _broken(artifacts)
-    if broken:
-        return broken
+    stop, artifacts = _comparable_http(facts)
+    if stop:
+        return stop
     v4 = {a: open_ports(art) for a, art in artifacts.items() if not is_ipv6(a)}
     v6 = {a: open_ports(art) for a, art in artifacts.items() if is_ipv6(a)}
     if v4:
@@ -216,13 +222,9 @@ def same_content(facts: Facts) -> Verdict:
     if not found.get("ipv6") or not found.get("ipv4"):
         return Verdict(Status.NOT_APPLICABLE, Text("Niet zowel IPv4 als IPv6: niets te vergelijken.",
                                                    "Not both IPv4 and IPv6: nothing to compare."))
-    unmeasured = no_ipv6(facts)
-    if unmeasured:
-        return unmeasured
-    artifacts = _http_artifacts(facts)
-    broken = _broken(artifacts)
-    if broken:
-        return broken
+    stop, artifacts = _comparable_http(facts)
+    if stop:
+        return stop
     answered = {a: responses(art.data) for a, art in artifacts.items() if art.ok and responses(art.data)}
     reference = next((a for a in answered if not is_ipv6(a)), None)
     compared = [a for a in answered if is_ipv6(a)]
