@@ -1,8 +1,9 @@
-"""The site's domain (shared/spec/checks.md, "Domain and register").
+"""The site's domain and its registration (shared/spec/checks.md, "Domain and register").
 
 `domain.gov_nl` is informational: the cabinet chose .gov.nl as the recognisable government extension
 (December 2023) but it is not an obligation yet, so the check reports where the site lives without a
 verdict. The final host comes from the redirect chain each address's `http` probe followed.
+`domain.rio` judges what the `rio` probe found in the configured RIO export (scanner/probes/register.py).
 """
 from __future__ import annotations
 
@@ -54,3 +55,21 @@ def gov_nl(facts: Facts) -> Verdict:
     details.update(gov_nl=False, final_host=final)
     return Verdict(Status.INFO, Text(f"De website staat niet op .gov.nl (eindigt op {final}).",
                                      f"The website is not on .gov.nl (ends on {final})."), details)
+
+
+@check("domain.rio", level="recommended", family="domain", requires=("rio",),
+       norm="Register Internetdomeinen Overheid (RIO): het register van domeinnamen van de overheid",
+       title=("Domein in het RIO", "Domain in the RIO"),
+       advice=("Laat de domeinnaam van de website opnemen in het Register Internetdomeinen Overheid.",
+               "Have the website's domain name entered in the Register Internetdomeinen Overheid."))
+def rio(facts: Facts) -> Verdict:
+    data = facts["rio"]
+    if data["export"] is None:
+        return Verdict(Status.NOT_APPLICABLE, Text("Er is geen RIO-export ingesteld.",
+                                                   "No RIO export is configured."), data)
+    if data["listed"]:
+        return Verdict(Status.PASS, Text(f"{data['listed']} staat in het RIO.",
+                                         f"{data['listed']} is in the RIO."), data)
+    searched = ", ".join(data["searched"])
+    return Verdict(Status.WARN, Text(f"Geen van {searched} staat in het RIO.",
+                                     f"None of {searched} is in the RIO."), data)

@@ -89,12 +89,18 @@ class BrowserSettings:
 
 
 @dataclass
+class RegisterSettings:
+    rio_export: str = ""
+
+
+@dataclass
 class Settings:
     scan: ScanSettings = field(default_factory=ScanSettings)
     dns: DnsSettings = field(default_factory=DnsSettings)
     trust: TrustSettings = field(default_factory=TrustSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     browser: BrowserSettings = field(default_factory=BrowserSettings)
+    register: RegisterSettings = field(default_factory=RegisterSettings)
     # Free-form sections (for example [lab]) kept as read, for the parts that need them.
     extra: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
@@ -137,7 +143,7 @@ def load(config: str | Path | None = None, lab: bool = False, overrides: dict | 
     if overrides:
         raw = _merge(raw, overrides)
     sections = {"scan": ScanSettings, "dns": DnsSettings, "trust": TrustSettings, "storage": StorageSettings,
-                "browser": BrowserSettings}
+                "browser": BrowserSettings, "register": RegisterSettings}
     settings = Settings(sources=sources)
     for name, cls in sections.items():
         values = raw.pop(name, {})

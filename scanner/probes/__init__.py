@@ -10,8 +10,9 @@ def all_probes() -> dict[str, Probe]:
     from scanner.probes.dns_records import CaaProbe, NameserversProbe, TlsaProbe
     from scanner.probes.dnssec import DnssecProbe
     from scanner.probes.http import HttpProbe
+    from scanner.probes.register import RioProbe
     from scanner.probes.tls import TlsProbe
 
     probes: list[Probe] = [AddressProbe(), HttpProbe(), TlsProbe(), DnssecProbe(), NameserversProbe(), CaaProbe(),
-                           TlsaProbe(), BrowserProbe()]
+                           TlsaProbe(), BrowserProbe(), RioProbe()]
     return {probe.name: probe for probe in probes}

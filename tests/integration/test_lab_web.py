@@ -4,6 +4,7 @@ lab's trackers and banners. Each claim here is one the default scenario's expect
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 import json
 import subprocess
@@ -49,6 +50,23 @@ class Lab:
                                  "-CAfile", self.ca_file, *extra, *options], input=send,
                                 capture_output=True, text=True, timeout=20)
         return result.stdout + result.stderr
+
+    def renegotiate_then_request(self, host: str) -> str:
+        """The s_client transcript of a TLS 1.2 handshake, a client-initiated renegotiation (the command
+        'R', which s_client reads only from an open terminal-like input) and a HEAD request after it."""
+        process = subprocess.Popen(["openssl", "s_client", "-connect", f"{self.address(host)}:443",
+                                    "-servername", host, "-CAfile", self.ca_file, "-tls1_2"],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True)
+        try:
+            for line, pause in (("R\n", 1.0), (f"HEAD / HTTP/1.1\r\nHost: {host}\r\n\r\n", 1.0)):
+                time.sleep(pause)
+                process.stdin.write(line)
+                process.stdin.flush()
+            time.sleep(1.0)
+        except BrokenPipeError:
+            pass  # the server ended the connection after the renegotiation attempt
+        return process.communicate(timeout=20)[0]  # closes the input: s_client ends
 
     def negotiated(self, host: str, *options: str, family: int = 4) -> str | None:
         """'TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384' for a completed handshake, None when it was refused."""
@@ -123,6 +141,41 @@ def test_dhe_profile_uses_ffdhe3072(web):
     assert "Server Temp Key: DH, 3072 bits" in transcript
 
 
+def test_dhe2048_profile_uses_a_2048_bit_group(web):
+    transcript = web.openssl("www.brugwaard.nl", "-tls1_2", "-cipher", "DHE-RSA-AES256-GCM-SHA384:@SECLEVEL=0")
+    assert "Server Temp Key: DH, 2048 bits" in transcript
+
+
+def test_client_renegotiation_is_allowed_only_behind_the_renegotiation_front_end(web):
+    """s_client renegotiates on the command line 'R'; a request sent after it is answered only where the
+    server accepted the renegotiation (nginx ends the connection instead)."""
+    for host, allowed in (("www.ravensmeer.nl", True), ("www.beekdal.nl", False)):
+        transcript = web.renegotiate_then_request(host)
+        assert "RENEGOTIATING" in transcript
+        assert "Secure Renegotiation IS supported" in transcript
+        assert ("HTTP/1.1 200 OK" in transcript) == allowed, (host, transcript[-600:])
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_compression_profile_offers_deflate(web, family):
+    """nmap's own TLS client (not OpenSSL, which lost compression) lists the compressors a server accepts."""
+    address = web.address("www.zilverstrand.nl", family)
+    result = subprocess.run(["nmap", "-Pn", "-n", *(["-6"] if family == 6 else []), "-p", "443",
+                             "--script", "ssl-enum-ciphers", "--script-args", "tls.servername=www.zilverstrand.nl",
+                             address], capture_output=True, text=True, timeout=120)
+    assert "DEFLATE" in result.stdout, result.stdout
+    assert "TLSv1.2" in result.stdout and "TLSv1.3" not in result.stdout
+
+
+def test_front_ends_serve_the_site_with_its_headers(web):
+    for host in ("www.ravensmeer.nl", "www.zilverstrand.nl"):
+        for family in (4, 6):
+            response = web.curl(host, f"https://{host}/", family=family)
+            assert response["status"] == 200, (host, family, response["error"])
+            assert response["headers"]["strict-transport-security"].startswith("max-age=31536000")
+            assert "Gemeente" in response["body"]
+
+
 def test_server_order(web):
     """modern enforces its own order (AES-256 first, whatever the client prefers); client_order follows the
     client, even to a GCM suite although its own list starts with CBC-SHA256."""
@@ -162,6 +215,26 @@ def test_sha1_certificate_is_served(web):
     transcript = web.openssl("www.digitalezaken.gov.nl", "-tls1_2", "-cipher", LEGACY, "-showcerts")
     leaf = x509.load_pem_x509_certificate(_first_pem(transcript))
     assert leaf.signature_hash_algorithm.name == "sha1"
+
+
+def test_rsa1024_certificate_is_served(web):
+    transcript = web.openssl("www.heerdijk.nl", "-tls1_2", "-cipher", LEGACY)
+    assert "Server public key is 1024 bit" in transcript
+
+
+@pytest.mark.parametrize("host, status", [
+    ("www.linthorst.nl", "Cert Status: good"),
+    ("www.fortwijk.nl", "Cert Status: revoked"),
+    ("www.brederode-oost.nl", "Cert Status: good"),
+    ("www.beekdal.nl", "OCSP response: no response sent"),
+])
+def test_ocsp_staples(web, host, status):
+    transcript = web.openssl(host, "-status")
+    assert status in transcript
+    if host == "www.brederode-oost.nl":  # stapled, but past its nextUpdate
+        line = next(l for l in transcript.splitlines() if "Next Update:" in l)
+        next_update = time.strptime(line.split("Next Update:", 1)[1].strip(), "%b %d %H:%M:%S %Y %Z")
+        assert calendar.timegm(next_update) < time.time() - 86400
 
 
 def _first_pem(text: str) -> bytes:

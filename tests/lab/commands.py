@@ -133,6 +133,7 @@ def _up(scenario: Scenario, echo) -> None:
              "trust_anchor": str(plan.trust_anchor_file), "delv_anchor": str(dns.delv_anchor_file(plan)),
              "ca_bundle": str(plan.ca_file), "scanner_config": str(lab_config_path()),
              "sites": [s["host"] for s in scenario.sites], "sites_file": str(workdir / "sites.csv"),
+             "rio_export": str(workdir / "rio.csv"),
              "hosts": {h.host: {"role": h.role, "ipv4": h.ipv4, "ipv6": h.ipv6, "ipv6_listening": h.ipv6_listening}
                        for h in plan.hosts.values()},
              "nameservers": {n.name: {"ipv4": n.ipv4, "ipv6": n.ipv6, "responsive": n.responsive}
@@ -189,7 +190,8 @@ def _toml_list(values: list[str]) -> str:
 
 
 def _write_scanner_files(plan: LabPlan, state: dict) -> None:
-    """The scanner's config for this lab (`govscan --lab`) and the scenario's site list as CSV."""
+    """The scanner's config for this lab (`govscan --lab`), the scenario's site list as CSV, and the lab's
+    RIO export: the zones of the sites with `in_rio` (docs/scenario.md)."""
     sites_file = Path(state["sites_file"])
     with open(sites_file, "w", newline="") as fh:
         writer = csv.writer(fh)
@@ -198,6 +200,13 @@ def _write_scanner_files(plan: LabPlan, state: dict) -> None:
             org = plan.scenario.organisations.get(site["organisation"], {})
             writer.writerow([org.get("name", ""), org.get("type", ""), org.get("code", ""),
                              f"https://{site['host']}/"])
+    rio_file = Path(state["rio_export"])
+    with open(rio_file, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["domein", "organisatie"])
+        listed = {site["zone"]: site for site in plan.scenario.sites if site["in_rio"]}
+        for zone, site in sorted(listed.items()):
+            writer.writerow([zone, plan.scenario.organisations.get(site["organisation"], {}).get("name", "")])
     lab_config_path().write_text(
         "# Written by `govscan lab up`: points govscan at the running lab (`govscan --lab ...`).\n"
         "[dns]\n"
@@ -207,6 +216,8 @@ def _write_scanner_files(plan: LabPlan, state: dict) -> None:
         f"ca_bundle = {json.dumps(str(plan.ca_file))}\n\n"
         "[scan]\n"
         f"ipv6_check_address = {json.dumps(plan.resolver_ipv6)}\n\n"
+        "[register]\n"
+        f"rio_export = {json.dumps(str(rio_file))}\n\n"
         "[lab]\n"
         f"sites_file = {json.dumps(str(sites_file))}\n"
         f"scenario = {json.dumps(str(plan.scenario.path))}\n"
@@ -271,6 +282,7 @@ def status() -> dict:
         "scanner_config": state["scanner_config"],
         "sites": state["sites"],
         "sites_file": state["sites_file"],
+        "rio_export": state["rio_export"],
         "hosts": state["hosts"],
         "nameservers": state["nameservers"],
         "netns": state["netns"],

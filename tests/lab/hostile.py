@@ -11,13 +11,10 @@ real servers these stand for; the HTTPS responses carry a one-year HSTS header."
 from __future__ import annotations
 
 import asyncio
-import json
-import signal
-import ssl
 import struct
-import sys
 import zlib
 
+from tests.lab import serving
 from tests.lab.tls_profiles import PROFILES, server_context
 
 HSTS = b"Strict-Transport-Security: max-age=31536000\r\n"
@@ -147,20 +144,9 @@ class Hostile:
         return servers
 
 
-async def main(path: str) -> None:
-    with open(path, encoding="utf-8") as fh:
-        entries = json.load(fh)
-    servers = []
-    for entry in entries:
-        servers += await Hostile(entry).start(entry["addresses"])
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    for server in servers:
-        server.close()
+async def start(entry: dict) -> list[asyncio.Server]:
+    return await Hostile(entry).start(entry["addresses"])
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1]))
+    serving.main(start)

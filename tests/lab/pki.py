@@ -1,7 +1,9 @@
 """The lab's PKI: a root CA and an intermediate, and a certificate per host as its `cert` profile says.
 
 The CA bundle given to the scanner (`LabPlan.ca_file`) holds the lab root only. RSA keys are slow to make,
-so hosts share one RSA-3072 and one RSA-2048 key; EC keys are made per host.
+so hosts share one key per RSA size; EC keys are made per host. Hosts with `ocsp_stapling` get an OCSP
+response from the intermediate (the leaf's issuer), which nginx staples as it is: `good` (valid for a
+day), `revoked`, or `expired` (its nextUpdate two days past).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.lab.plan import HostPlan, LabPlan
@@ -76,7 +79,7 @@ class Pki:
     def _key(self, key_type: str):
         if key_type == "ec256":
             return ec.generate_private_key(ec.SECP256R1())
-        size = {"rsa3072": 3072, "rsa2048": 2048}[key_type]
+        size = {"rsa3072": 3072, "rsa2048": 2048, "rsa1024": 1024}[key_type]
         if size not in self._rsa:
             self._rsa[size] = rsa.generate_private_key(public_exponent=65537, key_size=size)
         return self._rsa[size]
@@ -137,6 +140,22 @@ class Pki:
         plan.key_file.chmod(0o600)
         plan.cert_file.write_bytes(_pem(cert))
         plan.chain_file.write_bytes(chain)
+        if plan.site["ocsp_stapling"] != "none":
+            plan.ocsp_file.write_bytes(self.ocsp_response(cert, plan.site["ocsp_stapling"]))
+
+    def ocsp_response(self, cert: x509.Certificate, variant: str) -> bytes:
+        """A DER OCSP response about `cert` signed by the intermediate: good, revoked or expired."""
+        this_update = self.now - (3 * DAY if variant == "expired" else datetime.timedelta(hours=1))
+        revoked = variant == "revoked"
+        response = (ocsp.OCSPResponseBuilder()
+                    .add_response(cert=cert, issuer=self.intermediate, algorithm=hashes.SHA256(),
+                                  cert_status=ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD,
+                                  this_update=this_update, next_update=this_update + DAY,
+                                  revocation_time=self.now - 2 * DAY if revoked else None,
+                                  revocation_reason=None)
+                    .responder_id(ocsp.OCSPResponderEncoding.HASH, self.intermediate)
+                    .sign(self.intermediate_key, hashes.SHA256()))
+        return response.public_bytes(serialization.Encoding.DER)
 
 
 def build(plan: LabPlan) -> None:

@@ -19,7 +19,9 @@ The web side of the lab (`tests/lab/web.py`) reads a `LabPlan` and returns `Serv
   Hosts that share an address always have the same `site["tls"]` and `stack`; hostile hosts, hosts with
   `ipv6_unreachable` or `different_content_on_ipv6`, mail hosts and third parties never share.
 - `cert_file` holds the leaf only, `chain_file` leaf + intermediate (serve this), `key_file` the key
-  (`key_type`: ec256, rsa3072 or rsa2048; RSA-3072 for the TLS profiles with RSA-only suites).
+  (`key_type`: ec256, rsa3072, rsa2048 or rsa1024; RSA-3072 for the TLS profiles with RSA-only suites),
+  `ocsp_file` the OCSP response to staple when `site["ocsp_stapling"]` is not none.
+- Hosts whose TLS profile has a `frontend` never share an address: a Python front end owns their port 443.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from typing import Any
 import dns.resolver
 
 from tests.lab.scenario import PARENT_ZONES, THIRD_PARTIES, Scenario, third_party_site
+from tests.lab.tls_profiles import PROFILES as TLS_PROFILES
 
 NETNS = "gslab"
 NOV6_NETNS = "gslab-nov6"
@@ -88,7 +91,7 @@ HOST_IPV4 = [f"203.0.113.{n}" for n in range(1, 255)] + [f"198.51.100.{n}" for n
 HOST_IPV6_BASE = ipaddress.IPv6Address("2001:db8:1::1")
 
 # TLS profiles with suites that need an RSA certificate (RSA key exchange, DHE-RSA).
-RSA_ONLY_PROFILES = ("rsa_kex", "dhe")
+RSA_ONLY_PROFILES = ("rsa_kex", "dhe", "dhe2048")
 
 
 @dataclass
@@ -117,7 +120,12 @@ class HostPlan:
     role: str = "site"                 # site | third_party | mail
     zone: str = ""
     aliases: list[str] = field(default_factory=list)
-    key_type: str = "ec256"            # ec256 | rsa3072 | rsa2048
+    key_type: str = "ec256"            # ec256 | rsa3072 | rsa2048 | rsa1024
+
+    @property
+    def ocsp_file(self) -> Path:
+        """The DER OCSP response nginx staples (`ocsp_stapling` other than none)."""
+        return self.cert_file.with_suffix(".ocsp.der")
 
     @property
     def assigned(self) -> list[str]:
@@ -181,8 +189,8 @@ class LabPlan:
 
 
 def key_type(site: dict[str, Any]) -> str:
-    if site["cert"] == "rsa2048":
-        return "rsa2048"
+    if site["cert"] in ("rsa2048", "rsa1024"):
+        return site["cert"]
     return "rsa3072" if site["tls"] in RSA_ONLY_PROFILES else "ec256"
 
 
@@ -243,7 +251,7 @@ def build(scenario: Scenario, workdir: Path) -> LabPlan:
 def _must_be_alone(plan: HostPlan) -> bool:
     site = plan.site
     return (plan.role != "site" or site["hostile"] != "none" or site["ipv6_unreachable"] != "none"
-            or site["different_content_on_ipv6"])
+            or site["different_content_on_ipv6"] or bool(TLS_PROFILES[site["tls"]].frontend))
 
 
 def _allocate_addresses(plans: list[HostPlan]) -> None:

@@ -52,7 +52,8 @@ CHOICES = {
     "ipv6_unreachable": ("none", "no_listener", "dropped"),
     "dnssec": ("secure", "insecure", "bogus_ds", "bogus_expired", "bogus_missing_rrsig"),
     "tlsa": ("none", "match", "mismatch"),
-    "cert": ("valid", "expired", "wrong_host", "self_signed", "rsa2048", "sha1"),
+    "cert": ("valid", "expired", "wrong_host", "self_signed", "rsa2048", "rsa1024", "sha1"),
+    "ocsp_stapling": ("none", "good", "revoked", "expired"),
     "port80": ("redirect", "redirect_other_host", "content", "closed"),
     "port443": ("open", "closed"),
     "hsts": ("one_year", "short", "missing", "malformed"),
@@ -72,7 +73,7 @@ CHOICES = {
 }
 
 # Site keys that describe the zone rather than the host: sites sharing a zone must agree on them.
-ZONE_KEYS = ("dnssec", "nameservers", "caa", "records", "mail", "mail_tlsa")
+ZONE_KEYS = ("dnssec", "nameservers", "caa", "records", "mail", "mail_tlsa", "in_rio")
 
 SITE_DEFAULTS: dict[str, Any] = {
     "organisation": "",
@@ -87,6 +88,7 @@ SITE_DEFAULTS: dict[str, Any] = {
     "records": [],
     "cert": "valid",
     "tls": "modern",
+    "ocsp_stapling": "none",
     "port80": "redirect",
     "port443": "open",
     "hsts": "one_year",
@@ -97,6 +99,7 @@ SITE_DEFAULTS: dict[str, Any] = {
     "hostile": "none",
     "mail": "none",
     "mail_tlsa": "none",
+    "in_rio": True,
     "expect": {},
     "expect_without_ipv6": {},
 }
@@ -284,6 +287,7 @@ def _site_field_readers(r: _Reader) -> dict[str, Callable[[yaml.Node, str], Any]
         "records": lambda node, where: r.string_list(node, where),
         "cert": choice("cert"),
         "tls": lambda node, where: r.choice(node, where, tuple(TLS_PROFILES)),
+        "ocsp_stapling": choice("ocsp_stapling"),
         "port80": choice("port80"),
         "port443": choice("port443"),
         "hsts": r.string,  # a name in CHOICES["hsts"] or a literal header value
@@ -294,6 +298,7 @@ def _site_field_readers(r: _Reader) -> dict[str, Callable[[yaml.Node, str], Any]
         "hostile": choice("hostile"),
         "mail": choice("mail"),
         "mail_tlsa": choice("mail_tlsa"),
+        "in_rio": r.boolean,
         "expect": expectations,
         "expect_without_ipv6": expectations,
     }
@@ -570,6 +575,13 @@ def _check_consistency(r: _Reader, sites, organisations, nameserver_sets) -> Non
         if site["different_content_on_ipv6"] and site["stack"] != "dual":
             r.error(nodes.get("different_content_on_ipv6", node), f"{where}.different_content_on_ipv6",
                     "needs stack: dual")
+        frontend = TLS_PROFILES[site["tls"]].frontend if site["tls"] in TLS_PROFILES else ""
+        if frontend and site["ocsp_stapling"] != "none":
+            r.error(nodes.get("ocsp_stapling", node), f"{where}.ocsp_stapling",
+                    f"needs a TLS profile served by nginx, not tls: {site['tls']}")
+        if frontend == "deflate" and site["mail"] == "starttls":
+            r.error(nodes.get("tls", node), f"{where}.tls",
+                    "the compression profile exists only for HTTPS, not for mail: starttls")
         if site["mail_tlsa"] != "none" and site["mail"] == "none":
             r.error(nodes.get("mail_tlsa", node), f"{where}.mail_tlsa", "needs mail: starttls or plain")
         if not site["nameservers"]:

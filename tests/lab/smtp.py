@@ -9,10 +9,8 @@ NOOP, RSET, QUIT; a message is refused politely (MAIL gets 550), nothing is ever
 from __future__ import annotations
 
 import asyncio
-import json
-import signal
-import sys
 
+from tests.lab import serving
 from tests.lab.tls_profiles import PROFILES, server_context
 
 IDLE = 60  # seconds without a command before the server hangs up
@@ -75,22 +73,10 @@ class Smtp:
             writer.close()
 
 
-async def main(path: str) -> None:
-    with open(path, encoding="utf-8") as fh:
-        entries = json.load(fh)
-    servers = []
-    for entry in entries:
-        server = Smtp(entry)
-        for address in entry["addresses"]:
-            servers.append(await asyncio.start_server(server.handle, address, 25))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    for server in servers:
-        server.close()
+async def start(entry: dict) -> list[asyncio.Server]:
+    server = Smtp(entry)
+    return [await asyncio.start_server(server.handle, address, 25) for address in entry["addresses"]]
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1]))
+    serving.main(start)

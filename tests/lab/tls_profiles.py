@@ -1,6 +1,11 @@
 """The lab's TLS profiles (docs/scenario.md, "TLS profiles"): protocols and OpenSSL cipher strings shared
 by nginx (web) and the SMTP server (mail), so a profile means the same thing on port 443 and on port 25.
 
+Two profiles need what nginx refuses to do, so a Python TLS front end (tests/lab/tls_frontend.py) serves
+port 443 for them and relays to nginx: `client_renegotiation` (OpenSSL 3 through Python's ssl module, with
+client-initiated renegotiation allowed) and `compression` (the lab's own TLS 1.2 with DEFLATE,
+tests/lab/deflate_tls.py, since Debian's OpenSSL has no zlib).
+
 The cipher lists name ECDSA and RSA variants so a profile behaves the same whichever key the certificate
 has. `@SECLEVEL=0` is added where OpenSSL 3 would otherwise refuse what the profile must offer (TLS 1.0/1.1
 signatures, SHA-1 signed certificates)."""
@@ -10,7 +15,15 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
-FFDHE3072 = Path(__file__).resolve().parent / "templates" / "ffdhe3072.pem"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+FFDHE2048 = TEMPLATES / "ffdhe2048.pem"
+FFDHE3072 = TEMPLATES / "ffdhe3072.pem"
+
+# OpenSSL 3's SSL_OP_ALLOW_CLIENT_RENEGOTIATION (Python's ssl module has no name for it).
+OP_ALLOW_CLIENT_RENEGOTIATION = 0x100
+
+# Certificate profiles OpenSSL 3 serves only at security level 0 (SHA-1 signature, 1024-bit key).
+WEAK_CERTIFICATES = ("sha1", "rsa1024")
 
 # Groups offered for (EC)DHE: all "good" per NCSC; OpenSSL's default list would add ffdhe2048 under TLS 1.3.
 GROUPS = "X25519:prime256v1:secp384r1"
@@ -31,6 +44,7 @@ class TlsProfile:
     server_order: bool = True
     dhparam: Path | None = None
     early_data: bool = False        # accept TLS 1.3 0-RTT data on resumed sessions
+    frontend: str = ""              # "" (nginx terminates TLS), "renegotiation" or "deflate" (Python front end)
 
     def cipher_string(self, weak_certificate: bool = False) -> str:
         """The cipher string with the security level lowered when the profile or certificate needs it."""
@@ -45,9 +59,14 @@ PROFILES: dict[str, TlsProfile] = {p.name: p for p in (
     TlsProfile("legacy", ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"), f"{GOOD}:{CBC_SHA1}"),
     TlsProfile("rsa_kex", ("TLSv1.2",), f"{GOOD}:{RSA_KEX}"),
     TlsProfile("dhe", ("TLSv1.2",), f"{GOOD}:{DHE}", dhparam=FFDHE3072),
+    TlsProfile("dhe2048", ("TLSv1.2",), f"{GOOD}:{DHE}", dhparam=FFDHE2048),
     TlsProfile("cbc_sha256", ("TLSv1.2",), f"{GOOD}:{CBC_SHA2}"),
     TlsProfile("client_order", ("TLSv1.2",), f"{CBC_SHA2}:{GOOD}", server_order=False),
     TlsProfile("zero_rtt", ("TLSv1.2", "TLSv1.3"), GOOD, early_data=True),
+    TlsProfile("client_renegotiation", ("TLSv1.2",), GOOD, frontend="renegotiation"),
+    # Fixed by tests/lab/deflate_tls.py, which implements only these: TLS 1.2, ECDHE with AES-128-GCM.
+    TlsProfile("compression", ("TLSv1.2",), "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+               frontend="deflate"),
 )}
 
 _SSL_VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1,
@@ -56,7 +75,8 @@ _SSL_VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_
 
 def server_context(profile: TlsProfile, certificate: str, key: str, weak_certificate: bool = False
                    ) -> ssl.SSLContext:
-    """A Python server context with the profile's protocols, suites, order and DH group (for SMTP)."""
+    """A Python server context with the profile's protocols, suites, order and DH group (for SMTP and the
+    renegotiation front end)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.set_ciphers(profile.cipher_string(weak_certificate))
     ctx.minimum_version = _SSL_VERSIONS[profile.protocols[0]]
@@ -69,5 +89,9 @@ def server_context(profile: TlsProfile, certificate: str, key: str, weak_certifi
         ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
     if profile.dhparam:
         ctx.load_dh_params(str(profile.dhparam))
-    ctx.options |= ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION
+    ctx.options |= ssl.OP_NO_COMPRESSION
+    if profile.frontend == "renegotiation":
+        ctx.options |= OP_ALLOW_CLIENT_RENEGOTIATION
+    else:
+        ctx.options |= ssl.OP_NO_RENEGOTIATION
     return ctx

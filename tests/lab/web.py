@@ -6,7 +6,10 @@ nginx serves each host on its own addresses (a server block per host, `server_na
 generated scenarios share an IPv4 address). What a site key means here:
 
 - `tls`: protocols, suites and order from tests/lab/tls_profiles.py; `cert`: the chain the lab PKI made
-  (SHA-1 signed certificates need `@SECLEVEL=0` to be served by OpenSSL 3).
+  (SHA-1 signed certificates and 1024-bit keys need `@SECLEVEL=0` to be served by OpenSSL 3);
+  `ocsp_stapling`: the response the PKI wrote, stapled from a file. Profiles with a `frontend` are served
+  on port 443 by tests/lab/tls_frontend.py, which relays to this host's server blocks on a loopback port
+  (one per address family) where nginx speaks plain HTTP with the same headers and pages.
 - `port80`: redirect (301 to https on the same host), redirect_other_host (301 to https on the alias, which
   then redirects back), content (the pages over plain http), closed (nothing listens on port 80);
   `port443: closed`: nothing listens on port 443 (a site only on http).
@@ -23,7 +26,7 @@ from pathlib import Path
 from tests.lab import pages
 from tests.lab.plan import HostPlan, LabPlan, Service
 from tests.lab.scenario import THIRD_PARTIES
-from tests.lab.tls_profiles import GROUPS, PROFILES
+from tests.lab.tls_profiles import GROUPS, PROFILES, WEAK_CERTIFICATES
 
 # Third-party hosts the lab serves (their DNS and certificates come from the plan; docs/scenario.md).
 THIRD_PARTY_HOSTS = THIRD_PARTIES
@@ -49,6 +52,9 @@ SESSION_COOKIE = "PHPSESSID=$request_id; Path=/; Secure; HttpOnly; SameSite=Lax"
 # Hostile behaviours served by tests/lab/hostile.py; js_loop and js_dialogs are pages served by nginx.
 PYTHON_HOSTILE = ("hang", "drip", "redirect_loop", "huge_body", "gzip_bomb", "tls_stall")
 
+# Loopback ports in the lab namespace where nginx serves the hosts behind a TLS front end: two per host.
+BACKEND_PORT_BASE = 20000
+
 
 def services(plan: LabPlan) -> list[Service]:
     """Write configs and docroots, and return nginx, the hostile server and the SMTP server (when needed)."""
@@ -57,7 +63,7 @@ def services(plan: LabPlan) -> list[Service]:
         (web / sub).mkdir(parents=True, exist_ok=True)
     register = pages.register_entries(plan.scenario.sites, plan.scenario.organisations)
     today = datetime.date.today()
-    blocks, ports, served = [], [], []
+    blocks, ports, served, fronted = [], [], [], []
     for host in plan.hosts.values():
         if host.role == "mail" or host.site["hostile"] in PYTHON_HOSTILE:
             continue
@@ -72,8 +78,13 @@ def services(plan: LabPlan) -> list[Service]:
         if host.site["different_content_on_ipv6"]:
             ipv6_root = web / "www" / f"{host.host}.ipv6"
             pages.render_ipv6_variant(host.site, ipv6_root)
-        blocks.append(server_blocks(host, root, ipv6_root))
-        ports += [(address, port) for address in listen_addresses(host) for port in host_ports(host)]
+        backend = None
+        if frontend(host):
+            backend = BACKEND_PORT_BASE + 2 * len(fronted)
+            fronted.append((host, families(host, root, ipv6_root), backend))
+        blocks.append(server_blocks(host, root, ipv6_root, backend))
+        ports += [(address, port) for address in listen_addresses(host) for port in host_ports(host)
+                  if not (backend and port == 443)]
     blocks += shared_address_defaults(served)
     conf = web / "nginx.conf"
     conf.write_text(nginx_conf(web, blocks), encoding="utf-8")
@@ -89,11 +100,22 @@ def services(plan: LabPlan) -> list[Service]:
         result.append(Service("hostile", [sys.executable, "-m", "tests.lab.hostile", str(config)],
                               [(a, p) for h in hostile for a in listen_addresses(h) for p in (80, 443)]))
 
+    if fronted:
+        config = web / "tls_frontend.json"
+        config.write_text(json.dumps([
+            {"host": h.host, "tls": h.site["tls"], "weak_certificate": h.site["cert"] in WEAK_CERTIFICATES,
+             "chain": str(h.chain_file), "key": str(h.key_file),
+             "routes": [{"addresses": addresses, "backend": ["127.0.0.1", backend + i]}
+                        for i, (addresses, _) in enumerate(fams)]}
+            for h, fams, backend in fronted], indent=1))
+        result.append(Service("tls_frontend", [sys.executable, "-m", "tests.lab.tls_frontend", str(config)],
+                              [(a, 443) for h, fams, _ in fronted for addresses, _ in fams for a in addresses]))
+
     mail = [h for h in plan.hosts.values() if h.role == "mail" and h.site["mail"] != "none"]
     if mail:
         config = web / "smtp.json"
         config.write_text(json.dumps([{"host": h.host, "mode": h.site["mail"], "tls": h.site["tls"],
-                                       "weak_certificate": h.site["cert"] == "sha1",
+                                       "weak_certificate": h.site["cert"] in WEAK_CERTIFICATES,
                                        "addresses": listen_addresses(h), "chain": str(h.chain_file),
                                        "key": str(h.key_file)} for h in mail], indent=1))
         result.append(Service("smtp", [sys.executable, "-m", "tests.lab.smtp", str(config)],
@@ -153,18 +175,33 @@ def _add_headers(headers: list[tuple[str, str]], session_cookie: bool = False) -
     return lines
 
 
+def frontend(host: HostPlan) -> str:
+    """The Python TLS front end a host's profile needs ("" when nginx terminates TLS itself)."""
+    return "" if host.role == "third_party" else PROFILES[host.site["tls"]].frontend
+
+
+def families(host: HostPlan, root: Path, ipv6_root: Path | None) -> list[tuple[list[str], Path]]:
+    """(addresses, docroot) per content variant: one for all addresses, or IPv4 and IPv6 apart."""
+    if ipv6_root is None:
+        return [(listen_addresses(host), root)]
+    return [(host.ipv4, root), ([a for a in host.ipv6 if host.ipv6_listening], ipv6_root)]
+
+
 def tls_lines(host: HostPlan) -> list[str]:
     profile = PROFILES[host.site["tls"]]
+    weak = host.site["cert"] in WEAK_CERTIFICATES
     lines = [f"    ssl_certificate {host.chain_file};",
              f"    ssl_certificate_key {host.key_file};",
              f"    ssl_protocols {' '.join(profile.protocols)};",
-             f"    ssl_ciphers {profile.cipher_string(weak_certificate=host.site['cert'] == 'sha1')};",
+             f"    ssl_ciphers {profile.cipher_string(weak_certificate=weak)};",
              f"    ssl_prefer_server_ciphers {'on' if profile.server_order else 'off'};",
              f"    ssl_ecdh_curve {GROUPS};"]
     if profile.dhparam:
         lines.append(f"    ssl_dhparam {profile.dhparam};")
     if profile.early_data:
         lines.append("    ssl_early_data on;")
+    if host.site["ocsp_stapling"] != "none":
+        lines += ["    ssl_stapling on;", f"    ssl_stapling_file {host.ocsp_file};"]
     return lines
 
 
@@ -179,23 +216,28 @@ def content_locations(host: HostPlan) -> list[str]:
     return lines
 
 
-def server_blocks(host: HostPlan, root: Path, ipv6_root: Path | None = None) -> str:
-    """The nginx server blocks of one host: HTTPS, port 80 and its aliases."""
+def server_blocks(host: HostPlan, root: Path, ipv6_root: Path | None = None, backend: int | None = None) -> str:
+    """The nginx server blocks of one host: HTTPS, port 80 and its aliases. With a `backend` port the HTTPS
+    blocks listen in plain HTTP on 127.0.0.1 (backend, backend + 1 ...), behind the host's TLS front end."""
     site = host.site
     third_party = host.role == "third_party"
-    families = [(listen_addresses(host), root)]
-    if ipv6_root is not None:
-        families = [(host.ipv4, root), ([a for a in host.ipv6 if host.ipv6_listening], ipv6_root)]
     names = " ".join([host.host, *host.aliases]) if third_party else host.host
     headers = [] if third_party else response_headers(site)
     out = []
     https = third_party or site["port443"] != "closed"
-    for addresses, docroot in families:
+
+    def https_listen(addresses: list[str], family: int) -> list[str]:
+        if backend is not None:
+            return [_listen("127.0.0.1", backend + family, False)]
+        return [*[_listen(a, 443, True) for a in addresses], *tls_lines(host)]
+
+    variants = families(host, root, ipv6_root)
+    for family, (addresses, docroot) in enumerate(variants):
         if not addresses:
             continue
         if https:
-            out += ["server {", *[_listen(a, 443, True) for a in addresses], f"    server_name {names};",
-                    f"    root {docroot};", *tls_lines(host),
+            out += ["server {", *https_listen(addresses, family), f"    server_name {names};",
+                    f"    root {docroot};",
                     *_add_headers(headers, session_cookie=site["session_cookie"] and not third_party),
                     *content_locations(host), "}"]
         port80 = "redirect" if third_party else site["port80"]
@@ -212,9 +254,10 @@ def server_blocks(host: HostPlan, root: Path, ipv6_root: Path | None = None) -> 
     if host.aliases and not third_party:
         addresses = listen_addresses(host)
         if https:
-            out += ["server {", *[_listen(a, 443, True) for a in addresses],
-                    f"    server_name {' '.join(host.aliases)};", *tls_lines(host),
-                    f"    return 301 https://{host.host}$request_uri;", "}"]
+            for family in range(len(variants) if backend is not None else 1):
+                out += ["server {", *https_listen(addresses, family),
+                        f"    server_name {' '.join(host.aliases)};",
+                        f"    return 301 https://{host.host}$request_uri;", "}"]
         if site["port80"] != "closed":
             out += ["server {", *[_listen(a, 80, False) for a in addresses],
                     f"    server_name {' '.join(host.aliases)};",

@@ -9,7 +9,7 @@ import pytest
 
 from tests.lab import plan as lab_plan
 from tests.lab.generate import generate
-from tests.lab.scenario import DEFAULT_SCENARIO, ScenarioError, load, loads
+from tests.lab.scenario import CATALOGUE_CHECKS, DEFAULT_SCENARIO, ScenarioError, load, loads
 
 
 def errors(text: str) -> list[str]:
@@ -88,6 +88,10 @@ def test_references_and_combinations_are_checked():
           - host: www.d.nl
             mail_tlsa: match
           - host: ad.doubleclick.net
+          - host: www.e.nl
+            tls: compression
+            ocsp_stapling: good
+            mail: starttls
         """)
     text = "\n".join(found)
     assert "s.yaml:6: sites[0].organisation: 'GM9999' is not a code in organisations" in text
@@ -96,6 +100,8 @@ def test_references_and_combinations_are_checked():
     assert "s.yaml:12: sites[3].zone: www.c.nl is not inside the zone other.nl" in text
     assert "s.yaml:14: sites[4].mail_tlsa: needs mail" in text
     assert "sites[5].host: ad.doubleclick.net is a third-party host" in text
+    assert "s.yaml:18: sites[6].ocsp_stapling: needs a TLS profile served by nginx" in text
+    assert "s.yaml:17: sites[6].tls: the compression profile exists only for HTTPS" in text
 
 
 def test_sites_sharing_a_zone_must_agree_on_zone_keys():
@@ -165,6 +171,25 @@ def test_the_default_scenario_is_valid_and_big_enough():
     assert len(scenario.sites) >= 40
     types = {org["type"] for org in scenario.organisations.values()}
     assert {"gemeente", "provincie", "waterschap", "ministerie", "uitvoeringsorganisatie"} <= types
+
+
+# Informational checks judge nothing: "not met" is the other status they report.
+INFORMATIONAL_OTHER = {"privacy.consent_banner": ("info", "warn"), "web.tls.ocsp_stapling": ("info", "fail"),
+                       "domain.gov_nl": ("info", "info")}
+
+
+def test_the_default_scenario_expects_a_passing_and_a_failing_case_of_every_check():
+    expected: dict[str, set[str]] = {}
+    for site in load(DEFAULT_SCENARIO).sites:
+        for check_id, status in site["expect"].items():
+            expected.setdefault(check_id, set()).add(status)
+    missing = []
+    for check_id in CATALOGUE_CHECKS:
+        met, not_met = INFORMATIONAL_OTHER.get(check_id, ("pass", None))
+        found = expected.get(check_id, set())
+        if met not in found or not (found & {"warn", "fail"} if not_met is None else not_met in found):
+            missing.append(f"{check_id}: {sorted(found)}")
+    assert not missing, "\n".join(missing)
 
 
 def test_the_plan_is_deterministic_and_stays_in_the_lab_ranges(tmp_path):

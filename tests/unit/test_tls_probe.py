@@ -312,8 +312,8 @@ def test_enumerations_stop_at_the_budget_and_say_so(certs, monkeypatch):
 
 
 def test_client_initiated_renegotiation_is_seen_when_allowed(certs):
-    """(The other side of the legacy connection, compression, cannot be served here: Debian's OpenSSL 3 is
-    built without zlib; the check's unit tests cover it.)"""
+    """(The other side of the legacy connection, compression, needs the lab's own TLS server, since
+    Debian's OpenSSL 3 is built without zlib: tests/unit/test_deflate_tls.py.)"""
     args = ["-min_protocol", "TLSv1.2", "-max_protocol", "TLSv1.2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256",
             "-client_renegotiation"]
     with s_server("::1", certs["rsa"], args) as port:

@@ -1,0 +1,67 @@
+"""The RIO probe: whether the site's domain is in the configured export of the Register Internetdomeinen
+Overheid (RIO), the register of government domain names (`[register] rio_export`).
+
+The export is read once per run. Accepted forms: a CSV file whose header has a `domein`, `domeinnaam` or
+`domain` column, or a plain list with one domain per line (`#` starts a comment). A domain listed there
+covers the names below it, so `noordstad.nl` covers `www.noordstad.nl`; the probe reports which of the
+host's own names (the host and its parents, without the top-level domain) is listed.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from scanner.config import ConfigError
+from scanner.model import Site
+from scanner.probes.base import Probe, ProbeContext
+
+DOMAIN_COLUMNS = ("domein", "domeinnaam", "domain")
+
+
+def load_rio_export(path: Path) -> frozenset[str]:
+    """The domains of an export file, lower case without a trailing dot; ConfigError when unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"[register] rio_export: cannot read {path}: {exc.strerror}") from None
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        return frozenset()
+    header = [cell.strip().lower() for cell in next(csv.reader([lines[0]]))]
+    column = next((header.index(name) for name in DOMAIN_COLUMNS if name in header), None)
+    if column is None:
+        if len(header) > 1:
+            raise ConfigError(f"[register] rio_export: {path} is a CSV file without a column named "
+                              f"{', '.join(DOMAIN_COLUMNS)}")
+        values = lines
+    else:
+        values = [row[column] for row in csv.reader(io.StringIO("\n".join(lines[1:]))) if len(row) > column]
+    return frozenset(v.strip().lower().rstrip(".") for v in values if v.strip())
+
+
+def own_names(host: str) -> list[str]:
+    """The host and its parent domains, most specific first, without the top-level domain."""
+    labels = host.lower().rstrip(".").split(".")
+    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+
+
+class RioProbe(Probe):
+    name = "rio"
+    version = 1
+
+    def __init__(self):
+        self.domains: frozenset[str] | None = None
+        self.export = ""
+
+    async def setup(self, ctx: ProbeContext) -> None:
+        self.export = ctx.settings.register.rio_export
+        self.domains = load_rio_export(Path(self.export)) if self.export else None
+
+    async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict[str, Any]:
+        if self.domains is None:
+            return {"export": None}
+        names = own_names(site.host)
+        listed = next((name for name in names if name in self.domains), None)
+        return {"export": self.export, "export_domains": len(self.domains), "searched": names, "listed": listed}
