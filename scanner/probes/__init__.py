@@ -10,9 +10,10 @@ def all_probes() -> dict[str, Probe]:
     from scanner.probes.dns_records import CaaProbe, NameserversProbe, TlsaProbe
     from scanner.probes.dnssec import DnssecProbe
     from scanner.probes.http import HttpProbe
+    from scanner.probes.mail import MailProbe
     from scanner.probes.register import RioProbe
     from scanner.probes.tls import TlsProbe
 
     probes: list[Probe] = [AddressProbe(), HttpProbe(), TlsProbe(), DnssecProbe(), NameserversProbe(), CaaProbe(),
-                           TlsaProbe(), BrowserProbe(), RioProbe()]
+                           TlsaProbe(), BrowserProbe(), RioProbe(), MailProbe()]
     return {probe.name: probe for probe in probes}

@@ -124,20 +124,26 @@ class CaaProbe(Probe):
         return {"found_at": None, "records": [], "searched": searched, "queries": tally.to_dict()}
 
 
+async def tlsa_facts(ctx: ProbeContext, name: str, tally: QueryTally) -> dict:
+    """The TLSA records at `name` with their DNSSEC state (and, when there are any or the answer is bogus,
+    the chain walk saying why it is not secure). Shared by web DANE (port 443) and mail DANE (port 25)."""
+    found = await lookup(ctx, dns.name.from_text(name), "TLSA", tally)
+    records = [{"usage": r.usage, "selector": r.selector, "mtype": r.mtype, "data": r.cert.hex()}
+               for rrset in answer_records(found.response, "TLSA") for r in rrset]
+    facts = {"name": name, "records": records, "state": found.state, "ede": found.ede}
+    if records or found.state == BOGUS:
+        facts.update(await examine(ctx, name, ("TLSA",), tally))
+    return facts
+
+
 class TlsaProbe(Probe):
-    """TLSA at `_443._tcp.<host>` with its DNSSEC state (and, when not secure, the chain walk saying why)."""
+    """TLSA at `_443._tcp.<host>` with its DNSSEC state."""
 
     name = "tlsa"
     version = 1
 
     async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict:
         tally = QueryTally()
-        name = f"_443._tcp.{site.host}"
-        found = await lookup(ctx, dns.name.from_text(name), "TLSA", tally)
-        records = [{"usage": r.usage, "selector": r.selector, "mtype": r.mtype, "data": r.cert.hex()}
-                   for rrset in answer_records(found.response, "TLSA") for r in rrset]
-        facts = {"name": name, "records": records, "state": found.state, "ede": found.ede}
-        if records or found.state == BOGUS:
-            facts.update(await examine(ctx, name, ("TLSA",), tally))
+        facts = await tlsa_facts(ctx, f"_443._tcp.{site.host}", tally)
         facts["queries"] = tally.to_dict()
         return facts

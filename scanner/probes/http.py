@@ -136,15 +136,16 @@ class Connection:
         self.limit.release()
 
 
-def _tls_context() -> ssl.SSLContext:
-    """Unverified, and lenient about old protocols and small keys: the probe records what is served (the
+def lenient_tls_context(alpn: list[str] | None = None) -> ssl.SSLContext:
+    """Unverified, and lenient about old protocols and small keys: a probe records what is served (the
     chain is verified separately, and the TLS checks judge protocols), so it must not refuse to look."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
     context.set_ciphers("DEFAULT:@SECLEVEL=0")
-    context.set_alpn_protocols(["http/1.1"])
+    if alpn:
+        context.set_alpn_protocols(alpn)
     return context
 
 
@@ -157,7 +158,7 @@ class Session:
         self.deadline = deadline
         self.connection: Connection | None = None
         self.requests = 0
-        self.tls_context = _tls_context()
+        self.tls_context = lenient_tls_context(["http/1.1"])
 
     def timeout(self) -> float:
         left = self.deadline - time.monotonic()
@@ -340,10 +341,10 @@ def _handshake_facts(writer: asyncio.StreamWriter) -> dict[str, Any]:
     ssl_object = writer.get_extra_info("ssl_object")
     cipher = ssl_object.cipher()
     return {"version": ssl_object.version(), "cipher": cipher[0] if cipher else None,
-            "alpn": ssl_object.selected_alpn_protocol(), "chain_der": _served_chain(ssl_object)}
+            "alpn": ssl_object.selected_alpn_protocol(), "chain_der": served_chain(ssl_object)}
 
 
-def _served_chain(ssl_object) -> list[bytes]:
+def served_chain(ssl_object) -> list[bytes]:
     """The certificates as the server sent them, leaf first (Python 3.11 has this only privately)."""
     inner = getattr(ssl_object, "_sslobj", None)
     if inner is not None and hasattr(inner, "get_unverified_chain"):

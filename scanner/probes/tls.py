@@ -20,6 +20,11 @@ time over a single connection slot of the address:
 6. 0-RTT: a TLS 1.3 session, and only when its ticket allows early data, a resumption that sends some;
 7. the certificate chain and OCSP staple come from the first handshake of the highest version.
 
+Mail servers get the same evaluation after SMTP STARTTLS (`Endpoint(..., starttls=True)`, port 25): sslyze's
+SMTP support (banner, EHLO, STARTTLS) before each of its handshakes, `smtp_starttls` before the hand-made
+ClientHellos. Step 6 is left out there (0-RTT is about replayed HTTP requests). `smtp_greeting` tells
+whether a mail server offers STARTTLS at all.
+
 Suite and group enumerations stop at ENUMERATION_BUDGET handshakes (a very permissive old server could
 otherwise need more than a hundred); the artifact's `incomplete` names any list cut short.
 
@@ -31,7 +36,9 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import socket
+import ssl
 import struct
 import time
 from datetime import datetime, timezone
@@ -50,10 +57,12 @@ from nassl.ephemeral_key_info import DhEphemeralKeyInfo, EcDhEphemeralKeyInfo, O
 from nassl.legacy_ssl_client import LegacySslClient
 from nassl.ssl_client import OpenSslEarlyDataStatusEnum, OpenSslVerifyEnum, OpenSslVersionEnum, SslClient
 from sslyze import ServerNetworkConfiguration, ServerNetworkLocation
+from sslyze.connection_helpers.opportunistic_tls_helpers import ProtocolWithOpportunisticTlsEnum
 from sslyze.connection_helpers.tls_connection import NoCiphersAvailableBugInSSlyze, SslConnection
 from sslyze.errors import (
     ConnectionToServerFailed,
     ConnectionToServerTimedOut,
+    ServerRejectedOpportunisticTlsNegotiation,
     ServerRejectedTlsHandshake,
     ServerTlsConfigurationNotSupported,
     TlsHandshakeTimedOut,
@@ -63,7 +72,7 @@ from sslyze.server_connectivity import TlsVersionEnum
 
 from scanner.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
-from scanner.probes.http import describe_certificate
+from scanner.probes.http import describe_certificate, lenient_tls_context, served_chain
 
 PORT = 443
 V = TlsVersionEnum
@@ -81,6 +90,14 @@ FFDHE_CODEPOINTS = {"ffdhe2048": 0x0100, "ffdhe3072": 0x0101, "ffdhe4096": 0x010
 ENUMERATION_BUDGET = 70
 # RFC 7919 named finite-field groups: p = 2^b - 2^(b-64) + ([2^(b-130) e] + X) * 2^64 - 1.
 FFDHE_X = {2048: 560316, 3072: 2625351, 4096: 5736041, 6144: 15705020, 8192: 10965728}
+# Our name in EHLO. RFC 5321 4.1.1.1 asks for the client's fully qualified domain name, and MTAs refuse bare
+# words and malformed names (Postfix's reject_non_fqdn_helo_hostname, reject_invalid_helo_hostname); sslyze's
+# default, "sslyze.scan", is under no top-level domain at all. This is the domain of the scan-info page the
+# user agent names (config/settings.toml), so a postmaster who finds it in a log knows who connected.
+SMTP_EHLO_NAME = "govscan.example"
+# One line of an SMTP reply: a three-digit code, then "-" (more lines follow), " " or nothing (the last).
+SMTP_REPLY_LINE = re.compile(rb"([2-5][0-9][0-9])([ -]|\r?\n|$)")
+SMTP_MAX_LINE = 8192  # bytes; RFC 5321 allows 512, smtplib reads up to this
 
 
 class Refused(Exception):
@@ -222,6 +239,110 @@ def ocsp_facts(der: bytes, chain: list[x509.Certificate], ca_bundle: Path | None
     return facts
 
 
+# --- SMTP -------------------------------------------------------------------------------------------------
+
+def smtp_reply(reader) -> tuple[int, list[str]]:
+    """One SMTP reply with all its lines (RFC 5321 4.2.1): (code, lines). A closed connection is a
+    ConnectionError; a line that is no SMTP reply, a ProbeError (the port speaks something else)."""
+    code, lines = None, []
+    while True:
+        raw = reader.readline(SMTP_MAX_LINE)
+        if not raw:
+            raise ConnectionError("the server closed the connection")
+        match = SMTP_REPLY_LINE.match(raw)
+        if match is None or code not in (None, int(match[1])):
+            raise ProbeError(Reason.CONNECT, f"not SMTP: the server said {raw[:80]!r}")
+        code = int(match[1])
+        lines.append(raw.decode("latin-1").rstrip("\r\n"))
+        if match[2] != b"-":
+            return code, lines
+
+
+def smtp_command(sock: socket.socket, reader, command: str) -> tuple[int, list[str]]:
+    sock.sendall(command.encode("ascii") + b"\r\n")
+    return smtp_reply(reader)
+
+
+def smtp_hello(sock: socket.socket, ehlo_name: str) -> tuple[Any, list[str], list[str] | None]:
+    """Banner, then EHLO after a 220: (reader, banner lines, EHLO extensions; None after another banner or
+    a refused EHLO). The reader is unbuffered: nothing the server sends after a reply is read ahead, so a TLS
+    handshake can follow on the socket."""
+    reader = sock.makefile("rb", buffering=0)
+    code, banner = smtp_reply(reader)
+    if code != 220:
+        return reader, banner, None
+    code, lines = smtp_command(sock, reader, f"EHLO {ehlo_name}")
+    return reader, banner, [line[4:] for line in lines[1:]] if code == 250 else None
+
+
+def offers_starttls(extensions: list[str] | None) -> bool:
+    return any(extension.split(" ")[0].upper() == "STARTTLS" for extension in extensions or ())
+
+
+def starttls_refused(port: int, why: str) -> ProbeError:
+    return ProbeError(Reason.TLS, f"STARTTLS not offered or refused on port {port}: {why}")
+
+
+def smtp_starttls(sock: socket.socket) -> None:
+    """Banner, EHLO and STARTTLS on a connected plain socket, which is then ready for a ClientHello (what
+    sslyze does before its handshakes, for the hand-made ones)."""
+    port = sock.getpeername()[1]
+    reader, banner, extensions = smtp_hello(sock, SMTP_EHLO_NAME)
+    if not offers_starttls(extensions):
+        raise starttls_refused(port, f"not in the EHLO reply (banner {banner[-1]!r})")
+    code, lines = smtp_command(sock, reader, "STARTTLS")
+    if code != 220:
+        raise starttls_refused(port, " ".join(lines))
+
+
+def smtp_greeting(address: str, port: int, timeout: float, host: str | None = None,
+                  ehlo_name: str = SMTP_EHLO_NAME) -> dict:
+    """The banner and the EHLO extensions of a mail server: whether it offers STARTTLS, and what a server
+    that refuses us says. With `host`, where STARTTLS is offered, one STARTTLS by a lenient client (SNI
+    `host`): the chain any sending server gets, which DANE is judged on. A port that does not answer, answers
+    no SMTP or hangs up before its EHLO reply is a ProbeError (an error, not a missing STARTTLS)."""
+    facts: dict[str, Any] = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    try:
+        with socket.create_connection((address, port), timeout=timeout) as sock:
+            reader, banner, extensions = smtp_hello(sock, ehlo_name)
+            facts.update(banner="\n".join(banner), extensions=extensions or [],
+                         starttls=offers_starttls(extensions))
+            if host and facts["starttls"]:
+                facts.update(served_after_starttls(sock, reader, host))
+            else:
+                try:
+                    smtp_command(sock, reader, "QUIT")
+                except (OSError, ProbeError):
+                    pass  # what the server says to QUIT, if anything, changes nothing
+    except socket.timeout:
+        raise ProbeError(Reason.TIMEOUT, f"SMTP on port {port}: no reply within {timeout:g} s") from None
+    except OSError as exc:
+        raise ProbeError(Reason.CONNECT, f"SMTP on port {port}: {exc}") from None
+    return facts
+
+
+def served_after_starttls(sock: socket.socket, reader, host: str) -> dict:
+    """STARTTLS on a greeted connection: the chain and version served, or what went wrong."""
+    code, lines = smtp_command(sock, reader, "STARTTLS")
+    if code != 220:
+        return {"starttls_error": " ".join(lines)}
+    try:
+        with lenient_tls_context().wrap_socket(sock, server_hostname=host) as tls:
+            return {"certificates": [describe_certificate(der) for der in served_chain(tls)],
+                    "tls_version": tls.version()}
+    except ssl.SSLError as exc:
+        return {"starttls_error": f"TLS handshake: {exc}"}
+
+
+def _timed_out(exc: BaseException | None) -> bool:
+    """Whether a socket timeout lies behind `exc` (sslyze turns one in its SMTP exchange into a refusal)."""
+    while exc is not None:
+        if isinstance(exc, socket.timeout):
+            return True
+        exc = exc.__context__
+    return False
+
+
 # --- one address ------------------------------------------------------------------------------------------
 
 def close(conn: SslConnection) -> None:
@@ -281,13 +402,17 @@ def hello_retry_group(record: bytes) -> int | None:
 
 class Endpoint:
     """Handshakes with one address under the site's host name (SNI), counted, one at a time (the whole
-    evaluation runs in one thread)."""
+    evaluation runs in one thread); with `starttls`, each after SMTP's STARTTLS."""
 
-    def __init__(self, host: str, address: str, timeout: float, deadline: float, port: int = PORT):
+    def __init__(self, host: str, address: str, timeout: float, deadline: float, port: int = PORT,
+                 starttls: bool = False):
         self.host = host
+        self.starttls = starttls
         self.location = ServerNetworkLocation(hostname=host, port=port, ip_address=address)
+        smtp = dict(tls_opportunistic_encryption=ProtocolWithOpportunisticTlsEnum.SMTP,
+                    smtp_ehlo_hostname=SMTP_EHLO_NAME) if starttls else {}
         self.network = ServerNetworkConfiguration(
-            tls_server_name_indication=host, network_timeout=max(1, ceil(timeout)), network_max_retries=1)
+            tls_server_name_indication=host, network_timeout=max(1, ceil(timeout)), network_max_retries=1, **smtp)
         self.deadline = deadline
         self.handshakes = 0
 
@@ -313,6 +438,10 @@ class Endpoint:
             raise Refused(exc.error_message, timed_out=True) from None
         except ServerRejectedTlsHandshake as exc:
             raise Refused(exc.error_message) from None
+        except ServerRejectedOpportunisticTlsNegotiation as exc:
+            if _timed_out(exc):
+                raise ProbeError(Reason.TIMEOUT, f"SMTP on port {port}: no reply before STARTTLS") from None
+            raise starttls_refused(port, exc.error_message) from None
         except ConnectionToServerTimedOut as exc:
             raise ProbeError(Reason.TIMEOUT, f"TCP connect to port {port}: {exc.error_message}") from None
         except ConnectionToServerFailed as exc:
@@ -328,6 +457,8 @@ class Endpoint:
         try:
             with socket.create_connection((self.location.ip_address, self.location.port),
                                           timeout=self.network.network_timeout) as sock:
+                if self.starttls:
+                    smtp_starttls(sock)
                 sock.sendall(tls13_hello(self.host, groups))
                 record = b""
                 while len(record) < 5 or len(record) < 5 + int.from_bytes(record[3:5], "big"):
@@ -433,7 +564,7 @@ class Evaluation:
             "server_order": server_order,
             "key_exchange": key_exchange,
             "legacy_connection": self.legacy_connection(first),
-            "early_data": self.early_data() if V.TLS_1_3 in first else None,
+            "early_data": self.early_data() if V.TLS_1_3 in first and not self.ep.starttls else None,
             "certificates": chain_ocsp["certificates"],
             "ocsp": chain_ocsp["ocsp"],
             "incomplete": self.incomplete,

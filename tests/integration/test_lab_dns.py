@@ -107,6 +107,46 @@ def test_tlsa_match_is_the_served_key(lab, scenario):
     assert record.split(" ", 3)[3].replace(" ", "").lower() == spki_sha256(served.stdout.encode())
 
 
+def test_mail_records_as_declared(lab, scenario):
+    """MX for every site with mail, its records (SPF, DMARC, DKIM) as written, `_25._tcp` TLSA with
+    `mail_tlsa`, and the MX host's AAAA following the site's stack."""
+    resolver = lab["resolver"]["ipv4"]
+    for site in scenario.sites:
+        if site["mail"] == "none" or site["dnssec"] not in ("secure", "insecure"):
+            continue
+        zone, mx = site["zone"], f"mail.{site['zone']}"
+        assert answers(resolver, zone, "MX") == [f"10 {mx}."], zone
+        for record in site["records"]:
+            owner, _, value = record.partition(" TXT ")
+            if value:  # dig +short prints each TXT record as written: in quotes
+                name = zone if owner == "@" else f"{owner}.{zone}"
+                assert value in answers(resolver, name, "TXT"), (name, value)
+        tlsa = answers(resolver, f"_25._tcp.{mx}", "TLSA")
+        assert bool(tlsa) == (site["mail_tlsa"] != "none"), mx
+        assert bool(answers(resolver, mx, "AAAA")) == (site["stack"] != "ipv4"), mx
+
+
+def test_mail_tlsa_match_authenticates_the_starttls_server(lab, scenario):
+    """openssl's own DANE verification (RFC 7672 usage 3) over STARTTLS, with the record from the lab DNS."""
+    for site in scenario.sites:
+        if site["mail_tlsa"] != "match" or site["dnssec"] != "secure":
+            continue
+        mx = f"mail.{site['zone']}"
+        [record] = answers(lab["resolver"]["ipv4"], f"_25._tcp.{mx}", "TLSA")
+        for address in lab["hosts"][mx]["ipv4"]:
+            out = run(["openssl", "s_client", "-starttls", "smtp", "-connect", f"{address}:25", "-servername", mx,
+                       "-dane_tlsa_domain", mx, "-dane_tlsa_rrdata", record], timeout=15)
+            assert "Verification: OK" in out.stdout and "DANE TLSA 3 1 1" in out.stdout, out.stdout[-500:]
+
+
+def test_the_rio_export_lists_the_zones_of_sites_in_the_register(lab, scenario):
+    rows = Path(lab["rio_export"]).read_text().splitlines()
+    assert rows[0] == "domein,organisatie"
+    listed = {row.split(",")[0] for row in rows[1:]}
+    assert listed == {site["zone"] for site in scenario.sites if site["in_rio"]}
+    assert any(not site["in_rio"] for site in scenario.sites)
+
+
 def test_name_servers_answer_over_ipv6_unless_ipv4_only(lab, scenario):
     zones = site_zones(scenario)
     for name, server in lab["nameservers"].items():

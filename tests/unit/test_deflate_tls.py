@@ -15,7 +15,6 @@ import socket
 import ssl
 import struct
 import subprocess
-import threading
 import time
 import zlib
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from scanner.model import Status
 from scanner.probes.tls import Endpoint, Evaluation
 from tests.lab import deflate_tls
 from tests.unit.test_tls_probe import judge
+from tests.unit.tls_servers import background_loop
 
 HOST = "deflate.lab.test"
 BODY = b"<html><body>Gemeente Proefstad</body></html>\n" * 40
@@ -144,20 +144,8 @@ class RelayServer:
 @pytest.fixture(scope="module")
 def loop():
     """An event loop running on its own thread, so the tests can use blocking clients."""
-    event_loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=event_loop.run_forever, daemon=True)
-    thread.start()
-    yield event_loop
-
-    async def cancel_leftovers():  # only a failed test leaves any
-        tasks = asyncio.all_tasks() - {asyncio.current_task()}
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    asyncio.run_coroutine_threadsafe(cancel_leftovers(), event_loop).result(10)
-    event_loop.call_soon_threadsafe(event_loop.stop)
-    thread.join()
-    event_loop.close()
+    with background_loop() as event_loop:
+        yield event_loop
 
 
 @pytest.fixture

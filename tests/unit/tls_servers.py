@@ -6,9 +6,11 @@ on 127.0.0.1 or ::1; each server is started and stopped by its own PID. `nmap --
 """
 from __future__ import annotations
 
+import asyncio
 import datetime
 import socket
 import subprocess
+import threading
 import time
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
@@ -165,3 +167,24 @@ def ocsp_response_file(path: Path, pki: dict, *, status=ocsp.OCSPCertStatus.GOOD
         revocation_reason=None).responder_id(ocsp.OCSPResponderEncoding.HASH, signer["ca"])
     path.write_bytes(single.sign(signer["ca_key"], hashes.SHA256()).public_bytes(serialization.Encoding.DER))
     return path
+
+
+@contextmanager
+def background_loop():
+    """An event loop running on its own thread, for servers under test while the clients block. On exit the
+    connection handlers still running (a test left a connection open) are cancelled and the loop closed."""
+    event_loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=event_loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield event_loop
+    finally:
+        async def cancel_leftovers():
+            tasks = asyncio.all_tasks() - {asyncio.current_task()}
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        asyncio.run_coroutine_threadsafe(cancel_leftovers(), event_loop).result(10)
+        event_loop.call_soon_threadsafe(event_loop.stop)
+        thread.join()
+        event_loop.close()

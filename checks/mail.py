@@ -1,0 +1,313 @@
+"""The mail checks, per mail domain (shared/spec/checks.md, "Mail"): SPF, DMARC and DKIM records, STARTTLS
+judged with the NCSC TLS tables, DANE for SMTP, DNSSEC and IPv6 of the MX hosts.
+
+They judge the `mail` probe's facts (scanner/probes/mail.py). A domain without MX (or with a null MX,
+RFC 7505) receives no mail: the MX checks do not apply to it. A domain whose only SPF record is
+`v=spf1 -all` sends no mail: it needs DMARC `p=reject` and no DKIM. STARTTLS is judged with the web TLS
+checks' own functions on the evaluation made over STARTTLS, so both use one rule book.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+from cryptography import x509
+
+from checks.dns import describe_problem, match_record, record_text
+from checks.registry import Facts, check
+from checks.tls import tls_ciphers, tls_key_exchange, tls_version
+from scanner.model import Artifact, Reason, Status, Text, Verdict, worst
+
+FAMILY = "mail"
+NORM = "Forum Standaardisatie, pas toe of leg uit"
+SPF_MAX_LOOKUPS = 10
+ENFORCING_POLICIES = ("quarantine", "reject")
+DANE_USAGES = (2, 3)  # RFC 7672: SMTP ignores the PKIX usages 0 and 1
+
+
+def sends_no_mail(mail: dict) -> bool:
+    return [record.split()[1:] for record in mail["spf"]["records"]] == [["-all"]]
+
+
+def receives_no_mail(mail: dict) -> Verdict | None:
+    """`not_applicable` for the MX checks when the domain has no MX or a null MX, else None."""
+    domain = mail["domain"]
+    if mail["null_mx"]:
+        return Verdict(Status.NOT_APPLICABLE, Text(f"{domain} ontvangt geen mail (null MX).",
+                                                   f"{domain} receives no mail (null MX)."), {"domain": domain})
+    if not mail["mx"]:
+        return Verdict(Status.NOT_APPLICABLE, Text(f"{domain} heeft geen MX-record.",
+                                                   f"{domain} has no MX record."), {"domain": domain})
+    return None
+
+
+def combine(items: list[tuple[str, Verdict]], what: tuple[str, str], details: dict) -> Verdict:
+    """One verdict from per-MX (or per-address) verdicts: the worst decides and its items are named; an
+    unmeasured item makes the check an error unless another one already fails."""
+    details = {**details, "items": [{"item": label, "status": v.status.value, "summary": v.summary.en,
+                                      **({"reason": v.reason} if v.reason else {})} for label, v in items]}
+    status = worst(v.status for _, v in items)
+    if status == Status.PASS:
+        return Verdict(status, Text(f"Alle {what[0]} voldoen.", f"All {what[1]} comply."), details)
+    named = [(label, v) for label, v in items if v.status == status]
+    nl = "; ".join(f"{label}: {v.summary.nl}" for label, v in named)
+    en = "; ".join(f"{label}: {v.summary.en}" for label, v in named)
+    reason = next((v.reason for _, v in named if v.reason), None)
+    return Verdict(status, Text(nl, en), details, reason=reason if status == Status.ERROR else None)
+
+
+def unmeasured(session: dict) -> Verdict:
+    return Verdict(Status.ERROR, Text(f"niet gemeten ({session['detail']})", f"not measured ({session['detail']})"),
+                   reason=session["error"])
+
+
+def sessions(mail: dict):
+    """(MX host facts, address, session) for every address of every MX host."""
+    for mx in mail["mx_hosts"]:
+        for address, session in mx["addresses"].items():
+            yield mx, address, session
+
+
+def no_address(mx: dict) -> Verdict:
+    return Verdict(Status.FAIL, Text("de MX-host heeft geen IP-adres", "the MX host has no IP address"))
+
+
+# --- SPF, DMARC, DKIM ---------------------------------------------------------------------------------------
+
+@check("mail.spf", level="required", family=FAMILY, requires=("mail",),
+       norm=NORM + ": SPF (RFC 7208), eindigend op -all of ~all",
+       title=("SPF", "SPF"),
+       advice=("Publiceer precies één SPF-record (TXT 'v=spf1 ...') dat de verzendende servers noemt en eindigt op "
+               "'-all' (of '~all'), met hooguit 10 DNS-opvragingen (include, a, mx, ptr, exists, redirect). Een "
+               "domein dat niet mailt: 'v=spf1 -all'.",
+               "Publish exactly one SPF record (TXT 'v=spf1 ...') that names the sending servers and ends in "
+               "'-all' (or '~all'), with at most 10 DNS lookups (include, a, mx, ptr, exists, redirect). A domain "
+               "that sends no mail: 'v=spf1 -all'."))
+def spf(facts: Facts) -> Verdict:
+    mail = facts["mail"]
+    found, domain = mail["spf"], mail["domain"]
+    details = {"domain": domain, **found}
+    records = found["records"]
+    if not records:
+        return Verdict(Status.FAIL, Text(f"{domain} heeft geen SPF-record.", f"{domain} has no SPF record."), details)
+    if len(records) > 1:
+        return Verdict(Status.FAIL, Text(f"{domain} heeft {len(records)} SPF-records; er mag er één zijn.",
+                                         f"{domain} has {len(records)} SPF records; there must be one."), details)
+    if found["errors"]:
+        errors = "; ".join(found["errors"])
+        return Verdict(Status.FAIL, Text(f"Het SPF-record is ongeldig: {errors}.",
+                                         f"The SPF record is invalid: {errors}."), details)
+    if found["lookups"] > SPF_MAX_LOOKUPS:
+        return Verdict(Status.FAIL, Text(f"Het SPF-record vraagt {found['lookups']} DNS-opvragingen (max. 10).",
+                                         f"The SPF record needs {found['lookups']} DNS lookups (at most 10)."),
+                       details)
+    if found["all"] not in ("-all", "~all"):
+        ending = f"'{found['all']}'" if found["all"] else "geen 'all'"
+        ending_en = f"'{found['all']}'" if found["all"] else "no 'all'"
+        return Verdict(Status.FAIL, Text(f"Het SPF-record eindigt op {ending}, niet op -all of ~all.",
+                                         f"The SPF record ends in {ending_en}, not in -all or ~all."), details)
+    return Verdict(Status.PASS, Text(f"Eén geldig SPF-record, eindigend op {found['all']}: {records[0]}",
+                                     f"One valid SPF record, ending in {found['all']}: {records[0]}"), details)
+
+
+@check("mail.dmarc", level="required", family=FAMILY, requires=("mail",),
+       norm=NORM + ": DMARC (RFC 7489) met beleid quarantine of reject",
+       title=("DMARC", "DMARC"),
+       advice=("Publiceer op _dmarc.<domein> één record 'v=DMARC1; p=reject' (of p=quarantine) met een rua-adres "
+               "voor rapporten. Een domein dat niet mailt: p=reject.",
+               "Publish one record 'v=DMARC1; p=reject' (or p=quarantine) at _dmarc.<domain>, with a rua address "
+               "for reports. A domain that sends no mail: p=reject."))
+def dmarc(facts: Facts) -> Verdict:
+    mail = facts["mail"]
+    found = mail["dmarc"]
+    details = {"domain": mail["domain"], **found}
+    records, policy, name = found["records"], found["policy"], found["name"]
+    if not records:
+        return Verdict(Status.FAIL, Text(f"Geen DMARC-record op {name}.", f"No DMARC record at {name}."), details)
+    if len(records) > 1:
+        return Verdict(Status.FAIL, Text(f"{len(records)} DMARC-records op {name}; er mag er één zijn.",
+                                         f"{len(records)} DMARC records at {name}; there must be one."), details)
+    if sends_no_mail(mail) and policy != "reject":
+        return Verdict(Status.FAIL, Text(f"Het domein mailt niet, maar het DMARC-beleid is p={policy}, niet reject.",
+                                         f"The domain sends no mail, but its DMARC policy is p={policy}, not "
+                                         "reject."), details)
+    if policy not in ENFORCING_POLICIES:
+        return Verdict(Status.FAIL, Text(f"Het DMARC-beleid is p={policy}: het moet quarantine of reject zijn.",
+                                         f"The DMARC policy is p={policy}: it must be quarantine or reject."),
+                       details)
+    return Verdict(Status.PASS, Text(f"DMARC op {name} met p={policy}.", f"DMARC at {name} with p={policy}."),
+                   details)
+
+
+@check("mail.dkim", level="required", family=FAMILY, requires=("mail",),
+       norm=NORM + ": DKIM (RFC 6376)",
+       title=("DKIM", "DKIM"),
+       advice=("Onderteken uitgaande mail met DKIM en publiceer de publieke sleutel op "
+               "<selector>._domainkey.<domein>.",
+               "Sign outgoing mail with DKIM and publish the public key at <selector>._domainkey.<domain>."))
+def dkim(facts: Facts) -> Verdict:
+    mail = facts["mail"]
+    found = mail["dkim"]
+    details = {"domain": mail["domain"], **found}
+    if sends_no_mail(mail):
+        return Verdict(Status.NOT_APPLICABLE, Text("Het domein mailt niet (SPF 'v=spf1 -all').",
+                                                   "The domain sends no mail (SPF 'v=spf1 -all')."), details)
+    if found["rcode"] == "NOERROR":
+        return Verdict(Status.PASS, Text(f"{found['name']} bestaat: er zijn DKIM-sleutels.",
+                                         f"{found['name']} exists: there are DKIM keys."), details)
+    return Verdict(Status.FAIL, Text(f"{found['name']} bestaat niet ({found['rcode']}): geen DKIM-sleutels.",
+                                     f"{found['name']} does not exist ({found['rcode']}): no DKIM keys."), details)
+
+
+# --- STARTTLS and DANE --------------------------------------------------------------------------------------
+
+TLS_RULES: tuple[Callable[[Facts], Verdict], ...] = (tls_version, tls_ciphers, tls_key_exchange)
+
+
+def starttls_verdict(facts: Facts, address: str, session: dict) -> Verdict:
+    """One MX address: STARTTLS offered, and its TLS judged with the web TLS rules (worst decides)."""
+    if "error" in session:
+        return unmeasured(session)
+    if not session["starttls"]:
+        return Verdict(Status.FAIL, Text("biedt geen STARTTLS aan", "offers no STARTTLS"))
+    if "tls" not in session:
+        return Verdict(Status.ERROR, Text("STARTTLS mislukte", "STARTTLS failed"), reason=Reason.TLS)
+    tls_facts = Facts(site=facts.site, artifacts={"tls": Artifact("tls", 1, address, session["tls"])},
+                      address=address)
+    verdicts = [rule(tls_facts) for rule in TLS_RULES]
+    status = worst(v.status for v in verdicts if v.status != Status.NOT_APPLICABLE)
+    if status == Status.PASS:
+        return Verdict(status, Text("STARTTLS met goede of voldoende TLS", "STARTTLS with good or sufficient TLS"))
+    return Verdict(status, Text(" ".join(v.summary.nl for v in verdicts if v.status == status),
+                                " ".join(v.summary.en for v in verdicts if v.status == status)))
+
+
+@check("mail.starttls", level="required", family=FAMILY, requires=("mail",),
+       norm=NORM + ": STARTTLS (RFC 3207) met TLS volgens de NCSC-richtlijnen",
+       title=("STARTTLS", "STARTTLS"),
+       advice=("Laat elke mailserver (MX) STARTTLS aanbieden met alleen TLS 1.2 of 1.3, goede of voldoende "
+               "cipher suites en goede groepen voor de sleuteluitwisseling (zie de TLS-checks van de website).",
+               "Have every mail server (MX) offer STARTTLS with only TLS 1.2 or 1.3, good or sufficient cipher "
+               "suites and good key-exchange groups (see the website's TLS checks)."))
+def starttls(facts: Facts) -> Verdict:
+    mail = facts["mail"]
+    skip = receives_no_mail(mail)
+    if skip:
+        return skip
+    items = [(mx["host"], no_address(mx)) for mx in mail["mx_hosts"] if not mx["addresses"]]
+    items += [(f"{mx['host']} ({address})", starttls_verdict(facts, address, session))
+              for mx, address, session in sessions(mail)]
+    return combine(items, ("mailservers", "mail servers"), {"domain": mail["domain"]})
+
+
+def dane_verdict(mx: dict, address: str, session: dict) -> Verdict:
+    """One MX address: a usable, DNSSEC-secure TLSA record matches the chain served after STARTTLS."""
+    tlsa = mx["tlsa"]
+    usable = [r for r in tlsa["records"] if r["usage"] in DANE_USAGES]
+    if not usable:
+        only_pkix = " (alleen PKIX-gebruik 0/1, dat SMTP negeert)" if tlsa["records"] else ""
+        only_pkix_en = " (only PKIX usages 0/1, which SMTP ignores)" if tlsa["records"] else ""
+        return Verdict(Status.FAIL, Text(f"geen TLSA-record op {tlsa['name']}{only_pkix}",
+                                         f"no TLSA record at {tlsa['name']}{only_pkix_en}"))
+    if tlsa["state"] != "secure":
+        why = describe_problem(tlsa.get("problem"), tlsa.get("ede"))
+        return Verdict(Status.FAIL, Text(f"het TLSA-record is niet DNSSEC-veilig ({tlsa['state']}: {why.nl})",
+                                         f"the TLSA record is not DNSSEC-secure ({tlsa['state']}: {why.en})"))
+    if "error" in session:
+        return unmeasured(session)
+    if not session.get("certificates"):
+        return Verdict(Status.FAIL, Text("geen certificaat om te vergelijken: geen STARTTLS",
+                                         "no certificate to compare: no STARTTLS"))
+    chain = [x509.load_pem_x509_certificate(c["pem"].encode()) for c in session["certificates"]]
+    when = dt.datetime.fromisoformat(session["measured_at"])
+    results = [(record, *match_record(record, chain, mx["host"], False, when)) for record in usable]
+    matched = [record for record, ok, _ in results if ok]
+    if matched:
+        return Verdict(Status.PASS, Text(f"TLSA {record_text(matched[0])[:16]}... past",
+                                         f"TLSA {record_text(matched[0])[:16]}... matches"))
+    return Verdict(Status.FAIL, Text(f"geen TLSA-record past bij de keten ({results[0][2]})",
+                                     f"no TLSA record matches the chain ({results[0][2]})"))
+
+
+def has_rollover_scheme(records: list[dict]) -> bool:
+    """Two DANE-EE records, or DANE-EE with DANE-TA: a key can be replaced without a gap."""
+    usages = [r["usage"] for r in records]
+    return usages.count(3) >= 2 or (3 in usages and 2 in usages)
+
+
+@check("mail.dane", level="required", family=FAMILY, requires=("mail",),
+       norm=NORM + ": DANE voor SMTP (RFC 7672)",
+       title=("DANE voor mail", "DANE for mail"),
+       advice=("Publiceer voor elke MX-host een TLSA-record op _25._tcp.<mx> in een met DNSSEC ondertekende zone "
+               "(bij voorkeur '3 1 1' van de huidige sleutel plus een tweede voor de volgende, of '2 1 1' van de "
+               "uitgevende CA), en werk het bij vóór elke sleutelwissel.",
+               "Publish a TLSA record at _25._tcp.<mx> for every MX host in a DNSSEC-signed zone (preferably "
+               "'3 1 1' of the current key plus one for the next, or '2 1 1' of the issuing CA), and update it "
+               "before every key change."))
+def dane(facts: Facts) -> Verdict:
+    mail = facts["mail"]
+    skip = receives_no_mail(mail)
+    if skip:
+        return skip
+    items = [(mx["host"], no_address(mx)) for mx in mail["mx_hosts"] if not mx["addresses"]]
+    items += [(f"{mx['host']} ({address})", dane_verdict(mx, address, session))
+              for mx, address, session in sessions(mail)]
+    details = {"domain": mail["domain"],
+               "tlsa": {mx["tlsa"]["name"]: [record_text(r) for r in mx["tlsa"]["records"]] for mx in mail["mx_hosts"]},
+               "rollover_scheme": {mx["host"]: has_rollover_scheme(mx["tlsa"]["records"]) for mx in mail["mx_hosts"]}}
+    return combine(items, ("mailservers", "mail servers"), details)
+
+
+# --- DNSSEC and IPv6 ----------------------------------------------------------------------------------------
+
+@check("mail.dnssec", level="required", family=FAMILY, requires=("mail",),
+       norm=NORM + ": DNSSEC voor het maildomein en de MX-hosts",
+       title=("DNSSEC voor mail", "DNSSEC for mail"),
+       advice=("Onderteken de zone van het maildomein en die van elke MX-host met DNSSEC.",
+               "Sign the mail domain's zone and every MX host's zone with DNSSEC."))
+def mail_dnssec(facts: Facts) -> Verdict:
+    mail = facts["mail"]
+    zones = [(f"{mail['domain']} (MX)", mail["dnssec"])] + [(mx["host"], mx["dnssec"]) for mx in mail["mx_hosts"]]
+    items = []
+    for label, found in zones:
+        if found["state"] == "secure":
+            items.append((label, Verdict(Status.PASS, Text("veilig", "secure"))))
+        else:
+            why = describe_problem(found.get("problem"))
+            items.append((label, Verdict(Status.FAIL, Text(f"{found['state']}: {why.nl}",
+                                                           f"{found['state']}: {why.en}"))))
+    return combine(items, ("zones", "zones"), {"domain": mail["domain"]})
+
+
+def ipv6_verdict(mx: dict) -> Verdict:
+    """One MX host: an AAAA, and an SMTP banner on it; an unreachable IPv6 address fails only where the
+    same host answered over IPv4 (else the server is down, not its IPv6)."""
+    if not mx["ipv6"]:
+        return Verdict(Status.FAIL, Text("geen AAAA-record", "no AAAA record"))
+    results = {address: mx["addresses"][address] for address in mx["ipv6"]}
+    if any(s.get("error") == Reason.NO_IPV6 for s in results.values()):
+        return Verdict(Status.ERROR, Text("deze scanner heeft geen IPv6", "this scanner has no IPv6"),
+                       reason=Reason.NO_IPV6)
+    silent = [a for a, s in results.items() if "error" in s or not s["banner"].startswith("220")]
+    if not silent:
+        return Verdict(Status.PASS, Text("bereikbaar over IPv6", "reachable over IPv6"))
+    errors = [results[a] for a in silent if "error" in results[a]]
+    server_down = mx["ipv4"] and all("error" in mx["addresses"][a] for a in mx["ipv4"])
+    if server_down and errors:
+        return unmeasured(errors[0])
+    return Verdict(Status.FAIL, Text(f"geen SMTP op {', '.join(silent)}", f"no SMTP on {', '.join(silent)}"))
+
+
+@check("mail.ipv6", level="required", family=FAMILY, requires=("mail",),
+       norm=NORM + ": IPv6 voor de mailservers",
+       title=("IPv6 voor mail", "IPv6 for mail"),
+       advice=("Geef elke MX-host een AAAA-record en laat de mailserver op dat IPv6-adres SMTP aannemen.",
+               "Give every MX host an AAAA record and have the mail server accept SMTP on that IPv6 address."))
+def mail_ipv6(facts: Facts) -> Verdict:
+    mail = facts["mail"]
+    skip = receives_no_mail(mail)
+    if skip:
+        return skip
+    items = [(mx["host"], ipv6_verdict(mx)) for mx in mail["mx_hosts"]]
+    return combine(items, ("MX-hosts", "MX hosts"), {"domain": mail["domain"],
+                                                     "mx": {mx["host"]: mx["ipv6"] for mx in mail["mx_hosts"]}})
