@@ -19,6 +19,7 @@ from checks.registry import select as select_checks
 from reports import maps, trends
 from reports.standards import all_together, load_standards
 from scanner.model import Site
+from storage.history import status_versions
 from storage.models import FindingRow, RunRow
 from storage.store import Store
 
@@ -117,7 +118,9 @@ def measure(workdir: Path) -> dict:
         last = FIRST_DAY + timedelta(days=DAYS - 1)
 
         def trend_report(period: str) -> int:
-            points = trends.series(store.state_on, standards, FIRST_DAY, last, period)
+            """What `govscan publish` does: the year's status versions in one query, each point in memory."""
+            state_at = trends.state_from(status_versions(store, FIRST_DAY, last))
+            points = trends.series(state_at, standards, FIRST_DAY, last, period)
             charts = [trends.chart_svg(points, standard, trends.project(points, standard.id)) for standard in standards]
             trends.to_csv(points, period)
             return sum(len(c) for c in charts)

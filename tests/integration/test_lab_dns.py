@@ -206,11 +206,21 @@ def test_the_scanner_config_points_at_the_lab(lab):
     assert Path(lab["trust_anchor"]).read_text().startswith(". 300 IN DS ")
 
 
+def _running(pid: int) -> bool:
+    """Alive, not a zombie: a lab started by an earlier `govscan lab up` has exited processes reaped by
+    whatever adopted them, which may take a moment; a zombie holds nothing of the lab any more."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def _leftovers(status: dict) -> list[str]:
     """Everything of the lab that could outlive it: processes, namespaces, links, routes, sockets, files."""
     found = []
     for process in status["processes"]:
-        if Path(f"/proc/{process['pid']}").exists():
+        if _running(process["pid"]):
             found.append(f"process {process['pid']} ({process['name']})")
     namespaces = run(["ip", "netns", "list"]).stdout
     found += [f"namespace {ns}" for ns in (status["netns"], status["nov6_netns"]) if ns in namespaces]
