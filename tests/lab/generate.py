@@ -20,8 +20,9 @@ MIX = {
     "dnssec": [("secure", 62), ("insecure", 30), ("bogus_ds", 3), ("bogus_expired", 3), ("bogus_missing_rrsig", 2)],
     "stack": [("dual", 56), ("ipv4", 42), ("ipv6", 2)],
     "cert": [("valid", 90), ("expired", 3), ("wrong_host", 2), ("self_signed", 1), ("rsa2048", 3), ("sha1", 1)],
-    "tls": [("modern", 60), ("tls13_only", 10), ("legacy", 10), ("rsa_kex", 5), ("dhe", 5), ("cbc_sha256", 5),
-            ("client_order", 5)],
+    "tls": [("modern", 60), ("tls13_only", 10), ("legacy", 10), ("rsa_kex", 5), ("dhe", 4), ("dhe2048", 1),
+            ("cbc_sha256", 5), ("client_order", 5)],
+    "ocsp_stapling": [("none", 75), ("good", 25)],
     "port80": [("redirect", 85), ("redirect_other_host", 5), ("content", 7), ("closed", 3)],
     "hsts": [("one_year", 65), ("short", 10), ("missing", 20), ("malformed", 5)],
     "headers": [("good", 40), ("none", 40), ("bad_csp", 20)],
@@ -79,12 +80,14 @@ def _organisation(index: int, name: str, count: int) -> dict:
 def _site(rng: random.Random, name: str, org: dict) -> dict:
     host = f"www.{name}.gov.nl" if org["type"] in ("ministerie", "uitvoeringsorganisatie") else f"www.{name}.nl"
     site = {"host": host, "organisation": org["code"]}
-    for key in ("dnssec", "stack", "cert", "tls", "port80", "hsts", "headers", "security_txt", "hostile"):
+    for key in ("dnssec", "stack", "cert", "tls", "ocsp_stapling", "port80", "hsts", "headers", "security_txt",
+                "hostile"):
         site[key] = _pick(rng, MIX[key])
     if site["stack"] == "dual" and rng.random() < 0.05:
         site["ipv6_unreachable"] = rng.choice(["no_listener", "dropped"])
     site["nameservers"] = _pick(rng, NAMESERVERS)
     site["caa"] = rng.random() < 0.4
+    site["in_rio"] = rng.random() < 0.9
     if site["dnssec"] == "insecure" and site["nameservers"][0].endswith("oudhosting.nl"):
         site["nameservers"] = ["ns1.oudhosting.nl", "ns2.oudhosting.nl"]
     status = _pick(rng, MIX["statement"])
@@ -95,7 +98,8 @@ def _site(rng: random.Random, name: str, org: dict) -> dict:
     site["pages"] = {"template": "municipality", "params": {
         "name": org["name"], "trackers": _pick(rng, TRACKERS), "banner": _pick(rng, MIX["banner"]),
         "statement": statement, "wcag": _pick(rng, MIX["wcag"])}}
-    expect = {"dns.dnssec": "pass" if site["dnssec"] == "secure" else "fail"}
+    expect = {"dns.dnssec": "pass" if site["dnssec"] == "secure" else "fail",
+              "domain.rio": "pass" if site["in_rio"] else "warn"}
     resolvable = site["dnssec"] in ("secure", "insecure")  # a bogus zone's addresses do not resolve
     if resolvable:
         expect["web.ipv6.address"] = "fail" if site["stack"] == "ipv4" else "pass"
