@@ -146,6 +146,12 @@ class MailProbe(Probe):
 
     def __init__(self, port: int = SMTP_PORT):
         self.port = port  # another port only in tests, where the servers are not privileged
+        self.sessions: dict[tuple[str, str], asyncio.Task] = {}
+
+    async def setup(self, ctx: ProbeContext) -> None:
+        # One evaluation per MX address and run: sites of one domain, and domains of one mail provider,
+        # share their MX hosts, and a mail server should not see dozens of handshakes per site.
+        self.sessions = {}
 
     def timeout(self, settings) -> float:
         # TLS evaluations of the MX addresses run side by side, each dozens of handshakes.
@@ -184,6 +190,14 @@ class MailProbe(Probe):
                 "tlsa": tlsa, "addresses": dict(zip(addresses, sessions))}
 
     async def mx_address(self, ctx: ProbeContext, host: str, address: str, deadline: float) -> dict:
+        """The facts of one MX address, measured once per run (shielded: a site whose probe times out does
+        not cancel the measurement another site waits for)."""
+        key = (host, address)
+        if key not in self.sessions:
+            self.sessions[key] = asyncio.ensure_future(self.measure(ctx, host, address, deadline))
+        return await asyncio.shield(self.sessions[key])
+
+    async def measure(self, ctx: ProbeContext, host: str, address: str, deadline: float) -> dict:
         """The SMTP session and the TLS evaluation over STARTTLS of one MX address, or why not."""
         if ":" in address and not ctx.run_facts.get("ipv6", True):
             return {"error": Reason.NO_IPV6, "detail": "this scanner has no IPv6 connectivity"}

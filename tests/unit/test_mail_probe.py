@@ -100,3 +100,18 @@ def test_without_ipv6_the_ipv6_address_is_not_contacted(smtp_servers, tmp_path):
 ])
 def test_spf_terms(term, parsed):
     assert spf_term(term) == parsed
+
+
+def test_an_mx_address_is_measured_once_per_run(smtp_servers, tmp_path):
+    """Two sites of one mail domain in one run: the mail server sees one evaluation per address."""
+    port, spki = smtp_servers
+    ctx = context(tree(spki), tmp_path)
+    probe = MailProbe(port=port)
+    other = Site("https://loket.noordstad.nl/", "loket.noordstad.nl")
+
+    async def run():
+        await probe.setup(ctx)
+        return await asyncio.gather(probe.collect(ctx, SITE, None, {}), probe.collect(ctx, other, None, {}))
+    first, second = asyncio.run(run())
+    assert len(probe.sessions) == 2  # 127.0.0.1 and ::1
+    assert first["mx_hosts"][0]["addresses"]["::1"] is second["mx_hosts"][0]["addresses"]["::1"]
