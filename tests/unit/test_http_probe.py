@@ -12,7 +12,7 @@ import pytest
 from scanner import config
 from scanner.model import Reason, Site
 from scanner.probes.base import ProbeContext
-from scanner.probes.http import HttpProbe
+from scanner.probes.http import MAX_REDIRECTS, HttpProbe
 from scanner.resolver import Resolver
 from scanner.runner import Runner
 from tests.integration.local_https import make_ca
@@ -254,7 +254,24 @@ def test_redirect_loops_and_long_chains_stop(pki):
     looped = run(scenario(loop)).data["redirects"]
     assert looped["stopped"] == "loop" and len(looped["hops"]) == 2
     long = run(scenario(endless)).data["redirects"]
-    assert long["stopped"] == "too_many" and len(long["hops"]) == 11
+    assert long["stopped"] == "too_many" and len(long["hops"]) == MAX_REDIRECTS + 1
+
+
+def test_a_site_that_redirects_everything_endlessly_costs_a_bounded_number_of_requests(pki):
+    """Front page and security.txt both redirect without end: at most 11 requests on port 443 (12 with
+    port 80), and the legacy security.txt path is not asked of a server that loops."""
+    routes = {"/": response(302, [("Location", "/1")]),
+              "/.well-known/security.txt": response(302, [("Location", "/s1")])}
+    routes.update({f"/{i}": response(302, [("Location", f"/{i + 1}")]) for i in range(1, 30)})
+    routes.update({f"/s{i}": response(302, [("Location", f"/s{i + 1}")]) for i in range(1, 30)})
+
+    async def scenario():
+        async with Server(routes, tls_context(pki)) as https:
+            return await probe(pki, https.port, closed_port())
+
+    data = run(scenario()).data
+    assert data["requests"] <= 11
+    assert "/security.txt" not in data["security_txt"]
 
 
 def test_the_legacy_security_txt_path_is_tried_when_the_rfc_one_is_missing(pki):
