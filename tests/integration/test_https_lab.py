@@ -8,6 +8,7 @@ import pytest
 from checks.registry import select
 from scanner import config
 from scanner.model import Reason, Site
+from scanner.probes.http import MAX_REDIRECTS
 from scanner.runner import Runner, has_ipv6_connectivity
 from tests.lab import scenario as lab_scenario
 from tests.lab.verify import compare_results
@@ -71,7 +72,7 @@ def test_hostile_bodies_and_redirects_stop_at_the_limits(scan):
     for host in hosts_where(scan, "hostile", "redirect_loop"):
         for artifact in http_artifacts(scan, host):
             assert artifact.data["redirects"]["stopped"] == "too_many"
-            assert len(artifact.data["redirects"]["hops"]) == 11
+            assert len(artifact.data["redirects"]["hops"]) == MAX_REDIRECTS + 1
 
 
 def test_the_served_chain_is_recorded_whether_or_not_it_is_trusted(scan):
