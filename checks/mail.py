@@ -61,15 +61,14 @@ def unmeasured(session: dict) -> Verdict:
                    reason=session["error"])
 
 
-def sessions(mail: dict):
-    """(MX host facts, address, session) for every address of every MX host."""
-    for mx in mail["mx_hosts"]:
-        for address, session in mx["addresses"].items():
-            yield mx, address, session
-
-
-def no_address(mx: dict) -> Verdict:
-    return Verdict(Status.FAIL, Text("de MX-host heeft geen IP-adres", "the MX host has no IP address"))
+def per_mx_address(mail: dict, judge: Callable[[dict, str, dict], Verdict]) -> list[tuple[str, Verdict]]:
+    """`judge(mx, address, session)` for every address of every MX host, and a fail for an MX host without
+    any address (mail for the domain cannot be delivered there)."""
+    items = [(mx["host"], Verdict(Status.FAIL, Text("de MX-host heeft geen IP-adres", "the MX host has no IP address")))
+             for mx in mail["mx_hosts"] if not mx["addresses"]]
+    items += [(f"{mx['host']} ({address})", judge(mx, address, session))
+              for mx in mail["mx_hosts"] for address, session in mx["addresses"].items()]
+    return items
 
 
 # --- SPF, DMARC, DKIM ---------------------------------------------------------------------------------------
@@ -194,9 +193,7 @@ def starttls(facts: Facts) -> Verdict:
     skip = receives_no_mail(mail)
     if skip:
         return skip
-    items = [(mx["host"], no_address(mx)) for mx in mail["mx_hosts"] if not mx["addresses"]]
-    items += [(f"{mx['host']} ({address})", starttls_verdict(facts, address, session))
-              for mx, address, session in sessions(mail)]
+    items = per_mx_address(mail, lambda mx, address, session: starttls_verdict(facts, address, session))
     return combine(items, ("mailservers", "mail servers"), {"domain": mail["domain"]})
 
 
@@ -249,9 +246,7 @@ def dane(facts: Facts) -> Verdict:
     skip = receives_no_mail(mail)
     if skip:
         return skip
-    items = [(mx["host"], no_address(mx)) for mx in mail["mx_hosts"] if not mx["addresses"]]
-    items += [(f"{mx['host']} ({address})", dane_verdict(mx, address, session))
-              for mx, address, session in sessions(mail)]
+    items = per_mx_address(mail, dane_verdict)
     details = {"domain": mail["domain"],
                "tlsa": {mx["tlsa"]["name"]: [record_text(r) for r in mx["tlsa"]["records"]] for mx in mail["mx_hosts"]},
                "rollover_scheme": {mx["host"]: has_rollover_scheme(mx["tlsa"]["records"]) for mx in mail["mx_hosts"]}}

@@ -40,7 +40,7 @@ async def resolved(ctx: ProbeContext, name, rdtype: str, tally: QueryTally) -> d
     return response
 
 
-def _addresses(response: dns.message.Message, rdtype: str) -> list[str]:
+def addresses_in(response: dns.message.Message, rdtype: str) -> list[str]:
     return sorted({rdata.address for rrset in answer_records(response, rdtype) for rdata in rrset})
 
 
@@ -90,7 +90,7 @@ class NameserversProbe(Probe):
 
         async def one(name: dns.name.Name) -> dict:
             a, aaaa = await asyncio.gather(resolved(ctx, name, "A", tally), resolved(ctx, name, "AAAA", tally))
-            server = {"name": show(name), "ipv4": _addresses(a, "A"), "ipv6": _addresses(aaaa, "AAAA")}
+            server = {"name": show(name), "ipv4": addresses_in(a, "A"), "ipv6": addresses_in(aaaa, "AAAA")}
             if ipv6:
                 answers = await asyncio.gather(*(ask_directly(ctx, addr, zone, self.port) for addr in server["ipv6"]))
                 server["ipv6_answers"] = dict(zip(server["ipv6"], answers))

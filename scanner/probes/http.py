@@ -5,8 +5,8 @@ A small HTTP/1.1 client over asyncio streams, because every connection must go t
 SNI and the Host header carry the site's name, and because hostile servers must not cost more than the
 configured limits: every connect, handshake and response has a deadline (a drip-feeding server cannot
 stretch one), no body is read or decompressed beyond `max_body_bytes`, and redirects stop after
-MAX_REDIRECTS hops or on a loop. One connection is open at a time per probe (under the per-address limit), reused while the
-server keeps it alive, so a site costs a handful of requests per address.
+MAX_REDIRECTS hops or on a loop. One connection is open at a time per probe (under the per-address limit),
+reused while the server keeps it alive, so a site costs a handful of requests per address.
 
 Judges nothing: whether the chain validates and which names it carries are recorded as facts; checks/https.py
 decides what that means.

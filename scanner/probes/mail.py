@@ -25,8 +25,8 @@ import dns.rcode
 
 from scanner.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
-from scanner.probes.dns_records import answer_records, resolved, tlsa_facts
-from scanner.probes.dnssec import examine, lookup, show, zone_of
+from scanner.probes.dns_records import addresses_in, answer_records, resolved, tlsa_facts
+from scanner.probes.dnssec import examine, show, zone_of
 from scanner.probes.tls import Endpoint, Evaluation, smtp_greeting
 from scanner.resolver import QueryTally
 
@@ -140,6 +140,11 @@ async def dmarc_facts(ctx: ProbeContext, domain: str, tally: QueryTally) -> dict
     return {"name": name, "records": records, "policy": tags.get("p")}
 
 
+def dnssec_summary(examined: dict) -> dict:
+    """What the mail checks need of `examine`'s facts: the state, the zone, the first problem."""
+    return {key: examined[key] for key in ("state", "zone", "problem")}
+
+
 class MailProbe(Probe):
     name = "mail"
     version = 1
@@ -160,9 +165,8 @@ class MailProbe(Probe):
     async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict:
         tally = QueryTally()
         domain = show(await zone_of(ctx, dns.name.from_text(site.host), tally))
-        mx = await lookup(ctx, dns.name.from_text(domain), "MX", tally)
-        exchanges = sorted({(r.preference, show(r.exchange)) for rrset in answer_records(mx.response, "MX")
-                            for r in rrset})
+        mx = await resolved(ctx, dns.name.from_text(domain), "MX", tally)
+        exchanges = sorted({(r.preference, show(r.exchange)) for rrset in answer_records(mx, "MX") for r in rrset})
         null_mx = [host for _, host in exchanges] == ["."]
         dkim_rcode, _ = await txt_strings(ctx, f"_domainkey.{domain}", tally)
         spf, dmarc, dnssec = await asyncio.gather(spf_facts(ctx, domain, tally), dmarc_facts(ctx, domain, tally),
@@ -171,23 +175,20 @@ class MailProbe(Probe):
         deadline = time.monotonic() + self.timeout(ctx.settings) - ctx.settings.scan.connect_timeout
         mx_facts = await asyncio.gather(*(self.mx_host(ctx, host, tally, deadline) for host in hosts))
         return {"domain": domain, "mx": [{"preference": p, "host": h} for p, h in exchanges],
-                "mx_state": mx.state, "null_mx": null_mx,
+                "null_mx": null_mx,
                 "spf": spf, "dmarc": dmarc, "dkim": {"name": f"_domainkey.{domain}", "rcode": dkim_rcode},
-                "dnssec": {"state": dnssec["state"], "zone": dnssec["zone"], "problem": dnssec["problem"]},
-                "mx_hosts": mx_facts, "queries": tally.to_dict()}
+                "dnssec": dnssec_summary(dnssec), "mx_hosts": mx_facts, "queries": tally.to_dict()}
 
     async def mx_host(self, ctx: ProbeContext, host: str, tally: QueryTally, deadline: float) -> dict:
         name = dns.name.from_text(host)
         a, aaaa = await asyncio.gather(resolved(ctx, name, "A", tally), resolved(ctx, name, "AAAA", tally))
-        ipv4 = sorted({r.address for rrset in answer_records(a, "A") for r in rrset})
-        ipv6 = sorted({r.address for rrset in answer_records(aaaa, "AAAA") for r in rrset})
+        ipv4, ipv6 = addresses_in(a, "A"), addresses_in(aaaa, "AAAA")
         dnssec, tlsa = await asyncio.gather(examine(ctx, host, ("A", "AAAA"), tally),
                                             tlsa_facts(ctx, f"_25._tcp.{host}", tally))
         addresses = ipv4 + ipv6
         sessions = await asyncio.gather(*(self.mx_address(ctx, host, addr, deadline) for addr in addresses))
         return {"host": host, "ipv4": ipv4, "ipv6": ipv6,
-                "dnssec": {"state": dnssec["state"], "zone": dnssec["zone"], "problem": dnssec["problem"]},
-                "tlsa": tlsa, "addresses": dict(zip(addresses, sessions))}
+                "dnssec": dnssec_summary(dnssec), "tlsa": tlsa, "addresses": dict(zip(addresses, sessions))}
 
     async def mx_address(self, ctx: ProbeContext, host: str, address: str, deadline: float) -> dict:
         """The facts of one MX address, measured once per run (shielded: a site whose probe times out does

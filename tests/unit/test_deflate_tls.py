@@ -10,7 +10,6 @@ import asyncio
 import datetime
 import hashlib
 import random
-import shutil
 import socket
 import ssl
 import struct
@@ -346,7 +345,6 @@ def test_python_ssl_client_without_alpn_gets_none(server, pki):
 
 # --- refusals ---------------------------------------------------------------------------------------------
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_openssl_s_client_with_only_tls_1_3_is_refused(server):
     result = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{server.port}", "-servername", HOST,
                              "-tls1_3"], stdin=subprocess.DEVNULL, capture_output=True, timeout=10)

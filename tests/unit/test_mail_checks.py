@@ -55,8 +55,7 @@ def mx_host(**changes) -> dict:
 
 
 def mail(**changes) -> dict:
-    facts = {"domain": "noordstad.nl", "mx": [{"preference": 10, "host": MX}], "mx_state": "secure",
-             "null_mx": False,
+    facts = {"domain": "noordstad.nl", "mx": [{"preference": 10, "host": MX}], "null_mx": False,
              "spf": {"records": ["v=spf1 mx -all"], "lookups": 1, "errors": [], "all": "-all", "included": {}},
              "dmarc": {"name": "_dmarc.noordstad.nl", "records": ["v=DMARC1; p=reject"], "policy": "reject"},
              "dkim": {"name": "_domainkey.noordstad.nl", "rcode": "NOERROR"},
