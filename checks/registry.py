@@ -8,12 +8,12 @@ address and makes the site status the worst address.
 """
 from __future__ import annotations
 
-import fnmatch
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from scanner.model import AddressResult, Artifact, Finding, Reason, Site, Status, Text, Verdict, worst
+from govscan.model import (AddressResult, Artifact, CheckInfo, Finding, Reason, Site, Status, Text, Verdict,
+                           matches, worst)
 
 LEVELS = ("required", "recommended", "informational")
 
@@ -42,16 +42,11 @@ class Facts:
 
 
 @dataclass
-class Check:
-    id: str
-    version: int
-    level: str
-    family: str
+class Check(CheckInfo):
+    """A check's description for people (CheckInfo) with what the registry needs to run it."""
+
     requires: tuple[str, ...]
     per_address: bool
-    norm: str
-    title: Text
-    advice: Text
     evaluate: Callable[[Facts], Verdict]
     # Probes collected for the check and handed to it without gating: it judges their failure itself (DANE
     # is not applicable without a TLSA record, whether or not an address answered).
@@ -110,21 +105,7 @@ def all_checks() -> dict[str, Check]:
 
 def select(patterns: str | Iterable[str] | None) -> list[Check]:
     """Checks matching comma-separated ids with `*` wildcards (`web.tls.*,dns.dnssec`); all when empty."""
-    registry = all_checks()
-    if not patterns:
-        return list(registry.values())
-    if isinstance(patterns, str):
-        patterns = [p.strip() for p in patterns.split(",") if p.strip()]
-    patterns = list(patterns)
-    return [c for c in registry.values() if any(fnmatch.fnmatchcase(c.id, p) for p in patterns)]
-
-
-def matches(check_id: str, patterns: str | Iterable[str] | None) -> bool:
-    if not patterns:
-        return True
-    if isinstance(patterns, str):
-        patterns = [p.strip() for p in patterns.split(",") if p.strip()]
-    return any(fnmatch.fnmatchcase(check_id, p) for p in patterns)
+    return [c for c in all_checks().values() if matches(c.id, patterns)]
 
 
 def _error(reason: str, nl: str, en: str, details: dict | None = None) -> Verdict:

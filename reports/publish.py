@@ -1,8 +1,9 @@
 """`govscan publish`: the whole set of reports as a static site for any web server: an index, trends,
 maps, a page per organisation, the run reports, and CSV/JSON exports.
 
-Reads storage only. Pages are self-contained HTML (reports/page.py): no scripts, no external resources, so
-they track nobody and work offline.
+Reads storage only, and what the caller says about the checks (a catalogue of `CheckInfo`). Pages are
+self-contained HTML (reports/page.py): no scripts, no external resources, so they track nobody and work
+offline.
 """
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ from pathlib import Path
 from reports import maps as maps_module
 from reports import run_report, trends
 from reports.page import page
-from reports.site_report import check_info, status_label
+from reports.site_report import Catalogue, status_label
 from reports.standards import Colour, all_together, load_standards, site_colour
-from scanner.model import Text
+from govscan.model import Text
 from storage.history import status_versions
 
 DAY_SERIES_DAYS = 92  # the daily series covers the last three months; weeks and months cover everything
@@ -84,9 +85,10 @@ def _share(a: trends.Adoption | None) -> str:
 
 
 class Publisher:
-    def __init__(self, store, out: Path, options: Options, now: datetime | None = None):
+    def __init__(self, store, out: Path, catalogue: Catalogue, options: Options, now: datetime | None = None):
         self.store = store
         self.out = out
+        self.catalogue = catalogue
         self.options = options
         self.lang = options.lang
         self.now = now or store.now()
@@ -253,7 +255,7 @@ class Publisher:
         order = {s: i for i, s in enumerate(("fail", "error", "warn", "info", "pass", "not_applicable"))}
         results, fixes = [], []
         for r in sorted(rows, key=lambda r: (order.get(r.status, 9), r.check)):
-            info = check_info(r.check)
+            info = self.catalogue.get(r.check)
             title = info.title.get(lang) if info else r.check
             summary = r.summary_en if lang == "en" else r.summary_nl
             results.append([f'<th scope="row">{escape(title)} <small>({escape(r.check)})</small></th>',
@@ -304,7 +306,7 @@ class Publisher:
         for index, run in enumerate(runs):
             link = escape(str(run.id))
             if index < RUN_REPORTS:
-                run_report.write(run, self.store.findings_for_run(run.id), self.out / "runs", lang)
+                run_report.write(run, self.store.findings_for_run(run.id), self.out / "runs", self.catalogue, lang)
                 link = f'<a href="run-{run.id}.html">{run.id}</a>'
             rows.append([f'<th scope="row">{link}</th>', _td(run.kind), _td(run.state),
                          _td(f"{run.started:%Y-%m-%d %H:%M}"), _td(f"{run.sites_done}/{run.sites_total}", "num"),
@@ -355,6 +357,8 @@ class Publisher:
                                                             indent=1))
 
 
-def publish(store, out: Path | str, options: Options | None = None, now: datetime | None = None) -> Path:
-    """Write the site into `out`; returns the path of its index page."""
-    return Publisher(store, Path(out), options or Options(), now).run()
+def publish(store, out: Path | str, catalogue: Catalogue, options: Options | None = None,
+            now: datetime | None = None) -> Path:
+    """Write the site into `out`; returns the path of its index page. `catalogue` gives each check's title,
+    advice and norm."""
+    return Publisher(store, Path(out), catalogue, options or Options(), now).run()

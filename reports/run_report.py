@@ -9,8 +9,8 @@ from html import escape
 from pathlib import Path
 
 from reports.page import page
-from reports.site_report import LEVEL_LABEL, SHOW_ORDER, check_info, family_of, status_label
-from scanner.model import Status, Text
+from reports.site_report import SHOW_ORDER, Catalogue, family_of, level_label, status_label
+from govscan.model import Status, Text
 from storage.models import FindingRow, RunRow
 
 CSV_COLUMNS = ("run", "organisation", "organisation_type", "organisation_code", "host", "url", "check", "family",
@@ -18,23 +18,19 @@ CSV_COLUMNS = ("run", "organisation", "organisation_type", "organisation_code", 
                "first_seen", "last_seen")
 
 
-def write(run: RunRow, findings: list[FindingRow], out: Path, lang: str = "nl") -> tuple[Path, Path]:
+def write(run: RunRow, findings: list[FindingRow], out: Path, catalogue: Catalogue,
+          lang: str = "nl") -> tuple[Path, Path]:
     """Write `run-ID.html` and `run-ID.csv` into `out` (created). Returns both paths."""
     out.mkdir(parents=True, exist_ok=True)
     html_path = out / f"run-{run.id}.html"
     csv_path = out / f"run-{run.id}.csv"
-    html_path.write_text(render_html(run, findings, lang), encoding="utf-8")
+    html_path.write_text(render_html(run, findings, catalogue, lang), encoding="utf-8")
     with open(csv_path, "w", newline="", encoding="utf-8") as fh:
-        write_csv(fh, run, findings)
+        write_csv(fh, run, findings, catalogue)
     return html_path, csv_path
 
 
-def _level(check_id: str) -> str:
-    info = check_info(check_id)
-    return info.level if info else ""
-
-
-def write_csv(fh, run: RunRow, findings: list[FindingRow]) -> None:
+def write_csv(fh, run: RunRow, findings: list[FindingRow], catalogue: Catalogue) -> None:
     writer = csv.writer(fh)
     writer.writerow(CSV_COLUMNS)
     for row in findings:
@@ -42,8 +38,8 @@ def write_csv(fh, run: RunRow, findings: list[FindingRow]) -> None:
         writer.writerow([
             run.id, organisation.name if organisation else "", organisation.type if organisation else "",
             organisation.code if organisation else "", row.site.host, row.site.url, row.check_id,
-            family_of(row.check_id), _level(row.check_id), row.status, row.reason or "", row.summary_nl,
-            row.summary_en, row.norm, json.dumps(row.details, ensure_ascii=False, sort_keys=True),
+            family_of(row.check_id, catalogue), _level(row.check_id, catalogue), row.status, row.reason or "",
+            row.summary_nl, row.summary_en, row.norm, json.dumps(row.details, ensure_ascii=False, sort_keys=True),
             json.dumps(row.addresses, ensure_ascii=False), row.first_seen.isoformat(), row.last_seen.isoformat(),
         ])
 
@@ -85,7 +81,12 @@ def _num(n: int) -> str:
     return f'<td class="num">{n}</td>'
 
 
-def render_html(run: RunRow, findings: list[FindingRow], lang: str = "nl") -> str:
+def _level(check_id: str, catalogue: Catalogue) -> str:
+    info = catalogue.get(check_id)
+    return info.level if info else ""
+
+
+def render_html(run: RunRow, findings: list[FindingRow], catalogue: Catalogue, lang: str = "nl") -> str:
     def t(nl: str, en: str) -> str:
         return Text(nl, en).get(lang)
 
@@ -115,7 +116,7 @@ def render_html(run: RunRow, findings: list[FindingRow], lang: str = "nl") -> st
     body.append(_table(
         t("Aantal sites per uitkomst", "Sites per result"),
         [t("controle", "check"), t("niveau", "level")] + [status_label(s, lang) for s in SHOW_ORDER],
-        [[_row_head(check_id), f"<td>{escape(_level_label(check_id, lang))}</td>"]
+        [[_row_head(check_id), f"<td>{escape(level_label(check_id, catalogue, lang))}</td>"]
          + [_num(counts[str(s)]) for s in SHOW_ORDER] for check_id, counts in sorted(per_check.items())]))
 
     overview = []
@@ -137,7 +138,8 @@ def render_html(run: RunRow, findings: list[FindingRow], lang: str = "nl") -> st
             org = site.organisation
             who = f" — {org.name} ({org.type}{', ' + org.code if org.code else ''})"
         results = [
-            [_row_head(r.check_id), f"<td>{escape(_level_label(r.check_id, lang))}</td>", _status_cell(r.status, lang),
+            [_row_head(r.check_id), f"<td>{escape(level_label(r.check_id, catalogue, lang))}</td>",
+             _status_cell(r.status, lang),
              f"<td>{escape(r.summary_en if lang == 'en' else r.summary_nl)}"
              f"{' (' + escape(r.reason) + ')' if r.reason else ''}</td>",
              f"<td>{_evidence(r, lang)}</td>"]
@@ -153,8 +155,3 @@ def render_html(run: RunRow, findings: list[FindingRow], lang: str = "nl") -> st
                "Made by govscan. A measurement error ('error') never counts as a fail.")
     return page(t(f"Rapport van run {run.id}", f"Report of run {run.id}"), "\n".join(body), lang=lang,
                 footer=f"<p>{footer}</p>")
-
-
-def _level_label(check_id: str, lang: str) -> str:
-    level = _level(check_id)
-    return LEVEL_LABEL[level].get(lang) if level else ""

@@ -1,22 +1,22 @@
 """The report of one site's findings: as text for a terminal (grouped by family, each failing or warning check
 with what was found, what the norm asks and how to fix it) and as JSON for machines (docs/json.md).
 
-It works from `scanner.model.Finding`s, so it shows a fresh `govscan check` and a stored run alike; the
-check's family, level, title and advice come from the registry.
+It works from `govscan.model.Finding`s, so it shows a fresh `govscan check` and a stored run alike; the
+check's family, level, title and advice come from the catalogue the caller passes (`{check_id: CheckInfo}`),
+so reports never import the checks.
 """
 from __future__ import annotations
 
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text as RichText
 
-from checks.registry import Check, all_checks
-from scanner.model import Finding, Status, Text
+from govscan.model import CheckInfo, Finding, Status, Text
 
 JSON_FORMAT_VERSION = 1
 
@@ -62,24 +62,29 @@ class SiteReport:
     seconds: float | None = None
 
 
-def check_info(check_id: str) -> Check | None:
-    return all_checks().get(check_id)
+Catalogue = Mapping[str, CheckInfo]
 
 
-def family_of(check_id: str) -> str:
-    found = check_info(check_id)
+def family_of(check_id: str, catalogue: Catalogue) -> str:
+    """The check's family; for a check no longer registered, guessed from its id."""
+    found = catalogue.get(check_id)
     return found.family if found else check_id.split(".")[1 if check_id.startswith("web.") else 0]
+
+
+def level_label(check_id: str, catalogue: Catalogue, lang: str) -> str:
+    found = catalogue.get(check_id)
+    return LEVEL_LABEL[found.level].get(lang) if found else ""
 
 
 def status_label(status: str, lang: str) -> str:
     return STATUS_LABEL[Status(status)].get(lang)
 
 
-def by_family(findings: list[Finding]) -> dict[str, list[Finding]]:
+def by_family(findings: list[Finding], catalogue: Catalogue) -> dict[str, list[Finding]]:
     """Findings grouped by family, in the order the families first appear; inside, failing checks first."""
     groups: dict[str, list[Finding]] = {}
     for finding in findings:
-        groups.setdefault(family_of(finding.check), []).append(finding)
+        groups.setdefault(family_of(finding.check, catalogue), []).append(finding)
     for group in groups.values():
         group.sort(key=lambda f: (SHOW_ORDER.index(Status(f.status)), f.check))
     return groups
@@ -95,7 +100,7 @@ def _evidence_lines(details: dict[str, Any], limit: int = 160) -> list[str]:
     return lines
 
 
-def render_text(console: Console, report: SiteReport, lang: str = "nl") -> None:
+def render_text(console: Console, report: SiteReport, catalogue: Catalogue, lang: str = "nl") -> None:
     """Print the report for people."""
     heading = RichText(report.url, style="bold")
     if report.run:
@@ -107,18 +112,17 @@ def render_text(console: Console, report: SiteReport, lang: str = "nl") -> None:
     addresses = report.addresses.get("ipv4", []) + report.addresses.get("ipv6", [])
     console.print(f"{WORDS['addresses'].get(lang)}: {escape(', '.join(addresses) or WORDS['none'].get(lang))}")
 
-    for family, findings in by_family(report.findings).items():
+    for family, findings in by_family(report.findings, catalogue).items():
         counts = Counter(Status(f.status) for f in findings)
         tally = ", ".join(f"{counts[s]} {status_label(s, lang)}" for s in SHOW_ORDER if counts[s])
         console.print()
         console.rule(RichText(f"{family.upper()}  ({tally})", style="bold"), align="left")
         for finding in findings:
-            _render_finding(console, finding, lang)
+            _render_finding(console, finding, catalogue.get(finding.check), lang)
 
 
-def _render_finding(console: Console, finding: Finding, lang: str) -> None:
+def _render_finding(console: Console, finding: Finding, info: CheckInfo | None, lang: str) -> None:
     status = Status(finding.status)
-    info = check_info(finding.check)
     title = info.title.get(lang) if info else finding.check
     level = f" [{LEVEL_LABEL[info.level].get(lang)}]" if info else ""
     line = RichText("  ")
@@ -159,14 +163,14 @@ def _render_finding(console: Console, finding: Finding, lang: str) -> None:
         console.print(f"      [bold]{WORDS['fix'].get(lang)}:[/bold] {escape(info.advice.get(lang))}")
 
 
-def to_json(report: SiteReport) -> dict[str, Any]:
+def to_json(report: SiteReport, catalogue: Catalogue) -> dict[str, Any]:
     """The machine-readable report (docs/json.md): both languages, every finding with its check's metadata."""
     findings = []
     for finding in report.findings:
-        info = check_info(finding.check)
+        info = catalogue.get(finding.check)
         item = finding.to_dict()
         item.update({
-            "family": family_of(finding.check),
+            "family": family_of(finding.check, catalogue),
             "level": info.level if info else None,
             "title": {"nl": info.title.nl, "en": info.title.en} if info else None,
             "advice": {"nl": info.advice.nl, "en": info.advice.en} if info else None,

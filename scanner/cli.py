@@ -20,14 +20,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from checks.registry import Check, select
+import govscan
+from checks.registry import Check, all_checks, select
+from govscan import paths
 from scanner import config as config_module
 from scanner import targets
-from scanner.model import Site, Status, Text
+from govscan.model import Site, Status, Text
 from scanner.probes.browser import BrowserSetupError
 from scanner.runner import Progress as RunProgress
-from scanner.runner import SiteResult
-from tests.lab.cli import add_commands as add_lab_commands
+from govscan.model import SiteResult
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -131,9 +132,10 @@ def cmd_check(ctx: Context, args) -> int:
                         run={"id": run_id, "kind": run.kind, "started": run.started.isoformat() + "Z",
                              "finished": run.finished.isoformat() + "Z", "tool_version": run.tool_version})
     if args.format == "json":
-        print(json.dumps(to_json(report), ensure_ascii=False, indent=2))  # not through rich: it would wrap lines
+        # not through rich: it would wrap lines
+        print(json.dumps(to_json(report, all_checks()), ensure_ascii=False, indent=2))
     else:
-        render_text(ctx.out, report, ctx.lang)
+        render_text(ctx.out, report, all_checks(), ctx.lang)
     return EXIT_OK
 
 
@@ -221,12 +223,13 @@ def cmd_import(ctx: Context, args) -> int:
     from an EasyPrivacy-style filter list. Rows already present are kept as they are."""
     from checks import cookie_policy
 
-    importer, default = {"cookies": (cookie_policy.import_open_cookie_database, cookie_policy.COOKIES_FILE),
-                         "trackers": (cookie_policy.import_filter_list, cookie_policy.TRACKERS_FILE)}[args.kind]
-    target = Path(args.out) if args.out else default
+    importer, name = {"cookies": (cookie_policy.import_open_cookie_database, cookie_policy.COOKIES),
+                      "trackers": (cookie_policy.import_filter_list, cookie_policy.TRACKERS)}[args.kind]
+    target = Path(args.out) if args.out else paths.user_data(name)
     try:
         source = Path(args.file).read_text(encoding="utf-8")
-        text, added = importer(source, target.read_text(encoding="utf-8"))
+        base = target if target.exists() else paths.data_file(name)  # add to what is in force
+        text, added = importer(source, base.read_text(encoding="utf-8"))
     except (OSError, cookie_policy.PolicyFileError) as exc:
         raise UsageError(f"{args.file}: {exc}") from None
     cookie_policy.write_imported(target, text)
@@ -254,7 +257,7 @@ def write_run_report(ctx: Context, run_id: int, out: Path) -> None:
     from reports.run_report import write
 
     run = ctx.store.run(run_id)
-    html_path, csv_path = write(run, ctx.store.findings_for_run(run_id), out, ctx.lang)
+    html_path, csv_path = write(run, ctx.store.findings_for_run(run_id), out, all_checks(), ctx.lang)
     ctx.out.print(ctx.t(f"Rapport van run {run_id}: {html_path} en {csv_path}",
                         f"Report of run {run_id}: {html_path} and {csv_path}"))
 
@@ -327,10 +330,40 @@ def cmd_publish(ctx: Context, args) -> int:
 
     boundaries = {kind: path for kind, path in (("gemeente", args.municipalities), ("provincie", args.provinces))
                   if path}
-    index = publish(ctx.store, Path(args.out), Options(lang=ctx.lang, boundaries=boundaries or None,
-                                                       lab=ctx.args.lab, months=args.months))
+    index = publish(ctx.store, Path(args.out), all_checks(),
+                    Options(lang=ctx.lang, boundaries=boundaries or None, lab=ctx.args.lab, months=args.months))
     ctx.out.print(ctx.t(f"Site geschreven: {index}", f"Site written: {index}"))
     return EXIT_OK
+
+
+def cmd_config_show(ctx: Context, args) -> int:
+    """The settings in force, each with where its value came from, and the places data is read from."""
+    rows = config_module.in_force(ctx.settings)
+    if args.format == "json":
+        print(json.dumps([{"key": key, "value": value, "source": source} for key, value, source in rows],
+                         ensure_ascii=False, indent=2, default=str))
+        return EXIT_OK
+    table = Table(title=ctx.t("Instellingen", "Settings"), title_justify="left")
+    for heading in (("instelling", "setting"), ("waarde", "value"), ("bron", "source")):
+        table.add_column(ctx.t(*heading))
+    for key, value, source in rows:
+        table.add_row(key, escape(json.dumps(value, ensure_ascii=False, default=str)), escape(source))
+    ctx.out.print(table)
+    return EXIT_OK
+
+
+def cmd_lab(ctx: Context, args) -> int:
+    """`govscan lab ...`: the lab lives in the checkout (lab/), not in the installed package; it is imported
+    only here."""
+    try:
+        from lab.cli import main as lab_main
+    except ModuleNotFoundError:
+        raise UsageError(ctx.t(
+            "het lab hoort bij de broncode van govscan (lab/), niet bij het geïnstalleerde pakket: "
+            "gebruik 'make demo' of 'make test' in een checkout",
+            "the lab comes with govscan's source checkout (lab/), not with the installed package: "
+            "use 'make demo' or 'make test' in a checkout")) from None
+    return lab_main(ctx, args.lab_args)
 
 
 # --- the parser ---
@@ -343,14 +376,16 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
         prog="govscan",
         description=t("Controleert websites van de overheid op de verplichte en aanbevolen standaarden.",
                       "Checks government websites against the mandatory and recommended standards."))
-    parser.add_argument("--config", metavar="FILE", help=t("instellingen (TOML) bovenop config/settings.toml",
-                                                           "settings (TOML) on top of config/settings.toml"))
+    parser.add_argument("--config", metavar="FILE", help=t(
+        "instellingen (TOML) bovenop de standaard; anders $GOVSCAN_CONFIG of ~/.config/govscan/settings.toml",
+        "settings (TOML) on top of the defaults; else $GOVSCAN_CONFIG or ~/.config/govscan/settings.toml"))
     parser.add_argument("--lab", action="store_true",
                         help=t("gebruik de configuratie van het draaiende lab", "use the running lab's configuration"))
     parser.add_argument("--lang", choices=("nl", "en"), help=t("taal van de teksten (standaard nl)",
                                                                "language of the texts (default nl)"))
     parser.add_argument("--db", metavar="URL", help=t("database (SQLAlchemy-URL); standaard SQLite",
                                                       "database (SQLAlchemy URL); SQLite by default"))
+    parser.add_argument("--version", action="version", version=f"govscan {govscan.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     checks_help = t("alleen deze controles, bijv. 'web.https.*,dns.dnssec'",
                     "only these checks, e.g. 'web.https.*,dns.dnssec'")
@@ -425,11 +460,22 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
                          help=t("cookies: CSV van de Open Cookie Database; trackers: filterlijst (EasyPrivacy)",
                                 "cookies: Open Cookie Database CSV; trackers: filter list (EasyPrivacy)"))
     imports.add_argument("file", metavar="FILE")
-    imports.add_argument("--out", metavar="FILE", help=t("schrijf hierheen in plaats van naar config/",
-                                                         "write here instead of config/"))
+    imports.add_argument("--out", metavar="FILE", help=t("schrijf hierheen in plaats van naar de datamap",
+                                                         "write here instead of the data directory"))
     imports.set_defaults(func=cmd_import)
 
-    add_lab_commands(commands, t)
+    config = commands.add_parser("config", help=t("instellingen", "settings"))
+    config_kinds = config.add_subparsers(dest="config_command", metavar="COMMAND", required=True)
+    config_show = config_kinds.add_parser("show", help=t("de instellingen die gelden en waar elke waarde vandaan komt",
+                                                         "the settings in force and where each value came from"))
+    config_show.add_argument("--format", choices=("text", "json"), default="text")
+    config_show.set_defaults(func=cmd_config_show)
+
+    lab = commands.add_parser("lab", add_help=False, prefix_chars="\0",
+                              help=t("het lab: een afgesloten internet van testsites (alleen in een checkout)",
+                                     "the lab: a closed internet of test sites (in a checkout only)"))
+    lab.add_argument("lab_args", nargs=argparse.REMAINDER)
+    lab.set_defaults(func=cmd_lab)
     return parser
 
 

@@ -17,11 +17,12 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from checks.registry import all_checks
 from reports import trends
 from reports.publish import Options, publish
 from reports.standards import Standard
 from scanner import scheduler
-from scanner.model import Text
+from govscan.model import Text
 from storage.store import Store
 from tests.unit.simfakes import settings, world, write_sites  # noqa: F401 (fixture)
 from tests.unit.test_storage import db_url, pg_database  # noqa: F401 (fixtures)
@@ -121,7 +122,7 @@ def test_ninety_nights(ninety_nights, world, tmp_path):
                               'checks = ["test.sim.https"]\n[[standard]]\nid = "dnssec"\n'
                               'title = { nl = "DNSSEC", en = "DNSSEC" }\nchecks = ["test.sim.dnssec"]\n')
     out = tmp_path / "site"
-    index = publish(store, out, Options(lab=True, standards=standards_file, months=1))
+    index = publish(store, out, all_checks(), Options(lab=True, standards=standards_file, months=1))
     html = index.read_text()
     assert "86% (12/14)" in html and "93% (13/14)" in html  # in total on the last day: HTTPS, DNSSEC
     assert expected.isoformat() in html
@@ -142,6 +143,6 @@ def test_ninety_nights(ninety_nights, world, tmp_path):
     script(world, NIGHTS)
     world.statuses["www.gemeente3.nl"]["test.sim.https"] = "fail"
     assert len(scheduler.run_due(store, settings(), schedules)) == 1
-    publish(store, out, Options(lab=True, standards=standards_file, months=1))
+    publish(store, out, all_checks(), Options(lab=True, standards=standards_file, months=1))
     gm3 = (out / "organisations" / "gm9904.html").read_text()
     assert "test.sim.https: voldoet → voldoet niet (2026-04-01)" in gm3 and "Herstel test.sim.https." in gm3

@@ -1,0 +1,52 @@
+"""Reports show what the caller's catalogue says about each check (title, level, family, advice), and a check
+missing from it by its id: they never look the checks up themselves."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from govscan.model import CheckInfo, Finding, Status, Text
+from reports import run_report
+from reports.site_report import SiteReport, to_json
+from storage.models import FindingRow, RunRow, SiteRow
+
+HSTS = CheckInfo("web.https.hsts", 1, "required", "https", "Testnorm HSTS", Text("Nep-HSTS", "Fake HSTS"),
+                 Text("Zet HSTS aan.", "Turn HSTS on."))
+CATALOGUE = {HSTS.id: HSTS}
+STARTED = datetime(2026, 3, 1, 2, 0)
+
+
+def finding(check: str = HSTS.id, summary: Text = Text("HSTS te kort.", "HSTS too short.")) -> Finding:
+    return Finding("www.example.nl", check, Status.FAIL, summary, {"header": "max-age=60"}, "Testnorm HSTS", 1)
+
+
+def stored(check: str = HSTS.id) -> FindingRow:
+    return FindingRow(site=SiteRow(host="www.example.nl", url="https://www.example.nl/"), check_id=check,
+                      status="fail", reason=None, summary_nl="HSTS te kort.", summary_en="HSTS too short.",
+                      details={"header": "max-age=60"}, addresses=[], norm="Testnorm HSTS", check_version=1,
+                      first_seen=STARTED, last_seen=STARTED)
+
+
+def run() -> RunRow:
+    return RunRow(id=7, kind="batch", state="finished", started=STARTED, finished=STARTED, tool_version="0.1",
+                  config_hash="abc", checks="", source="sites.csv", sites_total=1, sites_done=1, sites_failing=1,
+                  sites_error=0)
+
+
+def test_site_report_json_takes_title_level_and_advice_from_the_catalogue():
+    report = SiteReport("https://www.example.nl/", "www.example.nl", [finding(), finding("web.gone.check")])
+    hsts, gone = to_json(report, CATALOGUE)["findings"]
+    assert (hsts["family"], hsts["level"]) == ("https", "required")
+    assert hsts["title"] == {"nl": "Nep-HSTS", "en": "Fake HSTS"}
+    assert hsts["advice"] == {"nl": "Zet HSTS aan.", "en": "Turn HSTS on."}
+    assert (gone["family"], gone["level"], gone["title"], gone["advice"]) == ("gone", None, None, None)
+
+
+def test_run_report_shows_levels_and_families_from_the_catalogue():
+    html = run_report.render_html(run(), [stored()], CATALOGUE, "en")
+    assert "<td>required</td>" in html and "HSTS too short." in html
+    out = io.StringIO()
+    run_report.write_csv(out, run(), [stored()], CATALOGUE)
+    row = list(csv.DictReader(io.StringIO(out.getvalue())))[0]
+    assert (row["check"], row["family"], row["level"]) == ("web.https.hsts", "https", "required")
