@@ -6,18 +6,18 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 GOVSCAN := $(VENV)/bin/govscan
-APT_PACKAGES := nginx-light nsd unbound bind9-dnsutils bind9-utils ldnsutils chromium libnss3-tools \
-                iproute2 nmap openssl curl
+# chromium and libnss3-tools for the browser probe; the rest for the lab (nsd, unbound, nginx, iproute2) and
+# the tests that look at it with other tools (dig, openssl, curl, nmap).
+APT_PACKAGES := nginx-light nsd unbound bind9-dnsutils chromium libnss3-tools iproute2 nmap openssl curl
 OUT ?= out
 
-.PHONY: setup system python node demo test bench lab-down clean
+.PHONY: setup system python demo test bench update-axe lab-down clean
 
-setup: system python node
+setup: system python
 
 # System packages: only the missing ones are installed, so a second run costs nothing.
 system:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
@@ -25,16 +25,13 @@ system:
 
 python: $(VENV)/.installed
 
+# The package in editable mode, and the checkout itself on the environment's path: the lab (lab/) and the
+# tests and benchmarks (tests/) belong to the checkout, not to the installed package.
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
-	touch $@
-
-node: node_modules/.installed
-
-node_modules/.installed: package.json
-	npm install --no-audit --no-fund --silent
+	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "govscan-checkout.pth").write_text("$(CURDIR)\n")'
 	touch $@
 
 demo: setup
@@ -51,6 +48,14 @@ test: setup
 N ?= 500
 bench: setup
 	$(PY) -m tests.bench.run --sites $(N) $(ARGS)
+
+# axe-core is pinned in the package (scanner/probes/browser_js/axe.min.js, version in package.json); only
+# this target needs Node.js and npm.
+update-axe:
+	command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm)
+	npm install --no-audit --no-fund --silent
+	cp node_modules/axe-core/axe.min.js scanner/probes/browser_js/axe.min.js
+	cp node_modules/axe-core/LICENSE scanner/probes/browser_js/axe.min.js.LICENSE
 
 lab-down:
 	$(GOVSCAN) lab down

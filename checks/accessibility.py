@@ -13,10 +13,10 @@ from typing import Any
 
 from checks.registry import Facts, check
 from checks.statement import STATUS_LABELS, parse
-from scanner.config import CONFIG_DIR
-from scanner.model import Reason, Status, Text, Verdict
+from govscan.paths import package_data
+from govscan.model import Reason, Status, Text, Verdict
 
-POLICY_FILE = CONFIG_DIR / "policy" / "accessibility.toml"
+POLICY_FILE = package_data("policy", "accessibility.toml")
 NORM = "Tijdelijk besluit digitale toegankelijkheid overheid; WCAG 2.1 AA (EN 301 549)"
 REGISTER_PAGE = re.compile(r"toegankelijkheidsverklaring\.nl/register/\d+", re.I)
 IMPACT_ORDER = ("critical", "serious", "moderate", "minor")

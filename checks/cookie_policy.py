@@ -1,6 +1,9 @@
-"""The privacy checks' policy data: the cookie classification (config/cookies.csv) and the tracker hosts
-(config/trackers.txt), read once; and the importers that refresh them from the Open Cookie Database CSV and
+"""The privacy checks' policy data: the cookie classification (`cookies.csv`) and the tracker hosts
+(`trackers.txt`), read once; and the importers that refresh them from the Open Cookie Database CSV and
 from EasyPrivacy-style filter lists. Plain file work: nothing here goes on the network.
+
+Both files ship with the package (config/); `govscan import` writes its result to the user's data directory,
+and a file there is used instead of the shipped one (govscan/paths.py).
 """
 from __future__ import annotations
 
@@ -11,10 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from scanner.config import CONFIG_DIR
+from govscan.paths import data_file
 
-COOKIES_FILE = CONFIG_DIR / "cookies.csv"
-TRACKERS_FILE = CONFIG_DIR / "trackers.txt"
+COOKIES = "cookies.csv"
+TRACKERS = "trackers.txt"
 COLUMNS = ["name", "match", "platform", "category", "tracks", "note"]
 CATEGORIES = ("functional", "analytics", "marketing")
 
@@ -65,8 +68,9 @@ def policy_version(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def cookie_rules() -> tuple[list[CookieRule], str]:
-    text = COOKIES_FILE.read_text(encoding="utf-8")
-    return parse_cookie_rules(text, str(COOKIES_FILE)), policy_version(text)
+    path = data_file(COOKIES)
+    text = path.read_text(encoding="utf-8")
+    return parse_cookie_rules(text, str(path)), policy_version(text)
 
 
 def classify(cookie_name: str, rules: list[CookieRule] | None = None) -> CookieRule | None:
@@ -85,7 +89,7 @@ def parse_trackers(text: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def trackers() -> tuple[frozenset[str], str]:
-    text = TRACKERS_FILE.read_text(encoding="utf-8")
+    text = data_file(TRACKERS).read_text(encoding="utf-8")
     return frozenset(parse_trackers(text)), policy_version(text)
 
 
@@ -164,6 +168,7 @@ def import_filter_list(source_text: str, current_text: str) -> tuple[str, int]:
 
 
 def write_imported(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     cookie_rules.cache_clear()
     trackers.cache_clear()

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 
 from checks.https import name_matches, unmeasured
 from checks.registry import Facts, check, not_measured
-from scanner.model import Reason, Status, Text, Verdict
+from govscan.model import Reason, Status, Text, Verdict
 
 DNSSEC_NORM = "Forum Standaardisatie, pas toe of leg uit: DNSSEC (streefbeeld eind 2017)"
 DANE_NORM = "Forum Standaardisatie, pas toe of leg uit: DANE (RFC 6698/7671)"

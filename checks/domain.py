@@ -8,7 +8,7 @@ verdict. The final host comes from the redirect chain each address's `http` prob
 from __future__ import annotations
 
 from checks.registry import Facts, check
-from scanner.model import Reason, Status, Text, Verdict
+from govscan.model import Reason, Status, Text, Verdict
 
 GOV_NL = "gov.nl"
 

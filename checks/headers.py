@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from checks.https import first_header, host_of, unmeasured
 from checks.registry import Facts, check
 from checks.web_policy import policy, version
-from scanner.model import Status, Text, Verdict
+from govscan.model import Status, Text, Verdict
 
 NORM = "Forum Standaardisatie / NCSC ICT-beveiligingsrichtlijnen voor webapplicaties: beveiligingsheaders"
 

@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit
 
 from checks.registry import Facts, check
 from checks.web_policy import policy, version
-from scanner.model import Reason, Status, Text, Verdict
+from govscan.model import Reason, Status, Text, Verdict
 
 NORM = "Besluit beveiligde verbinding met overheidswebsites en -webapplicaties (2023)"
 

@@ -15,10 +15,10 @@ import tomllib
 from functools import lru_cache
 
 from checks.registry import Facts, check
-from scanner.config import CONFIG_DIR
-from scanner.model import Artifact, Reason, Status, Text, Verdict
+from govscan.paths import package_data
+from govscan.model import Artifact, Reason, Status, Text, Verdict
 
-IPV6_POLICY = CONFIG_DIR / "policy" / "ipv6.toml"
+IPV6_POLICY = package_data("policy", "ipv6.toml")
 NORM = "Forum Standaardisatie, pas toe of leg uit: IPv6 (streefbeeld eind 2021)"
 # Probe failures that mean the address did not answer at all (as opposed to a measurement that broke).
 UNREACHABLE = (Reason.CONNECT, Reason.TIMEOUT)

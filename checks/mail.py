@@ -16,7 +16,7 @@ from cryptography import x509
 from checks.dns import describe_problem, match_record, record_text
 from checks.registry import Facts, check
 from checks.tls import tls_ciphers, tls_key_exchange, tls_version
-from scanner.model import Artifact, Reason, Status, Text, Verdict, worst
+from govscan.model import Artifact, Reason, Status, Text, Verdict, worst
 
 FAMILY = "mail"
 NORM = "Forum Standaardisatie, pas toe of leg uit"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from checks.cookie_policy import classify, cookie_rules, tracker_for, trackers
 from checks.registry import Facts, check
-from scanner.model import Reason, Status, Text, Verdict
+from govscan.model import Reason, Status, Text, Verdict
 
 NORM = "Kabinetsdoel (Werkagenda Waardengedreven Digitaliseren, 2023): geen trackingcookies, ook niet na toestemming"
 

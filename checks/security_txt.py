@@ -13,7 +13,7 @@ import re
 from checks.https import unmeasured
 from checks.registry import Facts, check
 from checks.web_policy import policy, version
-from scanner.model import Reason, Status, Text, Verdict
+from govscan.model import Reason, Status, Text, Verdict
 
 WELL_KNOWN, LEGACY = "/.well-known/security.txt", "/security.txt"
 FIELD = re.compile(r"^([A-Za-z0-9-]+):[ \t]*(.*?)[ \t]*$")

@@ -14,7 +14,7 @@ import datetime as dt
 
 from checks.registry import Facts, check
 from checks.tls_policy import ACCEPTABLE, CLASSES, INSUFFICIENT, PHASE_OUT, TlsPolicy, load, worst_class
-from scanner.model import Reason, Status, Text, Verdict
+from govscan.model import Reason, Status, Text, Verdict
 
 NORM = "Besluit beveiligde verbinding (2023); NCSC ICT-beveiligingsrichtlijnen voor TLS v2.1"
 FAMILY = "tls"

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from scanner.config import CONFIG_DIR
+from govscan.paths import package_data
 
-DEFAULT_POLICY = CONFIG_DIR / "policy" / "tls-ncsc-2.1.toml"
+DEFAULT_POLICY = package_data("policy", "tls-ncsc-2.1.toml")
 
 GOOD, SUFFICIENT, PHASE_OUT, INSUFFICIENT = "good", "sufficient", "phase_out", "insufficient"
 CLASSES = (GOOD, SUFFICIENT, PHASE_OUT, INSUFFICIENT)

@@ -9,9 +9,9 @@ import tomllib
 from functools import lru_cache
 from typing import Any
 
-from scanner.config import CONFIG_DIR
+from govscan.paths import package_data
 
-WEB_POLICY = CONFIG_DIR / "policy" / "web.toml"
+WEB_POLICY = package_data("policy", "web.toml")
 
 
 @lru_cache(maxsize=1)

@@ -14,11 +14,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from scanner.config import CONFIG_DIR
+from govscan.paths import package_data
 
 LAB_BOUNDARIES = {
-    "gemeente": CONFIG_DIR / "boundaries" / "lab-gemeenten.geojson",
-    "provincie": CONFIG_DIR / "boundaries" / "lab-provincies.geojson",
+    "gemeente": package_data("boundaries", "lab-gemeenten.geojson"),
+    "provincie": package_data("boundaries", "lab-provincies.geojson"),
 }
 PDOK_WFS = "https://service.pdok.nl/cbs/gebiedsindelingen/{year}/wfs/v1_0"
 PDOK_LAYERS = {"gemeente": "gemeente_gegeneraliseerd", "provincie": "provincie_gegeneraliseerd"}

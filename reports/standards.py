@@ -14,10 +14,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Iterable, Protocol
 
-from scanner.config import CONFIG_DIR
-from scanner.model import Status, Text
+from govscan.paths import package_data
+from govscan.model import Status, Text
 
-STANDARDS_FILE = CONFIG_DIR / "standards.toml"
+STANDARDS_FILE = package_data("standards.toml")
 ALL = "all"  # the pseudo-standard "all standards together"
 
 

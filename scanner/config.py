@@ -1,5 +1,7 @@
-"""Settings: `config/settings.toml`, overridden by a file given with `--config` (or the running lab's with
-`--lab`). Every key has a default there; this module only merges and types them."""
+"""Settings: the package's defaults (config/settings.toml), then the running lab's (`--lab`), then the user's
+file (`--config`, `$GOVSCAN_CONFIG` or `$XDG_CONFIG_HOME/govscan/settings.toml`, see govscan/paths.py), then
+command-line options. Every key has a default in the package; this module merges and types them, and
+remembers where each value came from (`govscan config show`)."""
 from __future__ import annotations
 
 import os
@@ -8,9 +10,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
-DEFAULT_SETTINGS = CONFIG_DIR / "settings.toml"
-IANA_ROOT_ANCHOR = CONFIG_DIR / "root-anchors.txt"
+from govscan import paths
+
+DEFAULT_SETTINGS = paths.package_data("settings.toml")
+IANA_ROOT_ANCHOR = paths.package_data("root-anchors.txt")
 
 
 def lab_dir() -> Path:
@@ -72,8 +75,7 @@ class StorageSettings:
     def url(self) -> str:
         if self.database_url:
             return self.database_url
-        path = Path(os.environ.get("GOVSCAN_DATA_DIR", Path.home() / ".local/share/govscan")) / "govscan.db"
-        return f"sqlite:///{path}"
+        return f"sqlite:///{paths.data_dir() / 'govscan.db'}"
 
 
 @dataclass
@@ -104,16 +106,30 @@ class Settings:
     # Free-form sections (for example [lab]) kept as read, for the parts that need them.
     extra: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    # "section.key" -> where its value came from (a file, or "command line").
+    origins: dict[str, str] = field(default_factory=dict)
 
 
-def _merge(base: dict, override: dict) -> dict:
+SECTIONS = {"scan": ScanSettings, "dns": DnsSettings, "trust": TrustSettings, "storage": StorageSettings,
+            "browser": BrowserSettings, "register": RegisterSettings}
+
+
+def _merge(base: dict, override: dict, origins: dict[str, str], source: str, prefix: str = "") -> dict:
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = _merge(merged[key], value, origins, source, f"{prefix}{key}.")
         else:
             merged[key] = value
+            for name in _leaves(value, f"{prefix}{key}"):
+                origins[name] = source
     return merged
+
+
+def _leaves(value, name: str) -> list[str]:
+    if isinstance(value, dict):
+        return [leaf for key, inner in value.items() for leaf in _leaves(inner, f"{name}.{key}")]
+    return [name]
 
 
 def _read(path: Path) -> dict:
@@ -127,25 +143,26 @@ def _read(path: Path) -> dict:
 
 
 def load(config: str | Path | None = None, lab: bool = False, overrides: dict | None = None) -> Settings:
-    """Defaults, then the lab's scanner config (with `lab=True`), then `config`, then `overrides`."""
-    raw = _read(DEFAULT_SETTINGS)
+    """Defaults, then the lab's scanner config (with `lab=True`), then the user's file (`config`, else the
+    one govscan/paths.py finds), then `overrides` (command-line options)."""
+    origins: dict[str, str] = {}
+    raw = _merge({}, _read(DEFAULT_SETTINGS), origins, "default")
     sources = [str(DEFAULT_SETTINGS)]
-    paths = []
+    chosen = []
     if lab:
         if not lab_config_path().exists():
             raise ConfigError(f"no running lab: {lab_config_path()} is missing (start it with 'govscan lab up')")
-        paths.append(lab_config_path())
-    if config:
-        paths.append(Path(config))
-    for path in paths:
-        raw = _merge(raw, _read(path))
+        chosen.append(lab_config_path())
+    user = Path(config) if config else paths.user_config_file()
+    if user:
+        chosen.append(user)
+    for path in chosen:
+        raw = _merge(raw, _read(path), origins, str(path))
         sources.append(str(path))
     if overrides:
-        raw = _merge(raw, overrides)
-    sections = {"scan": ScanSettings, "dns": DnsSettings, "trust": TrustSettings, "storage": StorageSettings,
-                "browser": BrowserSettings, "register": RegisterSettings}
-    settings = Settings(sources=sources)
-    for name, cls in sections.items():
+        raw = _merge(raw, overrides, origins, "command line")
+    settings = Settings(sources=sources, origins=origins)
+    for name, cls in SECTIONS.items():
         values = raw.pop(name, {})
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
@@ -154,3 +171,32 @@ def load(config: str | Path | None = None, lab: bool = False, overrides: dict | 
         setattr(settings, name, cls(**values))
     settings.extra = raw
     return settings
+
+
+def in_force(settings: Settings) -> list[tuple[str, Any, str]]:
+    """Every setting as (section.key, value, where it came from), in the order of the sections, followed by
+    the places govscan reads and writes data."""
+    rows = []
+    for name in SECTIONS:
+        for f in fields(SECTIONS[name]):
+            key = f"{name}.{f.name}"
+            rows.append((key, getattr(getattr(settings, name), f.name), settings.origins.get(key, "default")))
+    for section, values in settings.extra.items():
+        for key in _leaves(values, section):
+            value = values
+            for part in key.split(".")[1:]:
+                value = value[part]
+            rows.append((key, value, settings.origins.get(key, "default")))
+    rows += [
+        ("paths.database", settings.storage.url, "storage.database_url" if settings.storage.database_url
+         else "data directory"),
+        ("paths.data_dir", str(paths.data_dir()), "$GOVSCAN_DATA_DIR" if os.environ.get("GOVSCAN_DATA_DIR")
+         else "$XDG_DATA_HOME" if os.environ.get("XDG_DATA_HOME") else "default"),
+        ("paths.trust_anchor", str(settings.dns.trust_anchor_path), "dns.trust_anchor"),
+        ("paths.ca_bundle", str(settings.trust.ca_bundle_path), "trust.ca_bundle"),
+        ("paths.package_data", str(paths.package_data()), "package"),
+    ]
+    for name in ("cookies.csv", "trackers.txt"):
+        path = paths.data_file(name)
+        rows.append((f"paths.{name}", str(path), "imported" if path == paths.user_data(name) else "package"))
+    return rows

@@ -19,7 +19,7 @@ import dns.rdatatype
 import dns.resolver
 
 from scanner.config import DnsSettings
-from scanner.model import Reason
+from govscan.model import Reason
 from scanner.probes.base import ProbeError
 
 

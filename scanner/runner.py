@@ -17,25 +17,10 @@ from typing import Callable, Iterable
 
 from checks.registry import Check, evaluate
 from scanner.config import Settings
-from scanner.model import Artifact, Finding, Reason, Site, Status
+from govscan.model import Artifact, Finding, Reason, Site, SiteResult, Status
 from scanner.probes import all_probes
 from scanner.probes.base import Probe, ProbeContext, ProbeError
 from scanner.resolver import Resolver
-
-
-@dataclass
-class SiteResult:
-    site: Site
-    site_artifacts: dict[str, Artifact]
-    address_artifacts: dict[str, dict[str, Artifact]]
-    findings: list[Finding]
-    seconds: float
-
-    def artifacts(self) -> list[Artifact]:
-        found = list(self.site_artifacts.values())
-        for per_probe in self.address_artifacts.values():
-            found.extend(per_probe.values())
-        return found
 
 
 @dataclass

@@ -21,11 +21,12 @@ from typing import Callable
 from checks.registry import Check, select
 from scanner import config as config_module
 from scanner import targets
-from scanner.config import CONFIG_DIR, Settings
-from scanner.model import Site
+from govscan.paths import package_data
+from scanner.config import Settings
+from govscan.model import Site
 from scanner.runner import Runner, SiteResult
 
-SCHEDULES_FILE = CONFIG_DIR / "schedules.toml"
+SCHEDULES_FILE = package_data("schedules.toml")
 JOB_TABLE = "apscheduler_jobs"
 log = logging.getLogger("govscan.scheduler")
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import idna
 
-from scanner.model import ORGANISATION_TYPES, Organisation, Site
+from govscan.model import ORGANISATION_TYPES, Organisation, Site
 
 CSV_HEADER = ("organisation", "type", "code", "url")
 

@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
 
-from scanner import model
+from govscan import model
 
 RUN_KINDS = ("nightly", "on-demand", "batch")
 
@@ -113,6 +113,8 @@ class FindingRow(Base):
     reason: Mapped[str | None] = mapped_column(String(20))
     summary_nl: Mapped[str] = mapped_column(Text)
     summary_en: Mapped[str] = mapped_column(Text)
+    # Both columns as one Text, so readers choose the language with Text.get, also in a select().
+    summary: Mapped[model.Text] = composite("summary_nl", "summary_en")
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     addresses: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     norm: Mapped[str] = mapped_column(Text)
@@ -137,7 +139,7 @@ class FindingRow(Base):
             site=self.site.host,
             check=self.check_id,
             status=model.Status(self.status),
-            summary=model.Text(self.summary_nl, self.summary_en),
+            summary=self.summary,
             details=self.details,
             norm=self.norm,
             check_version=self.check_version,

@@ -29,9 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from checks.registry import matches
-from scanner.model import Artifact, Finding, Organisation, Site, Status
-from scanner.runner import SiteResult
+from govscan.model import Artifact, Finding, Organisation, Site, SiteResult, Status, matches
 from storage.models import (RUN_KINDS, ArtifactRow, FindingRow, OrganisationRow, RunRow, SiteRow, WorkItem,
                             pack)
 
@@ -63,6 +61,7 @@ def settings_hash(settings) -> str:
     """A short hash of the effective settings, stored with each run so differing configurations show."""
     raw = dataclasses.asdict(settings)
     raw.pop("sources", None)
+    raw.pop("origins", None)
     return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -157,14 +156,14 @@ def migrate(engine: Engine) -> None:
 def state_on(session: Session, when: datetime | date, checks: str | Iterable[str] | None = None):
     """The state of every site at a moment (a date: at the end of that day): for each site and check, the
     finding that was current then. One query; rows have `host`, `url`, `check`, `status`, `reason`,
-    `summary_nl`, `summary_en`, `details`, `addresses`, `norm`, `check_version`, `first_seen`, `last_seen`,
+    `summary` (a Text), `details`, `addresses`, `norm`, `check_version`, `first_seen`, `last_seen`,
     `first_run_id`, `last_run_id`, `org_name`, `org_type`, `org_code` (empty strings without organisation).
     `checks` (patterns as for --checks) is applied in Python, after the query."""
     moment = as_utc(when)
     query = (
         select(
             SiteRow.host, SiteRow.url, FindingRow.check_id.label("check"), FindingRow.status, FindingRow.reason,
-            FindingRow.summary_nl, FindingRow.summary_en, FindingRow.details, FindingRow.addresses,
+            FindingRow.summary, FindingRow.details, FindingRow.addresses,
             FindingRow.norm, FindingRow.check_version, FindingRow.first_seen, FindingRow.last_seen,
             FindingRow.first_run_id, FindingRow.last_run_id,
             func.coalesce(OrganisationRow.name, "").label("org_name"),

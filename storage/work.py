@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, or_, select, text
 
-from scanner.model import Site
+from govscan.model import Site
 from storage.models import RunRow, SiteRow, WorkItem
 from storage.store import Store, _process_start
 

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from scanner.model import Artifact, Site
+from govscan.model import Artifact, Site
 
 if TYPE_CHECKING:
     from scanner.config import Settings
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class ProbeError(Exception):
-    """The probe could not measure: `reason` is one of scanner.model.Reason."""
+    """The probe could not measure: `reason` is one of govscan.model.Reason."""
 
     def __init__(self, reason: str, detail: str):
         super().__init__(f"{reason}: {detail}")

@@ -42,6 +42,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -50,12 +51,13 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from playwright.async_api import async_playwright
 from publicsuffixlist import PublicSuffixList
 
-from scanner.model import Reason, Site
+from govscan.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
 from scanner.socks import ResolvingSocksProxy
 
-JS_DIR = Path(__file__).resolve().parent / "browser_js"
-REPO_DIR = Path(__file__).resolve().parents[2]
+# The scripts injected into pages, and axe-core pinned beside them (version in its first line, licence in
+# axe.min.js.LICENSE; `make update-axe` replaces it), all package data.
+JS_DIR = resources.files("scanner.probes.browser_js")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -380,10 +382,10 @@ class BrowserProbe(Probe):
 
     async def setup(self, ctx: ProbeContext) -> None:
         settings = ctx.settings
-        axe_path = Path(settings.browser.axe_script or REPO_DIR / "node_modules" / "axe-core" / "axe.min.js")
-        if not axe_path.exists():
-            raise BrowserUnavailable(f"{axe_path} is missing: run 'npm install' (package.json pins axe-core)")
-        self.axe_source = axe_path.read_text()
+        axe_path = Path(settings.browser.axe_script) if settings.browser.axe_script else JS_DIR / "axe.min.js"
+        if not axe_path.is_file():
+            raise BrowserUnavailable(f"[browser] axe_script: {axe_path} is missing")
+        self.axe_source = axe_path.read_text(encoding="utf-8")
 
         async def resolve(host: str) -> list[str]:
             found = await ctx.resolver.addresses(host)

@@ -1,7 +1,7 @@
 """The site's addresses: A and AAAA through the configured resolver. Every per-address probe starts here."""
 from __future__ import annotations
 
-from scanner.model import Reason, Site
+from govscan.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
 
 

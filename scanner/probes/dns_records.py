@@ -18,7 +18,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-from scanner.model import Reason, Site
+from govscan.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
 from scanner.probes.dnssec import ANSWERED, BOGUS, examine, lookup, show, zone_of
 from scanner.resolver import QueryTally

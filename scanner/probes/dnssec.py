@@ -38,7 +38,7 @@ import dns.rdatatype
 import dns.rrset
 import dns.zonefile
 
-from scanner.model import Reason, Site
+from govscan.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
 from scanner.resolver import QueryTally
 

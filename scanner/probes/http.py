@@ -49,7 +49,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509 import verification
 
-from scanner.model import Reason, Site
+from govscan.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
 
 # Redirects followed from the front page: real chains take two or three (apex -> www -> a start page); an
@@ -65,7 +65,7 @@ DEADLINE_MARGIN = 1.0  # seconds kept back from the probe timeout, so the facts 
 
 
 class Failed(Exception):
-    """One part (connect, handshake, request) could not be done: `reason` is a scanner.model.Reason."""
+    """One part (connect, handshake, request) could not be done: `reason` is a govscan.model.Reason."""
 
     def __init__(self, reason: str, detail: str, stage: str = ""):
         super().__init__(f"{reason}: {detail}")

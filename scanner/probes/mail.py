@@ -23,7 +23,7 @@ from typing import Any
 import dns.name
 import dns.rcode
 
-from scanner.model import Reason, Site
+from govscan.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
 from scanner.probes.dns_records import addresses_in, answer_records, resolved, tlsa_facts
 from scanner.probes.dnssec import examine, show, zone_of

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.config import ConfigError
-from scanner.model import Site
+from govscan.model import Site
 from scanner.probes.base import Probe, ProbeContext
 
 DOMAIN_COLUMNS = ("domein", "domeinnaam", "domain")

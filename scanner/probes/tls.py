@@ -70,7 +70,7 @@ from sslyze.errors import (
 from sslyze.plugins.openssl_cipher_suites import cipher_suites as sslyze_suites
 from sslyze.server_connectivity import TlsVersionEnum
 
-from scanner.model import Reason, Site
+from govscan.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
 from scanner.probes.http import describe_certificate, lenient_tls_context, served_chain
 

@@ -18,7 +18,7 @@ from sqlalchemy import insert
 from checks.registry import select as select_checks
 from reports import maps, trends
 from reports.standards import all_together, load_standards
-from scanner.model import Site
+from govscan.model import Site
 from storage.history import status_versions
 from storage.models import FindingRow, RunRow
 from storage.store import Store
@@ -63,7 +63,7 @@ def municipalities(path: Path) -> list[tuple[str, str]]:
 def fill_history(store: Store, codes: list[tuple[str, str]], seed: int = 9) -> int:
     """A year of nightly runs for one site per municipality: every check starts with a status and about a
     third of them change once or twice during the year (mostly towards pass). Returns the findings stored."""
-    from scanner.model import Organisation
+    from govscan.model import Organisation
 
     rng = random.Random(seed)
     check_ids = [c.id for c in select_checks(None)]

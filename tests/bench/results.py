@@ -7,7 +7,7 @@ from statistics import mean
 from sqlalchemy import select
 
 from scanner.probes import all_probes
-from scanner.runner import SiteResult
+from govscan.model import SiteResult
 from storage.models import ArtifactRow, FindingRow, SiteRow
 from storage.store import Store
 

@@ -136,13 +136,13 @@ class Bench:
 
     @staticmethod
     def lab_status() -> dict:
-        from tests.lab import commands as lab
+        from lab import commands as lab
 
         return lab.status()
 
     def ensure_lab(self) -> str:
         """Start (again) the benchmark's scenario unless the lab runs it; returns the lab's start time."""
-        from tests.lab import commands as lab
+        from lab import commands as lab
 
         status = self.lab_status()
         if not (status.get("running") and status.get("scenario") == str(self.scenario)):
@@ -151,7 +151,7 @@ class Bench:
         return status["started"]
 
     def lab_up(self, scenario: Path) -> tuple[dict, float]:
-        from tests.lab import commands as lab
+        from lab import commands as lab
 
         self.scenario = scenario
         started = time.monotonic()
@@ -239,7 +239,7 @@ class Bench:
 def restore_lab(before: dict, echo) -> str:
     """The lab as others expect it: the default scenario, unless no lab had been started before (a fresh
     machine), which gets none. (The lab is shared: one found half-started was being restarted by another.)"""
-    from tests.lab import commands as lab
+    from lab import commands as lab
 
     if before.get("running") or "scenario" in before:
         lab.up(None, echo=echo)
@@ -259,8 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="out/bench", help="where the JSON goes (default out/bench)")
     args = parser.parse_args(argv)
 
-    from tests.lab import commands as lab
-    from tests.lab.generate import generate
+    from lab import commands as lab
+    from lab.generate import generate
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")

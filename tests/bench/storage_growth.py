@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from scanner.runner import SiteResult
+from govscan.model import SiteResult
 from storage.store import Store
 
 FIRST_NIGHT = datetime(2026, 1, 5, 2, 0)

@@ -8,10 +8,10 @@ import pytest
 
 from checks.registry import select
 from scanner import config
-from scanner.model import Site, Status
+from govscan.model import Site, Status
 from scanner.runner import Runner
-from tests.lab import scenario as lab_scenario
-from tests.lab.verify import compare_results
+from lab import scenario as lab_scenario
+from lab.verify import compare_results
 
 pytestmark = pytest.mark.lab
 

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from scanner.config import load
-from scanner.model import Site
+from govscan.model import Site
 from scanner.probes import browser as browser_module
 from scanner.probes.base import ProbeContext, ProbeError
 from scanner.probes.browser import BrowserProbe, ThirdPartyCookiesBlocked

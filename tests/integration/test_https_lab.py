@@ -7,11 +7,11 @@ import pytest
 
 from checks.registry import select
 from scanner import config
-from scanner.model import Reason, Site
+from govscan.model import Reason, Site
 from scanner.probes.http import MAX_REDIRECTS
 from scanner.runner import Runner, has_ipv6_connectivity
-from tests.lab import scenario as lab_scenario
-from tests.lab.verify import compare_results
+from lab import scenario as lab_scenario
+from lab.verify import compare_results
 
 pytestmark = pytest.mark.lab
 

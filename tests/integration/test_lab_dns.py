@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab import commands
-from tests.lab.scenario import DEFAULT_SCENARIO, load
+from lab import commands
+from lab.scenario import DEFAULT_SCENARIO, load
 
 pytestmark = pytest.mark.lab
 
@@ -98,7 +98,7 @@ def test_tlsa_and_caa_records_as_declared(lab, scenario):
 
 
 def test_tlsa_match_is_the_served_key(lab, scenario):
-    from tests.lab.pki import spki_sha256
+    from lab.pki import spki_sha256
 
     site = next(s for s in scenario.sites if s["tlsa"] == "match" and s["dnssec"] == "secure")
     served = run(["openssl", "s_client", "-connect", f"{lab['hosts'][site['host']]['ipv4'][0]}:443",

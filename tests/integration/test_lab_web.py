@@ -16,7 +16,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tests.lab import scenario as lab_scenario
+from lab import scenario as lab_scenario
 
 pytestmark = pytest.mark.lab
 
@@ -475,7 +475,7 @@ def test_delayed_cookie(web, tmp_path):
         assert cookie_names(context).get("_gcl_au") == ".waterschapdelagepolders.nl"
 
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).resolve().parents[2] / "scanner" / "probes" / "browser_js" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from scanner.model import Reason
+from govscan.model import Reason
 from scanner.probes.base import ProbeError
 from scanner.probes.tls import Endpoint, Evaluation
-from tests.lab.scenario import load
-from tests.lab.tls_profiles import PROFILES
-from tests.lab.verify import compare
+from lab.scenario import load
+from lab.tls_profiles import PROFILES
+from lab.verify import compare
 from tests.unit.tls_servers import govscan_sets, nmap_enum
 
 HANDSHAKE_BUDGET = 60

@@ -3,7 +3,7 @@ check tests: only the fields the checks read, in the probe's shape."""
 from __future__ import annotations
 
 from checks.registry import Facts
-from scanner.model import Artifact, Site
+from govscan.model import Artifact, Site
 
 SITE = Site("https://www.gemeente.nl/", "www.gemeente.nl")
 FRONT = "https://www.gemeente.nl/"

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from checks.registry import REGISTRY, check
-from scanner.model import Status, Text, Verdict
+from govscan.model import Status, Text, Verdict
 from scanner.probes.base import Probe
 
 ADDRESSES = ["198.51.100.1", "198.51.100.2"]

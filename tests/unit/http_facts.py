@@ -6,7 +6,7 @@ import base64
 import copy
 
 from checks.registry import all_checks, evaluate
-from scanner.model import Artifact, Finding, Site
+from govscan.model import Artifact, Finding, Site
 
 HOST = "www.test.nl"
 ADDRESS = "198.51.100.10"

@@ -9,7 +9,7 @@ import pytest
 
 from checks.registry import REGISTRY, check
 from scanner import config
-from scanner.model import Status, Text, Verdict
+from govscan.model import Status, Text, Verdict
 from scanner.probes.base import Probe
 
 SIM_CHECKS = ("test.sim.https", "test.sim.dnssec")

@@ -2,7 +2,7 @@
 import datetime as dt
 
 from checks.accessibility import statement, wcag, wcag_criteria
-from scanner.model import Status
+from govscan.model import Status
 from tests.unit.browser_facts import FRONT, browser, facts
 
 VISITED = dt.date(2026, 11, 23)

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from checks.registry import select
-from scanner.model import Artifact, Finding, Site, Status, Text
-from scanner.runner import SiteResult
+from govscan.model import Artifact, Finding, Site, Status, Text
+from govscan.model import SiteResult
 from tests.bench import measure, storage_growth
 from tests.bench.results import costs
 from tests.bench.run import check_patterns, every_kth, family_of

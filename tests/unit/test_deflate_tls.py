@@ -1,4 +1,4 @@
-"""The lab's TLS 1.2 server with DEFLATE (tests/lab/deflate_tls.py) against the clients that matter: nassl's
+"""The lab's TLS 1.2 server with DEFLATE (lab/deflate_tls.py) against the clients that matter: nassl's
 legacy OpenSSL 1.0.2 (what sslyze and the scanner detect compression with), sslyze's own scan commands,
 Python's ssl (OpenSSL 3, which offers no compression) and `openssl s_client`; then refusals, hand-made
 ClientHellos, garbage, and a hand-made client for broken records after the handshake. Everything runs on
@@ -30,9 +30,9 @@ from nassl.ssl_client import OpenSslVerifyEnum, OpenSslVersionEnum
 from sslyze import (ScanCommand, ScanCommandAttemptStatusEnum, Scanner, ServerNetworkLocation,
                     ServerScanRequest, ServerScanStatusEnum)
 
-from scanner.model import Status
+from govscan.model import Status
 from scanner.probes.tls import Endpoint, Evaluation
-from tests.lab import deflate_tls
+from lab import deflate_tls
 from tests.unit.test_tls_probe import judge
 from tests.unit.tls_servers import background_loop
 

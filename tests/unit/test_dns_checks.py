@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from checks.registry import all_checks, evaluate
-from scanner.model import Artifact, Status
+from govscan.model import Artifact, Status
 from tests.unit.http_facts import ADDRESS, FETCHED_AT, HOST, SITE, good
 
 NOW = dt.datetime.fromisoformat(FETCHED_AT)

@@ -13,7 +13,7 @@ import dns.name
 import dns.rrset
 import pytest
 
-from scanner.model import Site
+from govscan.model import Site
 from scanner.probes.base import ProbeError
 from scanner.probes.dns_records import CaaProbe, NameserversProbe, TlsaProbe, ask_directly
 from scanner.probes.dnssec import DnssecProbe

@@ -1,6 +1,6 @@
 """Growth: thirty nightly runs of unchanged sites leave the database at most 1.5 times its size after the
-first (benchmarks/growth.py measures the same with more sites and reports the figure)."""
-from benchmarks.growth import measure
+first (tests/bench/growth.py measures the same with more sites and reports the figure)."""
+from tests.bench.growth import measure
 from tests.unit.test_storage import db_url, pg_database  # noqa: F401 (fixtures)
 
 

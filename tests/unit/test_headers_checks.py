@@ -2,7 +2,7 @@
 through the registry on hand-built `http` artifacts."""
 import pytest
 
-from scanner.model import Reason, Status
+from govscan.model import Reason, Status
 from tests.unit.http_facts import GOOD_HEADERS, HOST, good, judge, with_headers
 
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 from scanner import config
-from scanner.model import Reason, Site
+from govscan.model import Reason, Site
 from scanner.probes.base import ProbeContext
 from scanner.probes.http import MAX_REDIRECTS, HttpProbe
 from scanner.resolver import Resolver

@@ -3,7 +3,7 @@ failing case for every rule of the catalogue, on hand-built `http` artifacts jud
 import pytest
 
 from checks.https import name_matches, parse_hsts
-from scanner.model import Reason, Status
+from govscan.model import Reason, Status
 from tests.unit.http_facts import HOST, good, judge, with_headers
 
 

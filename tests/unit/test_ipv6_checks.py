@@ -6,7 +6,7 @@ import pytest
 
 from checks.ipv6 import similarity
 from checks.registry import all_checks, evaluate
-from scanner.model import Artifact, Site, Status
+from govscan.model import Artifact, Site, Status
 from tests.unit.http_facts import HOST, SITE, good
 
 V4, V6, V6B = "198.51.100.10", "2001:db8::10", "2001:db8::11"

@@ -14,10 +14,10 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from tests.lab import dns as lab_dns
-from tests.lab import pki
-from tests.lab import plan as lab_plan
-from tests.lab.scenario import loads
+from lab import dns as lab_dns
+from lab import pki
+from lab import plan as lab_plan
+from lab.scenario import loads
 
 SCENARIO = textwrap.dedent("""\
     name: build

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from scanner.cli import main
-from tests.lab.scenario import load
+from lab.scenario import load
 
 
 def test_a_scenario_with_a_typo_is_refused_and_nothing_starts(tmp_path, monkeypatch, capsys):

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from tests.lab.verify import Comparison, Outcome, render
+from lab.verify import Comparison, Outcome, render
 
 
 def outcome() -> Outcome:

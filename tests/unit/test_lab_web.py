@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from tests.lab import hostile, pages, pki, plan as lab_plan, scenario, smtp, web
+from lab import hostile, pages, pki, plan as lab_plan, scenario, smtp, web
 
 SCENARIO = textwrap.dedent("""\
     name: unit
@@ -101,7 +101,7 @@ def test_services_and_ports(built):
     assert (legacy.ipv4[0], 443) in nginx.ports and (legacy.ipv4[0], 80) not in nginx.ports
     hang = plan.hosts["www.hang.nl"]
     assert (hang.ipv4[0], 443) in services["hostile"].ports and (hang.ipv4[0], 443) not in nginx.ports
-    assert services["hostile"].argv[1:3] == ["-m", "tests.lab.hostile"]
+    assert services["hostile"].argv[1:3] == ["-m", "lab.hostile"]
     mail = plan.hosts["mail.mail.nl"]
     assert services["smtp"].ports == [(mail.ipv4[0], 25), (mail.ipv6[0], 25)]
 

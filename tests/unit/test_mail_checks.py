@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from checks.registry import all_checks, evaluate
-from scanner.model import Artifact, Reason, Site, Status
+from govscan.model import Artifact, Reason, Site, Status
 from tests.unit.test_tls_checks import good as good_tls
 
 HOST = "www.noordstad.nl"

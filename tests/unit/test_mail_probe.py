@@ -1,5 +1,5 @@
 """The mail probe against a hand-built signed DNS tree (tests/unit/fakedns.py) and the lab's own SMTP
-server (tests/lab/smtp.py) on 127.0.0.1 and ::1: what it collects for the mail checks, judged by them."""
+server (lab/smtp.py) on 127.0.0.1 and ::1: what it collects for the mail checks, judged by them."""
 from __future__ import annotations
 
 import asyncio
@@ -7,10 +7,10 @@ import asyncio
 import pytest
 
 from checks.registry import all_checks, evaluate
-from scanner.model import Artifact, Reason, Site, Status
+from govscan.model import Artifact, Reason, Site, Status
 from scanner.probes.mail import MailProbe, spf_term
-from tests.lab.pki import spki_sha256
-from tests.lab.smtp import Smtp
+from lab.pki import spki_sha256
+from lab.smtp import Smtp
 from tests.unit.fakedns import INSECURE, SECURE, Tree, ZoneSpec, context
 from tests.unit.tls_servers import background_loop, free_port, self_signed
 

@@ -6,7 +6,7 @@ import pytest
 
 from reports import boundaries, maps
 from reports.standards import ALL, Colour, Standard, State, all_together, colour, complies, load_standards
-from scanner.model import Text
+from govscan.model import Text
 
 HTTPS = Standard("https", Text("HTTPS", "HTTPS"), "", ("web.https.hsts", "web.https.redirect"))
 DNSSEC = Standard("dnssec", Text("DNSSEC", "DNSSEC"), "", ("dns.dnssec",))

@@ -1,7 +1,7 @@
 """privacy.* checks on hand-built browser facts: every rule of the catalogue passing and failing."""
 from checks.privacy import (consent_banner, tracking_after_reject, tracking_cookies, tracking_with_consent,
                             trackers_without_interaction)
-from scanner.model import Status
+from govscan.model import Status
 from tests.unit.browser_facts import banner, browser, consent, cookie, facts, request, visit
 
 SUBPAGE = "https://www.gemeente.nl/afval"

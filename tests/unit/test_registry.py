@@ -1,6 +1,7 @@
 """The registry gates checks on their artifacts and never lets a check crash a run."""
-from checks.registry import Check, evaluate, matches
-from scanner.model import Artifact, Site, Status, Text, Verdict
+from checks.registry import Check, evaluate
+from govscan.model import matches
+from govscan.model import Artifact, Site, Status, Text, Verdict
 
 SITE = Site("https://www.example.nl/", "www.example.nl")
 

@@ -9,7 +9,7 @@ import pytest
 from checks.registry import select
 from scanner import config
 from scanner.config import ConfigError
-from scanner.model import Site, Status
+from govscan.model import Site, Status
 from scanner.probes.register import load_rio_export, own_names
 from scanner.runner import Runner
 

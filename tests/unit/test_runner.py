@@ -6,7 +6,7 @@ import pytest
 
 from checks.registry import Check
 from scanner import config
-from scanner.model import Site, Status, Text, Verdict
+from govscan.model import Site, Status, Text, Verdict
 from scanner.probes.base import Probe, ProbeError
 from scanner.runner import Runner
 

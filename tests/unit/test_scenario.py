@@ -7,9 +7,9 @@ import textwrap
 
 import pytest
 
-from tests.lab import plan as lab_plan
-from tests.lab.generate import generate
-from tests.lab.scenario import CATALOGUE_CHECKS, DEFAULT_SCENARIO, ScenarioError, load, loads
+from lab import plan as lab_plan
+from lab.generate import generate
+from lab.scenario import CATALOGUE_CHECKS, DEFAULT_SCENARIO, ScenarioError, load, loads
 
 
 def errors(text: str) -> list[str]:

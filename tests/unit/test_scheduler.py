@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from checks.registry import select as select_checks
 from scanner import cli, scheduler
-from scanner.model import Site
+from govscan.model import Site
 from scanner.runner import Runner
 from storage import work
 from storage.models import FindingRow, RunRow, WorkItem
@@ -188,7 +188,7 @@ SCANNER = textwrap.dedent("""
     import asyncio, sys, time
     import scanner.runner
     from checks.registry import check
-    from scanner.model import Status, Text, Verdict
+    from govscan.model import Status, Text, Verdict
     from scanner.probes.base import Probe
     from scanner import cli
 

@@ -2,7 +2,7 @@
 numbers of the errors, judged through the registry on hand-built `http` artifacts."""
 import pytest
 
-from scanner.model import Reason, Status
+from govscan.model import Reason, Status
 from tests.unit.http_facts import GOOD_SECURITY_TXT, good, judge, security_txt_file
 
 WELL_KNOWN, LEGACY = "/.well-known/security.txt", "/security.txt"

@@ -1,5 +1,5 @@
 """The tls probe over SMTP STARTTLS (port 25 in real life), against the lab's own SMTP server
-(tests/lab/smtp.py) serving the lab's TLS profiles, and `smtp_greeting` against it and against scripted
+(lab/smtp.py) serving the lab's TLS profiles, and `smtp_greeting` against it and against scripted
 servers that answer oddly. The servers run in an event loop on a thread of their own, on 127.0.0.1 or ::1;
 the evaluation, blocking, in the test."""
 from __future__ import annotations
@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from scanner.model import Reason, Status
+from govscan.model import Reason, Status
 from scanner.probes.base import ProbeError
 from scanner.probes.tls import Endpoint, Evaluation, smtp_greeting
-from tests.lab.smtp import Smtp
+from lab.smtp import Smtp
 from tests.unit.test_tls_probe import HANDSHAKE_BUDGET, TLS13, SilentServer, judge, profile_suites
 from tests.unit.tls_servers import HOST, background_loop, free_port, self_signed
 

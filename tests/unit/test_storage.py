@@ -19,8 +19,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
 
-from scanner.model import AddressResult, Artifact, Finding, Organisation, Site, Status, Text
-from scanner.runner import SiteResult
+from govscan.model import AddressResult, Artifact, Finding, Organisation, Site, Status, Text
+from govscan.model import SiteResult
 from storage.models import ArtifactRow, Base, FindingRow
 from storage.store import Store, state_on
 
@@ -316,7 +316,7 @@ def test_an_address_that_is_gone_closes_its_artifact(store, clock):
 
 SCANNER = """
 import sys, time
-from scanner.model import Site
+from govscan.model import Site
 from storage.store import Store
 from tests.unit.test_storage import result, GOOD, NOORD
 sites = [Site(f"https://s{i}.example.nl/", f"s{i}.example.nl") for i in range(50)]

@@ -1,7 +1,7 @@
 """Site list parsing: normalisation, de-duplication and per-row problems (scanner/targets.py)."""
 import pytest
 
-from scanner.model import Organisation
+from govscan.model import Organisation
 from scanner.targets import Problem, TargetsError, load, parse_lines, parse_organisation, parse_target
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from checks.registry import all_checks, evaluate
-from scanner.model import Artifact, Reason, Site, Status
+from govscan.model import Artifact, Reason, Site, Status
 
 HOST = "www.noordstad.nl"
 ADDRESS = "2001:db8:10::1"

@@ -20,12 +20,12 @@ from cryptography.x509 import ocsp
 from checks.registry import all_checks, evaluate
 from checks.tls_policy import load
 from scanner import config
-from scanner.model import Artifact, Reason, Site, Status
+from govscan.model import Artifact, Reason, Site, Status
 from scanner.probes.base import ProbeContext, ProbeError
 from scanner.probes import tls as tls_probe
 from scanner.probes.tls import Endpoint, Evaluation, TlsProbe, ffdhe_prime, hello_retry_group
 from scanner.resolver import Resolver
-from tests.lab.tls_profiles import PROFILES
+from lab.tls_profiles import PROFILES
 from tests.unit.tls_servers import (HOST, ca_and_leaf, govscan_sets, nmap_enum, ocsp_response_file, s_server,
                                     s_server_args, self_signed)
 

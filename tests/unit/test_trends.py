@@ -5,7 +5,7 @@ import pytest
 
 from reports import trends
 from reports.standards import Standard, State
-from scanner.model import Text
+from govscan.model import Text
 
 HTTPS = Standard("https", Text("HTTPS", "HTTPS"), "", ("web.https.hsts", "web.https.redirect"))
 DNSSEC = Standard("dnssec", Text("DNSSEC", "DNSSEC"), "", ("dns.dnssec",))

@@ -1,6 +1,6 @@
 """Local TLS servers for the tls probe's tests, and an independent client to hold its findings against.
 
-`openssl s_server` (the system's OpenSSL 3, not nassl) serves the lab's TLS profiles (tests/lab/tls_profiles.py)
+`openssl s_server` (the system's OpenSSL 3, not nassl) serves the lab's TLS profiles (lab/tls_profiles.py)
 on 127.0.0.1 or ::1; each server is started and stopped by its own PID. `nmap --script ssl-enum-ciphers`
 (Debian's nmap, its own TLS implementation in Lua) is the independent client for the cross-check.
 """
@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 
-from tests.lab.tls_profiles import GROUPS, TlsProfile
+from lab.tls_profiles import GROUPS, TlsProfile
 
 HOST = "www.noordstad.nl"
 # nmap names the TLS 1.3 suites after their pre-RFC drafts (TLS_AKE_WITH_...).

@@ -14,12 +14,13 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from checks.registry import all_checks, matches, select
+from checks.registry import all_checks, select
+from govscan.model import matches
 from scanner import config
-from scanner.model import Organisation, Site
+from govscan.model import Organisation, Site
 from scanner.runner import Runner
-from tests.lab import commands
-from tests.lab.scenario import Scenario, load
+from lab import commands
+from lab.scenario import Scenario, load
 
 
 @dataclass
@@ -128,7 +129,7 @@ def compare_without_ipv6(scenario: Scenario, patterns: str | None, status: dict)
             "--json", "--scenario", str(scenario.path)]
     if patterns:
         argv += ["--checks", patterns]
-    done = subprocess.run(argv, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
     try:
         return Outcome.from_json(json.loads(done.stdout))
     except (ValueError, KeyError):

@@ -22,8 +22,8 @@ import dns.rrset
 import dns.zone
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.lab.pki import spki_sha256
-from tests.lab.plan import PLAIN_RESOLVER_IPV4, PLAIN_RESOLVER_IPV6, LabPlan, ZonePlan
+from lab.pki import spki_sha256
+from lab.plan import PLAIN_RESOLVER_IPV4, PLAIN_RESOLVER_IPV6, LabPlan, ZonePlan
 
 TTL = 300
 ALGORITHM = dns.dnssec.Algorithm.ECDSAP256SHA256

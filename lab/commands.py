@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 from scanner.config import lab_config_path, lab_dir
-from tests.lab import dns, net, pki, plan as lab_plan
-from tests.lab.plan import NETNS, NOV6_NETNS, LabPlan, Service
-from tests.lab.scenario import DEFAULT_SCENARIO, Scenario, load
+from lab import dns, net, pki, plan as lab_plan
+from lab.plan import NETNS, NOV6_NETNS, LabPlan, Service
+from lab.scenario import DEFAULT_SCENARIO, Scenario, load
 
 STATE_FILE = "state.json"
 READY_TIMEOUT = 20.0
@@ -88,11 +88,11 @@ def _alive(process: dict) -> bool:
 
 
 def web_services(plan: LabPlan) -> list[Service]:
-    """The web side's services (tests/lab/web.py); none while that module does not exist."""
+    """The web side's services (lab/web.py); none while that module does not exist."""
     try:
-        from tests.lab import web
+        from lab import web
     except ModuleNotFoundError as exc:
-        if exc.name != "tests.lab.web":
+        if exc.name != "lab.web":
             raise
         return []
     return web.services(plan)

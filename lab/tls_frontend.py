@@ -1,22 +1,22 @@
 """TLS front ends for the profiles nginx cannot serve, all hosts in one asyncio process:
 
-    python -m tests.lab.tls_frontend CONFIG.json
+    python -m lab.tls_frontend CONFIG.json
 
 CONFIG is a list of {host, tls, weak_certificate, chain, key, routes: [{addresses, backend}]} (written by
-tests/lab/web.py). Each front end listens on port 443 of a route's addresses, does the TLS handshake the
+lab/web.py). Each front end listens on port 443 of a route's addresses, does the TLS handshake the
 profile asks for and relays the decrypted bytes to `backend` (host, port), where nginx serves the site in
 plain HTTP with its usual headers and pages:
 
 - `renegotiation` profiles: Python's ssl module (OpenSSL 3) with client-initiated renegotiation allowed;
-- `deflate` profiles: the lab's own TLS 1.2 with DEFLATE compression (tests/lab/deflate_tls.py).
+- `deflate` profiles: the lab's own TLS 1.2 with DEFLATE compression (lab/deflate_tls.py).
 """
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
-from tests.lab import deflate_tls, serving
-from tests.lab.tls_profiles import PROFILES, server_context
+from lab import deflate_tls, serving
+from lab.tls_profiles import PROFILES, server_context
 
 HANDSHAKE_TIMEOUT = 30
 

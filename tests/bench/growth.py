@@ -5,7 +5,7 @@ Each synthetic site carries findings and artifacts of about the size real ones h
 thirty findings with evidence, DNS, HTTP and TLS facts per address). Every night is a run of all sites
 followed by the scheduler's maintenance, as `govscan schedule` does it.
 
-    .venv/bin/python -m benchmarks.growth [--db URL] [--sites 300] [--nights 30]
+    .venv/bin/python -m tests.bench.growth [--db URL] [--sites 300] [--nights 30]
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
-from scanner.model import AddressResult, Artifact, Finding, Organisation, Site, Status, Text
-from scanner.runner import SiteResult
+from govscan.model import AddressResult, Artifact, Finding, Organisation, Site, Status, Text
+from govscan.model import SiteResult
 from storage import work
 from storage.store import Store
 

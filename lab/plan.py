@@ -1,11 +1,11 @@
 """The lab's plan: every host, address, zone and name server a scenario needs, decided before anything
 starts. Pure and deterministic: the same scenario always gives the same addresses.
 
-The web side of the lab (`tests/lab/web.py`) reads a `LabPlan` and returns `Service`s:
+The web side of the lab (`lab/web.py`) reads a `LabPlan` and returns `Service`s:
 
     def services(plan: LabPlan) -> list[Service]
 
-`tests/lab/commands.py` runs each service inside the lab namespace (`plan.netns`), waits until every
+`lab/commands.py` runs each service inside the lab namespace (`plan.netns`), waits until every
 (address, port) in `Service.ports` accepts TCP connections, and stops it on `lab down`. For each host:
 
 - `HostPlan.site` is the complete site dict of docs/scenario.md (every key present, defaults applied;
@@ -34,8 +34,8 @@ from typing import Any
 
 import dns.resolver
 
-from tests.lab.scenario import PARENT_ZONES, THIRD_PARTIES, Scenario, third_party_site
-from tests.lab.tls_profiles import PROFILES as TLS_PROFILES
+from lab.scenario import PARENT_ZONES, THIRD_PARTIES, Scenario, third_party_site
+from lab.tls_profiles import PROFILES as TLS_PROFILES
 
 NETNS = "gslab"
 NOV6_NETNS = "gslab-nov6"

@@ -1,7 +1,7 @@
 """Time to draw the compliance map of all Dutch municipalities and provinces (for development: the real
 boundary files are not part of the project).
 
-    .venv/bin/python -m benchmarks.maps GEMEENTEN.geojson PROVINCIES.geojson
+    .venv/bin/python -m tests.bench.maps GEMEENTEN.geojson PROVINCIES.geojson
 """
 from __future__ import annotations
 

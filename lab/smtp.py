@@ -1,17 +1,17 @@
 """The lab's mail servers: SMTP on port 25 for every MX host, one asyncio process:
 
-    python -m tests.lab.smtp CONFIG.json
+    python -m lab.smtp CONFIG.json
 
 CONFIG is a list of {host, mode, tls, weak_certificate, addresses, chain, key} (written by
-tests/lab/web.py). mode `starttls` offers STARTTLS with the site's TLS profile (the same protocols, suites
+lab/web.py). mode `starttls` offers STARTTLS with the site's TLS profile (the same protocols, suites
 and order as its web server); `plain` offers no STARTTLS. Enough SMTP for a scanner: EHLO/HELO, STARTTLS,
 NOOP, RSET, QUIT; a message is refused politely (MAIL gets 550), nothing is ever delivered."""
 from __future__ import annotations
 
 import asyncio
 
-from tests.lab import serving
-from tests.lab.tls_profiles import PROFILES, server_context
+from lab import serving
+from lab.tls_profiles import PROFILES, server_context
 
 IDLE = 60  # seconds without a command before the server hangs up
 

@@ -2,7 +2,7 @@
 third-party products (analytics, pixel, video, consent banner, statement register, canary) and the page a
 site serves over IPv6 when it differs from IPv4.
 
-Templates live in tests/lab/templates/ and are filled with string.Template; every value put into HTML is
+Templates live in lab/templates/ and are filled with string.Template; every value put into HTML is
 escaped here. Pages are written as `<path>/index.html` so that nginx serves `/nieuws` without a redirect."""
 from __future__ import annotations
 

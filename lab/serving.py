@@ -27,5 +27,5 @@ async def serve_until_stopped(path: str, start: Start) -> None:
 
 
 def main(start: Start) -> None:
-    """The entry point of `python -m tests.lab.<server> CONFIG.json`."""
+    """The entry point of `python -m lab.<server> CONFIG.json`."""
     asyncio.run(serve_until_stopped(sys.argv[1], start))

@@ -1,10 +1,10 @@
 """The lab's TLS profiles (docs/scenario.md, "TLS profiles"): protocols and OpenSSL cipher strings shared
 by nginx (web) and the SMTP server (mail), so a profile means the same thing on port 443 and on port 25.
 
-Two profiles need what nginx refuses to do, so a Python TLS front end (tests/lab/tls_frontend.py) serves
+Two profiles need what nginx refuses to do, so a Python TLS front end (lab/tls_frontend.py) serves
 port 443 for them and relays to nginx: `client_renegotiation` (OpenSSL 3 through Python's ssl module, with
 client-initiated renegotiation allowed) and `compression` (the lab's own TLS 1.2 with DEFLATE,
-tests/lab/deflate_tls.py, since Debian's OpenSSL has no zlib).
+lab/deflate_tls.py, since Debian's OpenSSL has no zlib).
 
 The cipher lists name ECDSA and RSA variants so a profile behaves the same whichever key the certificate
 has. `@SECLEVEL=0` is added where OpenSSL 3 would otherwise refuse what the profile must offer (TLS 1.0/1.1
@@ -64,7 +64,7 @@ PROFILES: dict[str, TlsProfile] = {p.name: p for p in (
     TlsProfile("client_order", ("TLSv1.2",), f"{CBC_SHA2}:{GOOD}", server_order=False),
     TlsProfile("zero_rtt", ("TLSv1.2", "TLSv1.3"), GOOD, early_data=True),
     TlsProfile("client_renegotiation", ("TLSv1.2",), GOOD, frontend="renegotiation"),
-    # Fixed by tests/lab/deflate_tls.py, which implements only these: TLS 1.2, ECDHE with AES-128-GCM.
+    # Fixed by lab/deflate_tls.py, which implements only these: TLS 1.2, ECDHE with AES-128-GCM.
     TlsProfile("compression", ("TLSv1.2",), "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
                frontend="deflate"),
 )}

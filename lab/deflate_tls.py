@@ -4,13 +4,13 @@ scanner's web.tls.compression check.
 Nothing on the lab's Debian can compress TLS records any more: its OpenSSL 3 is built without zlib, and
 nginx and Python's ssl module both sit on that OpenSSL. So this module speaks the little TLS 1.2 the case
 needs itself, with the `cryptography` package for AES-GCM, ECDHE and signatures, and relays the decrypted
-bytes to a plain TCP backend (tests/lab/tls_frontend.py puts it in front of nginx):
+bytes to a plain TCP backend (lab/tls_frontend.py puts it in front of nginx):
 
 - full handshakes only (RFC 5246): no resumption, session tickets, client certificates or extended master
   secret;
 - ECDHE on x25519 or secp256r1 with AES-128-GCM (RFC 5288, RFC 8422), in the one suite the key allows:
   ECDHE-RSA (rsa_pkcs1_sha256 signatures) or ECDHE-ECDSA on P-256 (ecdsa_secp256r1_sha256). These are the
-  suites the lab's `compression` profile names (tests/lab/tls_profiles.py), so no AES-256;
+  suites the lab's `compression` profile names (lab/tls_profiles.py), so no AES-256;
 - DEFLATE whenever the client offers it, done as OpenSSL 1.0.2 did it, because that is the library of the
   legacy client (nassl) with which sslyze and the scanner detect compression: one zlib stream per
   direction, starting with the Finished messages, each record's payload flushed with Z_SYNC_FLUSH;

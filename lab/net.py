@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.lab.plan import LAB_RANGES, NOV6_LINK, machine_addresses, PLAIN_RESOLVER_IPV4, PLAIN_RESOLVER_IPV6, ROOT_LINK, LabPlan
+from lab.plan import LAB_RANGES, NOV6_LINK, machine_addresses, PLAIN_RESOLVER_IPV4, PLAIN_RESOLVER_IPV6, ROOT_LINK, LabPlan
 
 ROOT_VETH = "gslab0"          # in the root namespace
 LAB_VETH = "veth0"            # its peer in the lab namespace

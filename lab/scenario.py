@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 import yaml
 
-from scanner.model import ORGANISATION_TYPES
-from tests.lab.tls_profiles import PROFILES as TLS_PROFILES
+from govscan.model import ORGANISATION_TYPES
+from lab.tls_profiles import PROFILES as TLS_PROFILES
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent / "scenarios" / "default.yaml"
 

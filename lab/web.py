@@ -1,14 +1,14 @@
 """The web side of the lab: nginx for every site and third party, a Python server for the hostile hosts and
 one for SMTP. `services(plan)` writes every config file and docroot under `plan.workdir / "web"` and returns
-the processes the lab starts inside its namespace (see tests/lab/plan.py for the contract).
+the processes the lab starts inside its namespace (see lab/plan.py for the contract).
 
 nginx serves each host on its own addresses (a server block per host, `server_name` selects the site where
 generated scenarios share an IPv4 address). What a site key means here:
 
-- `tls`: protocols, suites and order from tests/lab/tls_profiles.py; `cert`: the chain the lab PKI made
+- `tls`: protocols, suites and order from lab/tls_profiles.py; `cert`: the chain the lab PKI made
   (SHA-1 signed certificates and 1024-bit keys need `@SECLEVEL=0` to be served by OpenSSL 3);
   `ocsp_stapling`: the response the PKI wrote, stapled from a file. Profiles with a `frontend` are served
-  on port 443 by tests/lab/tls_frontend.py, which relays to this host's server blocks on a loopback port
+  on port 443 by lab/tls_frontend.py, which relays to this host's server blocks on a loopback port
   (one per address family) where nginx speaks plain HTTP with the same headers and pages.
 - `port80`: redirect (301 to https on the same host), redirect_other_host (301 to https on the alias, which
   then redirects back), content (the pages over plain http), closed (nothing listens on port 80);
@@ -23,10 +23,10 @@ import os
 import sys
 from pathlib import Path
 
-from tests.lab import pages
-from tests.lab.plan import HostPlan, LabPlan, Service
-from tests.lab.scenario import THIRD_PARTIES
-from tests.lab.tls_profiles import GROUPS, PROFILES, WEAK_CERTIFICATES
+from lab import pages
+from lab.plan import HostPlan, LabPlan, Service
+from lab.scenario import THIRD_PARTIES
+from lab.tls_profiles import GROUPS, PROFILES, WEAK_CERTIFICATES
 
 # Third-party hosts the lab serves (their DNS and certificates come from the plan; docs/scenario.md).
 THIRD_PARTY_HOSTS = THIRD_PARTIES
@@ -49,7 +49,7 @@ HEADERS = {"good": GOOD_HEADERS, "none": {}, "bad_csp": {**GOOD_HEADERS, "Conten
 
 SESSION_COOKIE = "PHPSESSID=$request_id; Path=/; Secure; HttpOnly; SameSite=Lax"
 
-# Hostile behaviours served by tests/lab/hostile.py; js_loop and js_dialogs are pages served by nginx.
+# Hostile behaviours served by lab/hostile.py; js_loop and js_dialogs are pages served by nginx.
 PYTHON_HOSTILE = ("hang", "drip", "redirect_loop", "huge_body", "gzip_bomb", "tls_stall")
 
 # Loopback ports in the lab namespace where nginx serves the hosts behind a TLS front end: two per host.
@@ -97,7 +97,7 @@ def services(plan: LabPlan) -> list[Service]:
         config.write_text(json.dumps([{"host": h.host, "behaviour": h.site["hostile"],
                                        "addresses": listen_addresses(h), "chain": str(h.chain_file),
                                        "key": str(h.key_file)} for h in hostile], indent=1))
-        result.append(Service("hostile", [sys.executable, "-m", "tests.lab.hostile", str(config)],
+        result.append(Service("hostile", [sys.executable, "-m", "lab.hostile", str(config)],
                               [(a, p) for h in hostile for a in listen_addresses(h) for p in (80, 443)]))
 
     if fronted:
@@ -108,7 +108,7 @@ def services(plan: LabPlan) -> list[Service]:
              "routes": [{"addresses": addresses, "backend": ["127.0.0.1", backend + i]}
                         for i, (addresses, _) in enumerate(fams)]}
             for h, fams, backend in fronted], indent=1))
-        result.append(Service("tls_frontend", [sys.executable, "-m", "tests.lab.tls_frontend", str(config)],
+        result.append(Service("tls_frontend", [sys.executable, "-m", "lab.tls_frontend", str(config)],
                               [(a, 443) for h, fams, _ in fronted for addresses, _ in fams for a in addresses]))
 
     mail = [h for h in plan.hosts.values() if h.role == "mail" and h.site["mail"] != "none"]
@@ -118,7 +118,7 @@ def services(plan: LabPlan) -> list[Service]:
                                        "weak_certificate": h.site["cert"] in WEAK_CERTIFICATES,
                                        "addresses": listen_addresses(h), "chain": str(h.chain_file),
                                        "key": str(h.key_file)} for h in mail], indent=1))
-        result.append(Service("smtp", [sys.executable, "-m", "tests.lab.smtp", str(config)],
+        result.append(Service("smtp", [sys.executable, "-m", "lab.smtp", str(config)],
                               [(a, 25) for h in mail for a in listen_addresses(h)]))
     return result
 
@@ -274,7 +274,7 @@ def other_host(host: HostPlan) -> str:
 
 def nginx_conf(web: Path, blocks: list[str]) -> str:
     user = "user root;\n" if os.geteuid() == 0 else ""
-    return f"""# Written by tests/lab/web.py for one lab run; do not edit.
+    return f"""# Written by lab/web.py for one lab run; do not edit.
 {user}worker_processes 2;
 pid {web}/nginx.pid;
 error_log {web}/logs/error.log warn;

@@ -1,8 +1,8 @@
 """Hostile web servers a real scan meets, all hosts in one asyncio process:
 
-    python -m tests.lab.hostile CONFIG.json
+    python -m lab.hostile CONFIG.json
 
-CONFIG is a list of {host, behaviour, addresses, chain, key} (written by tests/lab/web.py). Behaviours:
+CONFIG is a list of {host, behaviour, addresses, chain, key} (written by lab/web.py). Behaviours:
 hang (accepts TCP on 80 and 443, never answers), drip (answers one byte per second), redirect_loop
 (endless redirects over HTTPS with a valid certificate), huge_body (a 1 GB body, streamed), gzip_bomb (a
 small gzip body that inflates to 4 GB), tls_stall (accepts TCP on 443, never finishes the handshake).
@@ -14,8 +14,8 @@ import asyncio
 import struct
 import zlib
 
-from tests.lab import serving
-from tests.lab.tls_profiles import PROFILES, server_context
+from lab import serving
+from lab.tls_profiles import PROFILES, server_context
 
 HSTS = b"Strict-Transport-Security: max-age=31536000\r\n"
 HUGE_BODY = 1 << 30

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.lab.plan import HostPlan, LabPlan
+from lab.plan import HostPlan, LabPlan
 
 DAY = datetime.timedelta(days=1)
 
