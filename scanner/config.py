@@ -14,6 +14,7 @@ from govscan import paths
 
 DEFAULT_SETTINGS = paths.package_data("settings.toml")
 IANA_ROOT_ANCHOR = paths.package_data("root-anchors.txt")
+RIO_EXPORT = "rio-export.csv"  # name of the imported RIO export in the data directory
 
 
 def lab_dir() -> Path:
@@ -93,6 +94,15 @@ class BrowserSettings:
 @dataclass
 class RegisterSettings:
     rio_export: str = ""
+
+    @property
+    def rio_export_path(self) -> Path | None:
+        """The RIO export in force: the setting, else the copy `govscan import rio` keeps in the data
+        directory, else None (domain.rio is then not applicable)."""
+        if self.rio_export:
+            return Path(self.rio_export)
+        imported = paths.user_data(RIO_EXPORT)
+        return imported if imported.exists() else None
 
 
 @dataclass
@@ -199,4 +209,7 @@ def in_force(settings: Settings) -> list[tuple[str, Any, str]]:
     for name in ("cookies.csv", "trackers.txt"):
         path = paths.data_file(name)
         rows.append((f"paths.{name}", str(path), "imported" if path == paths.user_data(name) else "package"))
+    rio = settings.register.rio_export_path
+    rows.append(("paths.rio_export", str(rio or ""), "register.rio_export" if settings.register.rio_export
+                 else "imported" if rio else "none (domain.rio not applicable)"))
     return rows

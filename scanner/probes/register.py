@@ -1,6 +1,9 @@
 """The RIO probe: whether the site's domain is in the configured export of the Register Internetdomeinen
 Overheid (RIO), the register of government domain names (`[register] rio_export`).
 
+The export is `[register] rio_export`, else the copy `govscan import rio FILE` keeps in the user's data
+directory (`rio-export.csv`, govscan/paths.py); with neither, domain.rio is not applicable.
+
 The export is read once per run. Accepted forms: a CSV file whose header has a `domein`, `domeinnaam` or
 `domain` column, or a plain list with one domain per line (`#` starts a comment). A domain listed there
 covers the names below it, so `noordstad.nl` covers `www.noordstad.nl`; the probe reports which of the
@@ -13,8 +16,8 @@ import io
 from pathlib import Path
 from typing import Any
 
-from scanner.config import ConfigError
 from govscan.model import Site
+from scanner.config import ConfigError
 from scanner.probes.base import Probe, ProbeContext
 
 DOMAIN_COLUMNS = ("domein", "domeinnaam", "domain")
@@ -56,8 +59,9 @@ class RioProbe(Probe):
         self.export = ""
 
     async def setup(self, ctx: ProbeContext) -> None:
-        self.export = ctx.settings.register.rio_export
-        self.domains = load_rio_export(Path(self.export)) if self.export else None
+        export = ctx.settings.register.rio_export_path
+        self.export = str(export or "")
+        self.domains = load_rio_export(export) if export else None
 
     async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict[str, Any]:
         if self.domains is None:

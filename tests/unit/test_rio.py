@@ -77,3 +77,11 @@ def test_csv_with_another_column_name_is_refused(tmp_path):
 
 def test_own_names_stop_above_the_top_level_domain():
     assert own_names("www.noordstad.nl.") == ["www.noordstad.nl", "noordstad.nl"]
+
+
+def test_an_imported_export_in_the_data_directory_is_used_without_a_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOVSCAN_DATA_DIR", str(tmp_path))
+    assert scan("www.noordstad.nl").status == Status.NOT_APPLICABLE
+    (tmp_path / "rio-export.csv").write_text(CSV_EXPORT, encoding="utf-8")
+    finding = scan("www.noordstad.nl")
+    assert finding.status == Status.PASS and finding.details["export"] == str(tmp_path / "rio-export.csv")
