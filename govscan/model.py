@@ -96,8 +96,15 @@ class Text:
     nl: str
     en: str
 
-    def get(self, lang: str = "nl") -> str:
+    def get(self, lang: str | None = "nl") -> str:
+        """The one way govscan chooses a language: English when `lang` is "en", Dutch for anything else
+        (also an unknown or missing language)."""
         return self.en if lang == "en" else self.nl
+
+
+def say(lang: str | None, nl: str, en: str) -> str:
+    """`Text(nl, en).get(lang)`, for a text written where it is used."""
+    return Text(nl, en).get(lang)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Iterable
 from reports import boundaries as geo
 from reports.boundaries import Boundaries
 from reports.standards import Colour, Standard, StateRow, colour, statuses_by_site
-from scanner.model import Text
+from govscan.model import Text, say
 
 MAP_WIDTH = 560
 NOT_SCANNED = "none"  # an area whose organisation is not in the results
@@ -131,22 +131,21 @@ def render_svg(projected: tuple[Boundaries, float], results: dict[str, Organisat
 
 
 def _legend(counts: dict[str, int], lang: str) -> str:
-    heading = "Legenda" if lang == "nl" else "Legend"
+    heading = say(lang, "Legenda", "Legend")
     items = "".join(f"<li>{swatch(key)}<span>{escape(label(key, lang))} ({counts.get(key, 0)})</span></li>"
                     for key in PALETTE)
     return f'<h3>{heading}</h3><ul class="legend">{items}</ul>'
 
 
 def _table(results: list[OrganisationResult], caption: str, lang: str, known_codes: set[str] | None) -> str:
-    nl = lang == "nl"
-    head = ("Organisatie", "Code", "Resultaat", "Sites", "Faalt") if nl else \
-        ("Organisation", "Code", "Result", "Sites", "Failing")
+    head = (say(lang, "Organisatie", "Organisation"), "Code", say(lang, "Resultaat", "Result"), "Sites",
+            say(lang, "Faalt", "Failing"))
     order = {Colour.RED: 0, Colour.ORANGE: 1, Colour.GREEN: 2, Colour.GREY: 3}
     rows = []
     for r in sorted(results, key=lambda r: (order[r.colour], r.name)):
         note = ""
         if known_codes is not None and r.code not in known_codes:
-            note = " (geen gebied op de kaart)" if nl else " (no area on the map)"
+            note = say(lang, " (geen gebied op de kaart)", " (no area on the map)")
         css = {Colour.RED: "fail", Colour.ORANGE: "warn", Colour.GREEN: "pass"}.get(r.colour, "other")
         failing = escape(", ".join(r.failing)) if r.failing else "-"
         rows.append(f"<tr><td>{escape(r.name)}{note}</td><td>{escape(r.code)}</td>"

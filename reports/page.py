@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from html import escape
 
+from govscan.model import say
+
 CSS = """
 :root { color-scheme: light; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #1a1a1a;
@@ -39,8 +41,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 def page(title: str, body: str, *, lang: str = "nl", nav: list[tuple[str, str]] = (),
          footer: str = "") -> str:
     """A complete HTML page. `nav` is (href, label) pairs; `body` and `footer` are trusted HTML."""
-    skip = "Naar de inhoud" if lang == "nl" else "Skip to content"
-    nav_label = "Hoofdmenu" if lang == "nl" else "Main menu"
+    skip = say(lang, "Naar de inhoud", "Skip to content")
+    nav_label = say(lang, "Hoofdmenu", "Main menu")
     links = "".join(f'<li><a href="{escape(href)}">{escape(label)}</a></li>' for href, label in nav)
     nav_html = f'<nav aria-label="{nav_label}"><ul>{links}</ul></nav>' if nav else ""
     return (

@@ -22,7 +22,7 @@ from reports import run_report, trends
 from reports.page import page
 from reports.site_report import Catalogue, status_label
 from reports.standards import Colour, all_together, load_standards, site_colour
-from govscan.model import Text
+from govscan.model import say
 from storage.history import status_versions
 
 DAY_SERIES_DAYS = 92  # the daily series covers the last three months; weeks and months cover everything
@@ -38,10 +38,6 @@ class Options:
     standards: Path | None = None    # a standards file other than config/standards.toml
 
 
-def t(lang: str, nl: str, en: str) -> str:
-    return Text(nl, en).get(lang)
-
-
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "organisatie"
 
@@ -51,16 +47,16 @@ def org_key(row) -> str:
 
 
 def _nav(lang: str, root: str) -> list[tuple[str, str]]:
-    return [(f"{root}index.html", t(lang, "Overzicht", "Overview")), (f"{root}trends.html", "Trends"),
-            (f"{root}maps/all.html", t(lang, "Kaarten", "Maps")),
-            (f"{root}organisations/index.html", t(lang, "Organisaties", "Organisations")),
+    return [(f"{root}index.html", say(lang, "Overzicht", "Overview")), (f"{root}trends.html", "Trends"),
+            (f"{root}maps/all.html", say(lang, "Kaarten", "Maps")),
+            (f"{root}organisations/index.html", say(lang, "Organisaties", "Organisations")),
             (f"{root}runs/index.html", "Runs")]
 
 
 def _footer(lang: str, generated: datetime) -> str:
-    return (f"<p>{escape(t(lang, 'Gemaakt door govscan op', 'Made by govscan on'))} "
+    return (f"<p>{escape(say(lang, 'Gemaakt door govscan op', 'Made by govscan on'))} "
             f"{generated:%Y-%m-%d %H:%M} UTC. "
-            f"{escape(t(lang, 'Een meetfout telt nooit als “voldoet niet”.', 'A measurement error never counts as a fail.'))}"
+            f"{escape(say(lang, 'Een meetfout telt nooit als “voldoet niet”.', 'A measurement error never counts as a fail.'))}"
             f"</p>")
 
 
@@ -135,25 +131,26 @@ class Publisher:
         rows = [[f'<th scope="row">{escape(s.title.get(lang))}</th>']
                 + [_td(_share(latest.get((s.id, g))), "num") for g in groups]
                 + [_td(projections[s.id].describe(lang))] for s in self.standards]
-        body = [f"<p>{escape(t(lang, 'Stand op', 'State on'))} {self.now:%Y-%m-%d %H:%M} UTC: "
+        body = [f"<p>{escape(say(lang, 'Stand op', 'State on'))} {self.now:%Y-%m-%d %H:%M} UTC: "
                 f"{len({r.host for r in state})} sites, {len(runs)} runs.</p>",
-                f"<h2>{escape(t(lang, 'Adoptie per standaard', 'Adoption per standard'))}</h2>",
-                _table(t(lang, "Aandeel sites dat voldoet, en wanneer 100% bereikt wordt in het huidige tempo",
-                         "Share of sites that comply, and when 100% is reached at the current pace"),
-                       [t(lang, "standaard", "standard")] + [trends.group_name(g, lang) for g in groups]
-                       + [t(lang, "prognose", "projection")], rows),
-                f"<h2>{escape(t(lang, 'Downloads', 'Downloads'))}</h2><ul>"
+                f"<h2>{escape(say(lang, 'Adoptie per standaard', 'Adoption per standard'))}</h2>",
+                _table(say(lang, "Aandeel sites dat voldoet, en wanneer 100% bereikt wordt in het huidige tempo",
+                           "Share of sites that comply, and when 100% is reached at the current pace"),
+                       [say(lang, "standaard", "standard")] + [trends.group_name(g, lang) for g in groups]
+                       + [say(lang, "prognose", "projection")], rows),
+                f"<h2>{escape(say(lang, 'Downloads', 'Downloads'))}</h2><ul>"
                 + "".join(f'<li><a href="exports/{name}">{name}</a></li>' for name in self.export_names)
                 + "</ul>"]
-        return self.page("index.html", t(lang, "Naleving van standaarden door de overheid",
-                                          "Compliance of government websites with the standards"), "\n".join(body))
+        title = say(lang, "Naleving van standaarden door de overheid",
+                          "Compliance of government websites with the standards")
+        return self.page("index.html", title, "\n".join(body))
 
     def trends_page(self, points, projections, period: str) -> None:
         lang = self.lang
-        body = [f"<p>{escape(t(lang, 'Aandeel sites dat aan elke verplichte controle van de standaard voldoet, per ', 'Share of sites meeting every required check of the standard, per '))}"
-                f"{escape({'day': t(lang, 'dag', 'day'), 'week': t(lang, 'week', 'week')}[period])}. "
-                f"{escape(t(lang, 'De prognose volgt een rechte lijn door de laatste', 'The projection follows a straight line through the last'))} "
-                f"{self.options.months} {escape(t(lang, 'maanden', 'months'))}.</p>"]
+        body = [f"<p>{escape(say(lang, 'Aandeel sites dat aan elke verplichte controle van de standaard voldoet, per ', 'Share of sites meeting every required check of the standard, per '))}"
+                f"{escape({'day': say(lang, 'dag', 'day'), 'week': say(lang, 'week', 'week')}[period])}. "
+                f"{escape(say(lang, 'De prognose volgt een rechte lijn door de laatste', 'The projection follows a straight line through the last'))} "
+                f"{self.options.months} {escape(say(lang, 'maanden', 'months'))}.</p>"]
         for standard in self.standards:
             mine = [p for p in points if p.standard == standard.id]
             last_day = max((p.day for p in mine), default=None)
@@ -162,18 +159,18 @@ class Publisher:
                 rows = [[f'<th scope="row">{escape(trends.group_name(p.group, lang))}</th>', _td(_share(p), "num")]
                         for p in sorted(mine, key=lambda p: (p.group != trends.TOTAL, p.group)) if p.day == last_day]
                 table = _table(f"{standard.title.get(lang)}, {last_day.isoformat()}",
-                               [t(lang, "groep", "group"), t(lang, "voldoet", "complies")], rows)
+                               [say(lang, "groep", "group"), say(lang, "voldoet", "complies")], rows)
             body.append(f'<section aria-labelledby="t-{standard.id}"><h2 id="t-{standard.id}">'
                         f"{escape(standard.title.get(lang))}</h2>"
-                        f"<p>{escape(t(lang, 'Prognose', 'Projection'))}: {escape(projections[standard.id].describe(lang))}."
-                        + (f" {escape(t(lang, 'Norm', 'Norm'))}: {escape(standard.norm)}" if standard.norm else "")
+                        f"<p>{escape(say(lang, 'Prognose', 'Projection'))}: {escape(projections[standard.id].describe(lang))}."
+                        + (f" {escape(say(lang, 'Norm', 'Norm'))}: {escape(standard.norm)}" if standard.norm else "")
                         + "</p>"
                         f'<div class="chart">{trends.chart_svg(mine, standard, projections[standard.id], lang=lang)}'
                         f"</div>{table}</section>")
-        body.append(f"<p>{escape(t(lang, 'Alle cijfers', 'All figures'))}: "
+        body.append(f"<p>{escape(say(lang, 'Alle cijfers', 'All figures'))}: "
                     + ", ".join(f'<a href="exports/trends-{p}.csv">trends-{p}.csv</a>' for p in trends.PERIODS)
                     + "</p>")
-        self.page("trends.html", t(lang, "Trends per standaard", "Trends per standard"), "\n".join(body))
+        self.page("trends.html", say(lang, "Trends per standaard", "Trends per standard"), "\n".join(body))
 
     def map_pages(self, state) -> None:
         lang = self.lang
@@ -183,8 +180,8 @@ class Publisher:
             current = ' aria-current="page"'
             links = "".join(f'<li><a href="{s.id}.html"{current if s.id == standard.id else ""}>'
                             f"{escape(s.title.get(lang))}</a></li>" for s in choices)
-            nav = (f'<nav aria-label="{escape(t(lang, "Standaarden", "Standards"))}"><ul>{links}</ul></nav>')
-            self.page(f"maps/{standard.id}.html", f"{t(lang, 'Kaart', 'Map')}: {standard.title.get(lang)}",
+            nav = (f'<nav aria-label="{escape(say(lang, "Standaarden", "Standards"))}"><ul>{links}</ul></nav>')
+            self.page(f"maps/{standard.id}.html", f"{say(lang, 'Kaart', 'Map')}: {standard.title.get(lang)}",
                       nav + maps_module.render_section(standard, list(state), loaded, lang))
 
     def organisation_pages(self, state, first_day: date) -> None:
@@ -212,10 +209,10 @@ class Publisher:
                                _td(first.org_type), _td(first.org_code), _td(len(by_site), "num"),
                                _td(maps_module.label(colour, lang))])
             self.organisation_page(name, key, rows)
-        self.page("organisations/index.html", t(lang, "Organisaties", "Organisations"),
-                  _table(t(lang, "Alle organisaties", "All organisations"),
-                         [t(lang, "organisatie", "organisation"), "type", "code", "sites",
-                          t(lang, "alle standaarden", "all standards")], index_rows))
+        self.page("organisations/index.html", say(lang, "Organisaties", "Organisations"),
+                  _table(say(lang, "Alle organisaties", "All organisations"),
+                         [say(lang, "organisatie", "organisation"), "type", "code", "sites",
+                          say(lang, "alle standaarden", "all standards")], index_rows))
 
     def organisation_page(self, relative: str, key: str, rows) -> None:
         lang = self.lang
@@ -232,17 +229,19 @@ class Publisher:
             worst = next((c for c in (Colour.RED, Colour.ORANGE, Colour.GREEN) if c in colours), Colour.GREY)
             standard_rows.append([f'<th scope="row">{escape(standard.title.get(lang))}</th>',
                                   _td(maps_module.label(worst, lang))])
-        body.append(f"<h2>{escape(t(lang, 'Per standaard', 'Per standard'))}</h2>")
-        body.append(_table(t(lang, "Slechtste verplichte uitkomst per standaard", "Worst required result per standard"),
-                           [t(lang, "standaard", "standard"), t(lang, "uitkomst", "result")], standard_rows))
+        body.append(f"<h2>{escape(say(lang, 'Per standaard', 'Per standard'))}</h2>")
+        body.append(_table(say(lang, "Slechtste verplichte uitkomst per standaard",
+                                 "Worst required result per standard"),
+                           [say(lang, "standaard", "standard"), say(lang, "uitkomst", "result")], standard_rows))
 
         days = self.history_days
         history = trends.organisation_history(lambda moment: self.weekly[moment.date(), key], self.standards,
                                               key, days)
         cells = {(p.day, p.standard): f"{p.complying}/{p.measured}" for p in history}
-        body.append(f"<h2>{escape(t(lang, 'Geschiedenis per standaard', 'History per standard'))}</h2>")
-        body.append(_table(t(lang, "Sites die voldoen / gemeten sites, per week", "Sites that comply / sites measured, per week"),
-                           [t(lang, "standaard", "standard")] + [d.isoformat() for d in days],
+        body.append(f"<h2>{escape(say(lang, 'Geschiedenis per standaard', 'History per standard'))}</h2>")
+        body.append(_table(say(lang, "Sites die voldoen / gemeten sites, per week",
+                                 "Sites that comply / sites measured, per week"),
+                           [say(lang, "standaard", "standard")] + [d.isoformat() for d in days],
                            [[f'<th scope="row">{escape(s.title.get(lang))}</th>']
                             + [_td(cells.get((d, s.id), "-"), "num") for d in days] for s in self.standards]))
 
@@ -257,24 +256,23 @@ class Publisher:
         for r in sorted(rows, key=lambda r: (order.get(r.status, 9), r.check)):
             info = self.catalogue.get(r.check)
             title = info.title.get(lang) if info else r.check
-            summary = r.summary_en if lang == "en" else r.summary_nl
             results.append([f'<th scope="row">{escape(title)} <small>({escape(r.check)})</small></th>',
-                            _status_td(r.status, lang), _td(summary), _td(f"{r.first_seen:%Y-%m-%d}")])
+                            _status_td(r.status, lang), _td(r.summary.get(lang)), _td(f"{r.first_seen:%Y-%m-%d}")])
             if r.status in ("fail", "warn") and info:
                 fixes.append(f"<li><strong>{escape(title)}</strong>: {escape(info.advice.get(lang))}"
-                             f" <small>({escape(t(lang, 'norm', 'norm'))}: {escape(info.norm)})</small></li>")
+                             f" <small>({escape(say(lang, 'norm', 'norm'))}: {escape(info.norm)})</small></li>")
         changes = self.changes(host)
         anchor = slug(host)
         parts = [f'<section aria-labelledby="site-{anchor}"><h2 id="site-{anchor}">{escape(host)}</h2>',
-                 _table(t(lang, f"Huidige uitkomsten voor {host}", f"Current results for {host}"),
-                        [t(lang, "controle", "check"), t(lang, "uitkomst", "result"),
-                         t(lang, "samenvatting", "summary"), t(lang, "sinds", "since")], results)]
-        heading = t(lang, "Veranderd sinds de vorige run", "Changed since the previous run")
+                 _table(say(lang, f"Huidige uitkomsten voor {host}", f"Current results for {host}"),
+                        [say(lang, "controle", "check"), say(lang, "uitkomst", "result"),
+                         say(lang, "samenvatting", "summary"), say(lang, "sinds", "since")], results)]
+        heading = say(lang, "Veranderd sinds de vorige run", "Changed since the previous run")
         parts.append(f"<h3>{escape(heading)}</h3>")
         parts.append("<ul>" + "".join(changes) + "</ul>" if changes else
-                     f"<p>{escape(t(lang, 'Geen veranderingen.', 'No changes.'))}</p>")
+                     f"<p>{escape(say(lang, 'Geen veranderingen.', 'No changes.'))}</p>")
         if fixes:
-            parts.append(f"<h3>{escape(t(lang, 'Zo lost u het op', 'How to fix'))}</h3><ul>{''.join(fixes)}</ul>")
+            parts.append(f"<h3>{escape(say(lang, 'Zo lost u het op', 'How to fix'))}</h3><ul>{''.join(fixes)}</ul>")
         parts.append("</section>")
         return "".join(parts)
 
@@ -296,7 +294,7 @@ class Publisher:
                 continue
             old = max(before, key=lambda v: v.first_seen)
             what = (f"{status_label(old.status, lang)} → {status_label(version.status, lang)}"
-                    if old.status != version.status else t(lang, "ander bewijs", "different evidence"))
+                    if old.status != version.status else say(lang, "ander bewijs", "different evidence"))
             items.append(f"<li>{escape(version.check_id)}: {escape(what)} ({version.first_seen:%Y-%m-%d})</li>")
         return items
 
@@ -312,10 +310,10 @@ class Publisher:
                          _td(f"{run.started:%Y-%m-%d %H:%M}"), _td(f"{run.sites_done}/{run.sites_total}", "num"),
                          _td(run.sites_failing, "num"), _td(run.sites_error, "num")])
         self.page("runs/index.html", "Runs",
-                  _table(t(lang, "Runs, nieuwste eerst", "Runs, newest first"),
-                         ["run", t(lang, "soort", "kind"), t(lang, "toestand", "state"),
-                          t(lang, "gestart (UTC)", "started (UTC)"), "sites", t(lang, "met fout", "failing"),
-                          t(lang, "niet gemeten", "errors")], rows))
+                  _table(say(lang, "Runs, nieuwste eerst", "Runs, newest first"),
+                         ["run", say(lang, "soort", "kind"), say(lang, "toestand", "state"),
+                          say(lang, "gestart (UTC)", "started (UTC)"), "sites", say(lang, "met fout", "failing"),
+                          say(lang, "niet gemeten", "errors")], rows))
 
     # --- exports ---
 
@@ -330,8 +328,9 @@ class Publisher:
         writer.writerow(columns)
         records = []
         for row in state:
-            record = {c: getattr(row, c) for c in columns}
-            record["first_seen"], record["last_seen"] = row.first_seen.isoformat(), row.last_seen.isoformat()
+            exported = {"summary_nl": row.summary.nl, "summary_en": row.summary.en,
+                        "first_seen": row.first_seen.isoformat(), "last_seen": row.last_seen.isoformat()}
+            record = {c: exported[c] if c in exported else getattr(row, c) for c in columns}
             records.append(record)
             writer.writerow([record[c] if record[c] is not None else "" for c in columns])
         self.write("exports/state.csv", out.getvalue())

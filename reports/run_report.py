@@ -10,7 +10,7 @@ from pathlib import Path
 
 from reports.page import page
 from reports.site_report import SHOW_ORDER, Catalogue, family_of, level_label, status_label
-from govscan.model import Status, Text
+from govscan.model import Status, Text, say
 from storage.models import FindingRow, RunRow
 
 CSV_COLUMNS = ("run", "organisation", "organisation_type", "organisation_code", "host", "url", "check", "family",
@@ -55,14 +55,13 @@ def _evidence(row: FindingRow, lang: str) -> str:
     if details:
         parts.append(f"<pre>{escape(json.dumps(details, ensure_ascii=False, indent=1, sort_keys=True))}</pre>")
     for address in row.addresses:
-        summary = address["summary"].get(lang, address["summary"]["nl"])
+        summary = Text(**address["summary"]).get(lang)
         text = f"{address['address']}: {status_label(address['status'], lang)} — {summary}"
         extra = json.dumps(address["details"], ensure_ascii=False, sort_keys=True) if address["details"] else ""
         parts.append(f"<div>{escape(text)}</div>" + (f"<pre>{escape(extra)}</pre>" if extra else ""))
     if not parts:
         return ""
-    label = "bewijs" if lang == "nl" else "evidence"
-    return f"<details><summary>{label}</summary>{''.join(parts)}</details>"
+    return f"<details><summary>{say(lang, 'bewijs', 'evidence')}</summary>{''.join(parts)}</details>"
 
 
 def _table(caption: str, headings: list[str], rows: list[list[str]]) -> str:
@@ -87,35 +86,33 @@ def _level(check_id: str, catalogue: Catalogue) -> str:
 
 
 def render_html(run: RunRow, findings: list[FindingRow], catalogue: Catalogue, lang: str = "nl") -> str:
-    def t(nl: str, en: str) -> str:
-        return Text(nl, en).get(lang)
-
     by_site: dict[str, list[FindingRow]] = {}
     for row in findings:
         by_site.setdefault(row.site.host, []).append(row)
     problems = (Status.FAIL, Status.WARN, Status.ERROR)
 
     facts = [
-        (t("soort", "kind"), run.kind), (t("toestand", "state"), run.state),
-        (t("gestart (UTC)", "started (UTC)"), f"{run.started:%Y-%m-%d %H:%M:%S}"),
-        (t("klaar (UTC)", "finished (UTC)"), f"{run.finished:%Y-%m-%d %H:%M:%S}" if run.finished else "-"),
-        (t("sites", "sites"), f"{run.sites_done}/{run.sites_total}"),
-        (t("sites met een fout", "sites failing"), str(run.sites_failing)),
-        (t("sites met iets niet gemeten", "sites with errors"), str(run.sites_error)),
-        (t("controles", "checks"), run.checks or t("alle", "all")), (t("bron", "source"), run.source),
-        (t("versie govscan", "govscan version"), run.tool_version),
-        (t("configuratie", "configuration"), run.config_hash),
+        (say(lang, "soort", "kind"), run.kind), (say(lang, "toestand", "state"), run.state),
+        (say(lang, "gestart (UTC)", "started (UTC)"), f"{run.started:%Y-%m-%d %H:%M:%S}"),
+        (say(lang, "klaar (UTC)", "finished (UTC)"), f"{run.finished:%Y-%m-%d %H:%M:%S}" if run.finished else "-"),
+        (say(lang, "sites", "sites"), f"{run.sites_done}/{run.sites_total}"),
+        (say(lang, "sites met een fout", "sites failing"), str(run.sites_failing)),
+        (say(lang, "sites met iets niet gemeten", "sites with errors"), str(run.sites_error)),
+        (say(lang, "controles", "checks"), run.checks or say(lang, "alle", "all")),
+        (say(lang, "bron", "source"), run.source),
+        (say(lang, "versie govscan", "govscan version"), run.tool_version),
+        (say(lang, "configuratie", "configuration"), run.config_hash),
     ]
-    body = [_table(t("De run", "The run"), [t("gegeven", "item"), t("waarde", "value")],
+    body = [_table(say(lang, "De run", "The run"), [say(lang, "gegeven", "item"), say(lang, "waarde", "value")],
                    [[_row_head(k), f"<td>{escape(v)}</td>"] for k, v in facts])]
 
     per_check: dict[str, Counter] = {}
     for row in findings:
         per_check.setdefault(row.check_id, Counter())[row.status] += 1
-    body.append(f"<h2>{t('Per controle', 'Per check')}</h2>")
+    body.append(f"<h2>{say(lang, 'Per controle', 'Per check')}</h2>")
     body.append(_table(
-        t("Aantal sites per uitkomst", "Sites per result"),
-        [t("controle", "check"), t("niveau", "level")] + [status_label(s, lang) for s in SHOW_ORDER],
+        say(lang, "Aantal sites per uitkomst", "Sites per result"),
+        [say(lang, "controle", "check"), say(lang, "niveau", "level")] + [status_label(s, lang) for s in SHOW_ORDER],
         [[_row_head(check_id), f"<td>{escape(level_label(check_id, catalogue, lang))}</td>"]
          + [_num(counts[str(s)]) for s in SHOW_ORDER] for check_id, counts in sorted(per_check.items())]))
 
@@ -126,9 +123,9 @@ def render_html(run: RunRow, findings: list[FindingRow], catalogue: Catalogue, l
         name = organisation.name if organisation else ""
         overview.append([_row_head(host, f"#site-{host}"), f"<td>{escape(name)}</td>"]
                         + [_num(counts[str(s)]) for s in problems])
-    body.append(f"<h2>{t('Per site', 'Per site')}</h2>")
-    body.append(_table(t("Sites in deze run", "Sites in this run"),
-                       ["site", t("organisatie", "organisation")] + [status_label(s, lang) for s in problems],
+    body.append(f"<h2>{say(lang, 'Per site', 'Per site')}</h2>")
+    body.append(_table(say(lang, "Sites in deze run", "Sites in this run"),
+                       ["site", say(lang, "organisatie", "organisation")] + [status_label(s, lang) for s in problems],
                        overview))
 
     for host, rows in by_site.items():
@@ -140,18 +137,19 @@ def render_html(run: RunRow, findings: list[FindingRow], catalogue: Catalogue, l
         results = [
             [_row_head(r.check_id), f"<td>{escape(level_label(r.check_id, catalogue, lang))}</td>",
              _status_cell(r.status, lang),
-             f"<td>{escape(r.summary_en if lang == 'en' else r.summary_nl)}"
+             f"<td>{escape(r.summary.get(lang))}"
              f"{' (' + escape(r.reason) + ')' if r.reason else ''}</td>",
              f"<td>{_evidence(r, lang)}</td>"]
             for r in sorted(rows, key=lambda r: (SHOW_ORDER.index(Status(r.status)), r.check_id))]
         body.append(
             f'<section id="site-{escape(host)}"><h2>{escape(host + who)}</h2>'
             f'<p><a href="{escape(site.url)}">{escape(site.url)}</a></p>'
-            + _table(t("Uitkomsten", "Results"), [t("controle", "check"), t("niveau", "level"), t("uitkomst", "result"),
-                                                  t("samenvatting", "summary"), t("bewijs", "evidence")], results)
+            + _table(say(lang, "Uitkomsten", "Results"),
+                     [say(lang, "controle", "check"), say(lang, "niveau", "level"), say(lang, "uitkomst", "result"),
+                      say(lang, "samenvatting", "summary"), say(lang, "bewijs", "evidence")], results)
             + "</section>")
 
-    footer = t("Gemaakt door govscan. Een fout bij het meten ('niet gemeten') telt nooit als 'voldoet niet'.",
-               "Made by govscan. A measurement error ('error') never counts as a fail.")
-    return page(t(f"Rapport van run {run.id}", f"Report of run {run.id}"), "\n".join(body), lang=lang,
+    footer = say(lang, "Gemaakt door govscan. Een fout bij het meten ('niet gemeten') telt nooit als 'voldoet niet'.",
+                       "Made by govscan. A measurement error ('error') never counts as a fail.")
+    return page(say(lang, f"Rapport van run {run.id}", f"Report of run {run.id}"), "\n".join(body), lang=lang,
                 footer=f"<p>{footer}</p>")

@@ -16,7 +16,7 @@ from html import escape
 from typing import Callable, Iterable
 
 from reports.standards import Standard, StateRow, site_compliance, statuses_by_site
-from scanner.model import Text
+from govscan.model import Text, say
 
 TOTAL = "total"
 PERIODS = ("day", "week", "month")
@@ -128,8 +128,8 @@ class Projection:
             "unknown": Text("te weinig metingen", "too few measurements"),
         }
         if self.outcome == "on_pace":
-            return (f"100% rond {self.when.isoformat()} in dit tempo" if lang == "nl"
-                    else f"100% around {self.when.isoformat()} at this pace")
+            return say(lang, f"100% rond {self.when.isoformat()} in dit tempo",
+                             f"100% around {self.when.isoformat()} at this pace")
         return text[self.outcome].get(lang)
 
 
@@ -209,13 +209,13 @@ def chart_svg(points: Iterable[Adoption], standard: Standard, projection: Projec
     """A line chart of one standard's adoption (0-100%) over time, one line per group; the projection of
     the total is a thin line to the day it reaches 100% when that falls within twice the chart's span."""
     mine = [p for p in points if p.standard == standard.id and p.share is not None]
-    title = f"{standard.title.get(lang)}: " + ("adoptie door de tijd" if lang == "nl" else "adoption over time")
+    title = f"{standard.title.get(lang)}: " + say(lang, "adoptie door de tijd", "adoption over time")
     left, right, top, bottom = 48, 150, 16, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     svg_head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
                 f'aria-label="{escape(title)}"><title>{escape(title)}</title>')
     if not mine:
-        none = "Nog geen metingen" if lang == "nl" else "No measurements yet"
+        none = say(lang, "Nog geen metingen", "No measurements yet")
         return f'{svg_head}<text x="{left}" y="{height / 2}" font-size="14">{none}</text></svg>'
     first, last = min(p.day for p in mine), max(p.day for p in mine)
     end = last

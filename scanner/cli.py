@@ -25,7 +25,7 @@ from checks.registry import Check, all_checks, select
 from govscan import paths
 from scanner import config as config_module
 from scanner import targets
-from govscan.model import Site, Status, Text
+from govscan.model import Site, Status, say
 from scanner.probes.browser import BrowserSetupError
 from scanner.runner import Progress as RunProgress
 from govscan.model import SiteResult
@@ -65,9 +65,6 @@ class Context:
     def lang(self) -> str:
         return self.args.lang or self.settings.scan.lang
 
-    def t(self, nl: str, en: str) -> str:
-        return Text(nl, en).get(self.lang)
-
     @cached_property
     def store(self):
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
@@ -77,18 +74,18 @@ class Context:
         try:
             store = Store.open(self.settings)
         except (ArgumentError, NoSuchModuleError, OperationalError) as exc:
-            raise UsageError(self.t(f"kan de database {self.settings.storage.url} niet openen: {exc}",
-                                    f"cannot open the database {self.settings.storage.url}: {exc}")) from None
+            raise UsageError(say(self.lang, f"kan de database {self.settings.storage.url} niet openen: {exc}",
+                                            f"cannot open the database {self.settings.storage.url}: {exc}")) from None
         interrupted = store.mark_interrupted()
         if interrupted:
-            self.err.print(self.t(f"Onderbroken run(s) gemarkeerd: {', '.join(map(str, interrupted))}",
-                                  f"Marked interrupted run(s): {', '.join(map(str, interrupted))}"))
+            self.err.print(say(self.lang, f"Onderbroken run(s) gemarkeerd: {', '.join(map(str, interrupted))}",
+                                          f"Marked interrupted run(s): {', '.join(map(str, interrupted))}"))
         return store
 
     def checks(self, patterns: str | None) -> list[Check]:
         chosen = select(patterns)
         if not chosen:
-            raise UsageError(self.t(f"geen controle past bij {patterns!r}", f"no check matches {patterns!r}"))
+            raise UsageError(say(self.lang, f"geen controle past bij {patterns!r}", f"no check matches {patterns!r}"))
         return chosen
 
     def scan(self, kind: str, sites: list[Site], patterns: str | None, source: str,
@@ -144,8 +141,8 @@ def load_sites(ctx: Context, spec: str) -> tuple[list[Site], str]:
     if spec == "lab":
         lab = ctx.settings.extra.get("lab", {})
         if not lab.get("sites_file"):
-            raise UsageError(ctx.t("de lab-configuratie noemt geen [lab] sites_file",
-                                   "the lab configuration has no [lab] sites_file"))
+            raise UsageError(say(ctx.lang, "de lab-configuratie noemt geen [lab] sites_file",
+                                           "the lab configuration has no [lab] sites_file"))
         spec = lab["sites_file"]
     try:
         sites, problems = targets.load(spec)
@@ -154,10 +151,10 @@ def load_sites(ctx: Context, spec: str) -> tuple[list[Site], str]:
     for problem in problems:
         ctx.err.print(f"[yellow]{escape(str(problem))}[/yellow]")
     if problems:
-        ctx.err.print(ctx.t(f"{len(problems)} regel(s) overgeslagen; {len(sites)} site(s) worden gescand.",
-                            f"{len(problems)} row(s) skipped; {len(sites)} site(s) will be scanned."))
+        ctx.err.print(say(ctx.lang, f"{len(problems)} regel(s) overgeslagen; {len(sites)} site(s) worden gescand.",
+                                    f"{len(problems)} row(s) skipped; {len(sites)} site(s) will be scanned."))
     if not sites:
-        raise UsageError(ctx.t(f"{spec}: geen sites om te scannen", f"{spec}: no sites to scan"))
+        raise UsageError(say(ctx.lang, f"{spec}: geen sites om te scannen", f"{spec}: no sites to scan"))
     return sites, spec
 
 
@@ -173,14 +170,14 @@ def cmd_scan(ctx: Context, args) -> int:
     ctx.checks(args.checks)  # a usage error before the progress bar starts
     columns = (
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("[red]{task.fields[failing]} " + ctx.t("met fout", "failing")),
-        TextColumn("[magenta]{task.fields[errors]} " + ctx.t("niet gemeten", "errors")),
+        TextColumn("[red]{task.fields[failing]} " + say(ctx.lang, "met fout", "failing")),
+        TextColumn("[magenta]{task.fields[errors]} " + say(ctx.lang, "niet gemeten", "errors")),
         TextColumn("{task.fields[rate]:.1f}/min"),
-        TextColumn(ctx.t("nog", "left") + " {task.fields[left]}"),
+        TextColumn(say(ctx.lang, "nog", "left") + " {task.fields[left]}"),
     )
     started = time.monotonic()
     with Progress(*columns, console=ctx.err, transient=False) as bar:
-        task = bar.add_task(ctx.t("scannen", "scanning"), total=len(sites), failing=0, errors=0, rate=0.0,
+        task = bar.add_task(say(ctx.lang, "scannen", "scanning"), total=len(sites), failing=0, errors=0, rate=0.0,
                             left="-:--")
 
         def on_progress(progress: RunProgress) -> None:
@@ -204,18 +201,19 @@ def print_summary(ctx: Context, run_id: int, results: list[SiteResult], seconds:
             per_check.setdefault(finding.check, Counter())[Status(finding.status)] += 1
     failing = sum(any(f.status == Status.FAIL for f in r.findings) for r in results)
     errors = sum(any(f.status == Status.ERROR for f in r.findings) for r in results)
-    table = Table(title=ctx.t(f"Run {run_id}: {len(results)} sites in {seconds:.1f} s",
-                              f"Run {run_id}: {len(results)} sites in {seconds:.1f} s"), title_justify="left")
-    table.add_column(ctx.t("controle", "check"))
+    table = Table(title=say(ctx.lang, f"Run {run_id}: {len(results)} sites in {seconds:.1f} s",
+                                      f"Run {run_id}: {len(results)} sites in {seconds:.1f} s"), title_justify="left")
+    table.add_column(say(ctx.lang, "controle", "check"))
     for status in SHOW_ORDER:
         table.add_column(status_label(status, ctx.lang), justify="right", style=STATUS_STYLE[status])
     for check_id in sorted(per_check):
         table.add_row(check_id, *(str(per_check[check_id][s]) for s in SHOW_ORDER))
     ctx.out.print(table)
-    ctx.out.print(ctx.t(
+    ctx.out.print(say(
+        ctx.lang,
         f"{failing} site(s) voldoen niet aan een of meer controles; bij {errors} kon iets niet gemeten worden.",
         f"{failing} site(s) fail one or more checks; {errors} had something that could not be measured."))
-    ctx.out.print(ctx.t(f"Opgeslagen in {ctx.store.url}", f"Stored in {ctx.store.url}"))
+    ctx.out.print(say(ctx.lang, f"Opgeslagen in {ctx.store.url}", f"Stored in {ctx.store.url}"))
 
 
 def cmd_import(ctx: Context, args) -> int:
@@ -233,22 +231,23 @@ def cmd_import(ctx: Context, args) -> int:
     except (OSError, cookie_policy.PolicyFileError) as exc:
         raise UsageError(f"{args.file}: {exc}") from None
     cookie_policy.write_imported(target, text)
-    ctx.out.print(ctx.t(f"{added} nieuwe regel(s) toegevoegd aan {target}", f"{added} new row(s) added to {target}"))
+    ctx.out.print(say(ctx.lang, f"{added} nieuwe regel(s) toegevoegd aan {target}",
+                                f"{added} new row(s) added to {target}"))
     return EXIT_OK
 
 
 def cmd_runs(ctx: Context, args) -> int:
     runs = ctx.store.runs(args.limit)
-    table = Table(title=ctx.t("Runs", "Runs"), title_justify="left")
+    table = Table(title=say(ctx.lang, "Runs", "Runs"), title_justify="left")
     for heading in (("id", "id"), ("soort", "kind"), ("toestand", "state"), ("gestart (UTC)", "started (UTC)"),
                     ("duur", "took"), ("sites", "sites"), ("met fout", "failing"),
                     ("niet gemeten", "errors"), ("controles", "checks"), ("bron", "source")):
-        table.add_column(ctx.t(*heading))
+        table.add_column(say(ctx.lang, *heading))
     for run in runs:
         took = _minutes((run.finished - run.started).total_seconds()) if run.finished else ""
         table.add_row(str(run.id), run.kind, run.state, f"{run.started:%Y-%m-%d %H:%M}", took,
                       f"{run.sites_done}/{run.sites_total}", str(run.sites_failing), str(run.sites_error),
-                      escape(run.checks or ctx.t("alle", "all")), escape(run.source))
+                      escape(run.checks or say(ctx.lang, "alle", "all")), escape(run.source))
     ctx.out.print(table)
     return EXIT_OK
 
@@ -258,15 +257,15 @@ def write_run_report(ctx: Context, run_id: int, out: Path) -> None:
 
     run = ctx.store.run(run_id)
     html_path, csv_path = write(run, ctx.store.findings_for_run(run_id), out, all_checks(), ctx.lang)
-    ctx.out.print(ctx.t(f"Rapport van run {run_id}: {html_path} en {csv_path}",
-                        f"Report of run {run_id}: {html_path} and {csv_path}"))
+    ctx.out.print(say(ctx.lang, f"Rapport van run {run_id}: {html_path} en {csv_path}",
+                                f"Report of run {run_id}: {html_path} and {csv_path}"))
 
 
 def cmd_report_run(ctx: Context, args) -> int:
     run = ctx.store.run(args.run)
     if run is None:
-        raise UsageError(ctx.t(f"run {args.run} bestaat niet", f"no run {args.run}") if args.run
-                         else ctx.t("er zijn nog geen runs", "there are no runs yet"))
+        raise UsageError(say(ctx.lang, f"run {args.run} bestaat niet", f"no run {args.run}") if args.run
+                         else say(ctx.lang, "er zijn nog geen runs", "there are no runs yet"))
     write_run_report(ctx, run.id, Path(args.out or f"govscan-run-{run.id}"))
     return EXIT_OK
 
@@ -281,14 +280,14 @@ def cmd_schedule(ctx: Context, args) -> int:
     schedules = scheduler.load_schedules(args.schedules)
     if args.once:
         done = scheduler.run_due(ctx.store, ctx.settings, schedules, only=args.only)
-        ctx.out.print(ctx.t(f"Run(s) uitgevoerd: {', '.join(map(str, done))}" if done else "Niets te doen.",
-                            f"Run(s) done: {', '.join(map(str, done))}" if done else "Nothing due."))
+        ctx.out.print(say(ctx.lang, f"Run(s) uitgevoerd: {', '.join(map(str, done))}" if done else "Niets te doen.",
+                                    f"Run(s) done: {', '.join(map(str, done))}" if done else "Nothing due."))
         return EXIT_OK
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())
     options = {"config": ctx.args.config, "lab": ctx.args.lab, "db": ctx.args.db, "schedules": args.schedules}
-    ctx.err.print(ctx.t("Planner draait; stop met Ctrl-C.", "Scheduler running; stop with Ctrl-C."))
+    ctx.err.print(say(ctx.lang, "Planner draait; stop met Ctrl-C.", "Scheduler running; stop with Ctrl-C."))
     scheduler.serve(ctx.store, ctx.settings, schedules, options, stop)
     return EXIT_OK
 
@@ -303,13 +302,13 @@ def cmd_history(ctx: Context, args) -> int:
         raise UsageError(f"{args.site}: {exc}") from None
     versions = ctx.store.history(host, args.check)
     if not versions:
-        raise UsageError(ctx.t(f"geen resultaten voor {host}", f"no results for {host}")
+        raise UsageError(say(ctx.lang, f"geen resultaten voor {host}", f"no results for {host}")
                          + (f" ({args.check})" if args.check else ""))
-    table = Table(title=ctx.t(f"Geschiedenis van {host}", f"History of {host}"), title_justify="left")
+    table = Table(title=say(ctx.lang, f"Geschiedenis van {host}", f"History of {host}"), title_justify="left")
     for heading in (("controle", "check"), ("uitkomst", "result"), ("vanaf (UTC)", "from (UTC)"),
                     ("tot (UTC)", "until (UTC)"), ("laatst gezien", "last seen"), ("runs", "runs"),
                     ("samenvatting", "summary")):
-        table.add_column(ctx.t(*heading))
+        table.add_column(say(ctx.lang, *heading))
     previous: dict[str, str] = {}
     for v in versions:
         change = status_label(v.status, ctx.lang)
@@ -317,9 +316,9 @@ def cmd_history(ctx: Context, args) -> int:
             change = f"{status_label(previous[v.check_id], ctx.lang)} → {change}"
         previous[v.check_id] = v.status
         table.add_row(v.check_id, escape(change), f"{v.first_seen:%Y-%m-%d %H:%M}",
-                      f"{v.valid_until:%Y-%m-%d %H:%M}" if v.valid_until else ctx.t("nu", "now"),
+                      f"{v.valid_until:%Y-%m-%d %H:%M}" if v.valid_until else say(ctx.lang, "nu", "now"),
                       f"{v.last_seen:%Y-%m-%d %H:%M}", f"{v.first_run_id}-{v.last_run_id}",
-                      escape(v.summary_en if ctx.lang == "en" else v.summary_nl))
+                      escape(v.summary.get(ctx.lang)))
     ctx.out.print(table)
     return EXIT_OK
 
@@ -332,7 +331,7 @@ def cmd_publish(ctx: Context, args) -> int:
                   if path}
     index = publish(ctx.store, Path(args.out), all_checks(),
                     Options(lang=ctx.lang, boundaries=boundaries or None, lab=ctx.args.lab, months=args.months))
-    ctx.out.print(ctx.t(f"Site geschreven: {index}", f"Site written: {index}"))
+    ctx.out.print(say(ctx.lang, f"Site geschreven: {index}", f"Site written: {index}"))
     return EXIT_OK
 
 
@@ -343,9 +342,9 @@ def cmd_config_show(ctx: Context, args) -> int:
         print(json.dumps([{"key": key, "value": value, "source": source} for key, value, source in rows],
                          ensure_ascii=False, indent=2, default=str))
         return EXIT_OK
-    table = Table(title=ctx.t("Instellingen", "Settings"), title_justify="left")
+    table = Table(title=say(ctx.lang, "Instellingen", "Settings"), title_justify="left")
     for heading in (("instelling", "setting"), ("waarde", "value"), ("bron", "source")):
-        table.add_column(ctx.t(*heading))
+        table.add_column(say(ctx.lang, *heading))
     for key, value, source in rows:
         table.add_row(key, escape(json.dumps(value, ensure_ascii=False, default=str)), escape(source))
     ctx.out.print(table)
@@ -358,7 +357,8 @@ def cmd_lab(ctx: Context, args) -> int:
     try:
         from lab.cli import main as lab_main
     except ModuleNotFoundError:
-        raise UsageError(ctx.t(
+        raise UsageError(say(
+        ctx.lang,
             "het lab hoort bij de broncode van govscan (lab/), niet bij het geïnstalleerde pakket: "
             "gebruik 'make demo' of 'make test' in een checkout",
             "the lab comes with govscan's source checkout (lab/), not with the installed package: "
@@ -369,111 +369,113 @@ def cmd_lab(ctx: Context, args) -> int:
 # --- the parser ---
 
 def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
-    def t(nl: str, en: str) -> str:
-        return en if lang == "en" else nl
-
     parser = argparse.ArgumentParser(
         prog="govscan",
-        description=t("Controleert websites van de overheid op de verplichte en aanbevolen standaarden.",
-                      "Checks government websites against the mandatory and recommended standards."))
-    parser.add_argument("--config", metavar="FILE", help=t(
+        description=say(lang, "Controleert websites van de overheid op de verplichte en aanbevolen standaarden.",
+                              "Checks government websites against the mandatory and recommended standards."))
+    parser.add_argument("--config", metavar="FILE", help=say(
+        lang,
         "instellingen (TOML) bovenop de standaard; anders $GOVSCAN_CONFIG of ~/.config/govscan/settings.toml",
         "settings (TOML) on top of the defaults; else $GOVSCAN_CONFIG or ~/.config/govscan/settings.toml"))
     parser.add_argument("--lab", action="store_true",
-                        help=t("gebruik de configuratie van het draaiende lab", "use the running lab's configuration"))
-    parser.add_argument("--lang", choices=("nl", "en"), help=t("taal van de teksten (standaard nl)",
-                                                               "language of the texts (default nl)"))
-    parser.add_argument("--db", metavar="URL", help=t("database (SQLAlchemy-URL); standaard SQLite",
-                                                      "database (SQLAlchemy URL); SQLite by default"))
+                        help=say(lang, "gebruik de configuratie van het draaiende lab",
+                                       "use the running lab's configuration"))
+    parser.add_argument("--lang", choices=("nl", "en"), help=say(lang, "taal van de teksten (standaard nl)",
+                                                                       "language of the texts (default nl)"))
+    parser.add_argument("--db", metavar="URL", help=say(lang, "database (SQLAlchemy-URL); standaard SQLite",
+                                                              "database (SQLAlchemy URL); SQLite by default"))
     parser.add_argument("--version", action="version", version=f"govscan {govscan.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    checks_help = t("alleen deze controles, bijv. 'web.https.*,dns.dnssec'",
-                    "only these checks, e.g. 'web.https.*,dns.dnssec'")
+    checks_help = say(lang, "alleen deze controles, bijv. 'web.https.*,dns.dnssec'",
+                            "only these checks, e.g. 'web.https.*,dns.dnssec'")
 
-    check = commands.add_parser("check", help=t("controleer één site nu", "check one site now"))
-    check.add_argument("target", metavar="TARGET", help=t("URL of hostnaam", "URL or host name"))
+    check = commands.add_parser("check", help=say(lang, "controleer één site nu", "check one site now"))
+    check.add_argument("target", metavar="TARGET", help=say(lang, "URL of hostnaam", "URL or host name"))
     check.add_argument("--checks", metavar="PATTERNS", help=checks_help)
     check.add_argument("--format", choices=("text", "json"), default="text",
-                       help=t("uitvoer: text (standaard) of json (zie docs/json.md)",
-                              "output: text (default) or json (see docs/json.md)"))
+                       help=say(lang, "uitvoer: text (standaard) of json (zie docs/json.md)",
+                                      "output: text (default) or json (see docs/json.md)"))
     check.set_defaults(func=cmd_check)
 
-    scan = commands.add_parser("scan", help=t("scan een lijst sites", "scan a list of sites"))
+    scan = commands.add_parser("scan", help=say(lang, "scan een lijst sites", "scan a list of sites"))
     scan.add_argument("--sites", required=True, metavar="FILE|lab",
-                      help=t("CSV (organisation,type,code,url) of lijst van URL's; 'lab': de sites van het lab",
-                             "CSV (organisation,type,code,url) or list of URLs; 'lab': the lab's sites"))
+                      help=say(lang, "CSV (organisation,type,code,url) of lijst van URL's; 'lab': de sites van het lab",
+                                     "CSV (organisation,type,code,url) or list of URLs; 'lab': the lab's sites"))
     scan.add_argument("--checks", metavar="PATTERNS", help=checks_help)
-    scan.add_argument("--out", metavar="DIR", help=t("schrijf ook het rapport van de run hierheen",
-                                                     "also write the run's report here"))
+    scan.add_argument("--out", metavar="DIR", help=say(lang, "schrijf ook het rapport van de run hierheen",
+                                                             "also write the run's report here"))
     scan.set_defaults(func=cmd_scan)
 
-    runs = commands.add_parser("runs", help=t("toon de runs", "list the runs"))
-    runs.add_argument("--limit", type=int, default=50, help=t("hoeveel (standaard 50)", "how many (default 50)"))
+    runs = commands.add_parser("runs", help=say(lang, "toon de runs", "list the runs"))
+    runs.add_argument("--limit", type=int, default=50,
+                      help=say(lang, "hoeveel (standaard 50)", "how many (default 50)"))
     runs.set_defaults(func=cmd_runs)
 
-    report = commands.add_parser("report", help=t("schrijf rapporten", "write reports"))
+    report = commands.add_parser("report", help=say(lang, "schrijf rapporten", "write reports"))
     report_kinds = report.add_subparsers(dest="report", metavar="KIND", required=True)
-    report_run = report_kinds.add_parser("run", help=t("HTML- en CSV-rapport van een run",
-                                                       "HTML and CSV report of a run"))
+    report_run = report_kinds.add_parser("run", help=say(lang, "HTML- en CSV-rapport van een run",
+                                                               "HTML and CSV report of a run"))
     report_run.add_argument("run", nargs="?", type=int, metavar="RUN",
-                            help=t("run-id (standaard de laatste)", "run id (default the latest)"))
-    report_run.add_argument("--out", metavar="DIR", help=t("map (standaard govscan-run-ID)",
-                                                           "directory (default govscan-run-ID)"))
+                            help=say(lang, "run-id (standaard de laatste)", "run id (default the latest)"))
+    report_run.add_argument("--out", metavar="DIR", help=say(lang, "map (standaard govscan-run-ID)",
+                                                                   "directory (default govscan-run-ID)"))
     report_run.set_defaults(func=cmd_report_run)
 
-    schedule = commands.add_parser("schedule", help=t("geplande runs (de nachtelijke scan)",
-                                                      "scheduled runs (the nightly scan)"))
+    schedule = commands.add_parser("schedule", help=say(lang, "geplande runs (de nachtelijke scan)",
+                                                              "scheduled runs (the nightly scan)"))
     schedule.add_argument("--once", action="store_true",
-                          help=t("voer uit wat nu aan de beurt is (of onderbroken was) en stop",
-                                 "run what is due now (or was interrupted) and exit"))
-    schedule.add_argument("--schedules", metavar="FILE", help=t("schema's (standaard config/schedules.toml)",
-                                                                "schedules (default config/schedules.toml)"))
-    schedule.add_argument("--only", metavar="NAME", help=t("alleen dit schema (met --once)",
-                                                           "only this schedule (with --once)"))
+                          help=say(lang, "voer uit wat nu aan de beurt is (of onderbroken was) en stop",
+                                         "run what is due now (or was interrupted) and exit"))
+    schedule.add_argument("--schedules", metavar="FILE", help=say(lang, "schema's (standaard config/schedules.toml)",
+                                                                        "schedules (default config/schedules.toml)"))
+    schedule.add_argument("--only", metavar="NAME", help=say(lang, "alleen dit schema (met --once)",
+                                                                   "only this schedule (with --once)"))
     schedule.set_defaults(func=cmd_schedule)
 
-    history = commands.add_parser("history", help=t("wanneer de uitkomsten van een site veranderden",
-                                                    "when a site's results changed"))
-    history.add_argument("site", metavar="SITE", help=t("URL of hostnaam", "URL or host name"))
-    history.add_argument("--check", metavar="ID", help=t("alleen deze controle", "only this check"))
+    history = commands.add_parser("history", help=say(lang, "wanneer de uitkomsten van een site veranderden",
+                                                            "when a site's results changed"))
+    history.add_argument("site", metavar="SITE", help=say(lang, "URL of hostnaam", "URL or host name"))
+    history.add_argument("--check", metavar="ID", help=say(lang, "alleen deze controle", "only this check"))
     history.set_defaults(func=cmd_history)
 
-    publish = commands.add_parser("publish", help=t("schrijf de statische site met trends, kaarten en pagina's",
-                                                    "write the static site with trends, maps and pages"))
+    publish = commands.add_parser("publish", help=say(lang, "schrijf de statische site met trends, kaarten en pagina's",
+                                                            "write the static site with trends, maps and pages"))
     publish.add_argument("--out", required=True, metavar="DIR",
-                         help=t("map voor de site (index.html, trends, kaarten, organisaties, runs, exports)",
-                                "directory for the site (index.html, trends, maps, organisations, runs, exports)"))
+                         help=say(lang,
+                                  "map voor de site (index.html, trends, kaarten, organisaties, runs, exports)",
+                                  "directory for the site (index.html, trends, maps, organisations, runs, exports)"))
     publish.add_argument("--municipalities", metavar="GEOJSON",
-                         help=t("gemeentegrenzen (statcode GM....); standaard: die van het lab met --lab, "
-                                "anders eenmalig van PDOK", "municipal boundaries (statcode GM....); default: "
-                                "the lab's with --lab, else downloaded once from PDOK"))
-    publish.add_argument("--provinces", metavar="GEOJSON", help=t("provinciegrenzen (statcode PV..)",
-                                                                  "province boundaries (statcode PV..)"))
+                         help=say(lang, "gemeentegrenzen (statcode GM....); standaard: die van het lab met --lab, "
+                                        "anders eenmalig van PDOK", "municipal boundaries (statcode GM....); default: "
+                                        "the lab's with --lab, else downloaded once from PDOK"))
+    publish.add_argument("--provinces", metavar="GEOJSON", help=say(lang, "provinciegrenzen (statcode PV..)",
+                                                                          "province boundaries (statcode PV..)"))
     publish.add_argument("--months", type=int, default=6,
-                         help=t("prognose op basis van de laatste N maanden (standaard 6)",
-                                "projection from the last N months (default 6)"))
+                         help=say(lang, "prognose op basis van de laatste N maanden (standaard 6)",
+                                        "projection from the last N months (default 6)"))
     publish.set_defaults(func=cmd_publish)
 
-    imports = commands.add_parser("import", help=t("werk beleidsgegevens bij (cookies, trackers)",
-                                                   "refresh policy data (cookies, trackers)"))
+    imports = commands.add_parser("import", help=say(lang, "werk beleidsgegevens bij (cookies, trackers)",
+                                                           "refresh policy data (cookies, trackers)"))
     imports.add_argument("kind", choices=("cookies", "trackers"),
-                         help=t("cookies: CSV van de Open Cookie Database; trackers: filterlijst (EasyPrivacy)",
-                                "cookies: Open Cookie Database CSV; trackers: filter list (EasyPrivacy)"))
+                         help=say(lang, "cookies: CSV van de Open Cookie Database; trackers: filterlijst (EasyPrivacy)",
+                                        "cookies: Open Cookie Database CSV; trackers: filter list (EasyPrivacy)"))
     imports.add_argument("file", metavar="FILE")
-    imports.add_argument("--out", metavar="FILE", help=t("schrijf hierheen in plaats van naar de datamap",
-                                                         "write here instead of the data directory"))
+    imports.add_argument("--out", metavar="FILE", help=say(lang, "schrijf hierheen in plaats van naar de datamap",
+                                                                 "write here instead of the data directory"))
     imports.set_defaults(func=cmd_import)
 
-    config = commands.add_parser("config", help=t("instellingen", "settings"))
+    config = commands.add_parser("config", help=say(lang, "instellingen", "settings"))
     config_kinds = config.add_subparsers(dest="config_command", metavar="COMMAND", required=True)
-    config_show = config_kinds.add_parser("show", help=t("de instellingen die gelden en waar elke waarde vandaan komt",
-                                                         "the settings in force and where each value came from"))
+    config_show = config_kinds.add_parser(
+        "show", help=say(lang, "de instellingen die gelden en waar elke waarde vandaan komt",
+                               "the settings in force and where each value came from"))
     config_show.add_argument("--format", choices=("text", "json"), default="text")
     config_show.set_defaults(func=cmd_config_show)
 
     lab = commands.add_parser("lab", add_help=False, prefix_chars="\0",
-                              help=t("het lab: een afgesloten internet van testsites (alleen in een checkout)",
-                                     "the lab: a closed internet of test sites (in a checkout only)"))
+                              help=say(lang, "het lab: een afgesloten internet van testsites (alleen in een checkout)",
+                                             "the lab: a closed internet of test sites (in a checkout only)"))
     lab.add_argument("lab_args", nargs=argparse.REMAINDER)
     lab.set_defaults(func=cmd_lab)
     return parser
@@ -498,12 +500,11 @@ def main(argv: list[str] | None = None) -> int:
         ctx.err.print(f"govscan: browser: {escape(str(exc))}")
         return EXIT_INTERNAL
     except KeyboardInterrupt:
-        ctx.err.print(Text("onderbroken", "interrupted").get(args.lang))
+        ctx.err.print(say(args.lang, "onderbroken", "interrupted"))
         return EXIT_INTERRUPTED
     except Exception:
         traceback.print_exc()
-        ctx.err.print(Text("govscan: interne fout (zie hierboven)",
-                           "govscan: internal error (see above)").get(args.lang))
+        ctx.err.print(say(args.lang, "govscan: interne fout (zie hierboven)", "govscan: internal error (see above)"))
         return EXIT_INTERNAL
 
 

@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import datetime
 
-from govscan.model import CheckInfo, Finding, Status, Text
+from govscan.model import CheckInfo, Finding, Status, Text, say
 from reports import run_report
 from reports.site_report import SiteReport, to_json
 from storage.models import FindingRow, RunRow, SiteRow
@@ -50,3 +50,10 @@ def test_run_report_shows_levels_and_families_from_the_catalogue():
     run_report.write_csv(out, run(), [stored()], CATALOGUE)
     row = list(csv.DictReader(io.StringIO(out.getvalue())))[0]
     assert (row["check"], row["family"], row["level"]) == ("web.https.hsts", "https", "required")
+
+
+def test_one_way_to_choose_a_language_dutch_unless_english():
+    text = Text("hallo", "hello")
+    assert [text.get("en"), text.get("nl"), text.get("de"), text.get(None)] == ["hello", "hallo", "hallo", "hallo"]
+    assert say("en", "hallo", "hello") == "hello" and say("fr", "hallo", "hello") == "hallo"
+    assert stored().summary.get("en") == "HSTS too short."  # stored rows give their summary as a Text
