@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+import types
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin, get_type_hints
 
 from govscan import paths
 
@@ -174,13 +175,44 @@ def load(config: str | Path | None = None, lab: bool = False, overrides: dict | 
     settings = Settings(sources=sources, origins=origins)
     for name, cls in SECTIONS.items():
         values = raw.pop(name, {})
+        if not isinstance(values, dict):
+            raise ConfigError(f"{origins.get(name, 'settings')}: [{name}] must be a table, got {values!r}")
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
         if unknown:
             raise ConfigError(f"[{name}]: unknown setting(s) {', '.join(sorted(unknown))}")
+        hints = get_type_hints(cls)
+        for key, value in values.items():
+            if not _conforms(value, hints[key]):
+                raise ConfigError(f"{origins.get(f'{name}.{key}', 'settings')}: {name}.{key}: expected "
+                                  f"{_describe(hints[key])}, got {value!r}")
         setattr(settings, name, cls(**values))
     settings.extra = raw
     return settings
+
+
+def _conforms(value: Any, hint) -> bool:
+    """Whether a value read from TOML fits a setting's annotation (an int is a fine float; a bool is not an
+    int)."""
+    if isinstance(hint, types.UnionType):
+        return any(_conforms(value, option) for option in get_args(hint))
+    if get_origin(hint) is list:
+        (item,) = get_args(hint)
+        return isinstance(value, list) and all(_conforms(v, item) for v in value)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _describe(hint) -> str:
+    if isinstance(hint, types.UnionType):
+        return " or ".join(_describe(option) for option in get_args(hint))
+    if get_origin(hint) is list:
+        item = get_args(hint)[0]
+        return "a list of " + {str: "strings", int: "integers", float: "numbers"}.get(item, str(item))
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(hint, str(hint))
 
 
 def in_force(settings: Settings) -> list[tuple[str, Any, str]]:

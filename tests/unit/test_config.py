@@ -107,3 +107,21 @@ def test_version(capsys):
         main(["--version"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out.split()[0] == "govscan"
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[scan]\nthreads = "eight"\n', 'scan.threads: expected an integer, got \'eight\''),
+    ("[scan]\nprobe_timeout = true\n", "scan.probe_timeout: expected a number, got True"),
+    ("scan = 5\n", "[scan] must be a table, got 5"),
+    ('[dns]\nresolvers = ["192.0.2.1", 5]\n', "dns.resolvers: expected a string or a list of strings"),
+])
+def test_a_setting_of_the_wrong_type_is_a_clear_error_naming_file_and_key(home, capsys, text, message):
+    path = xdg_settings(home, text)
+    assert main(["config", "show"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and message in err, err
+
+
+def test_an_integer_is_a_fine_number(home, capsys):
+    xdg_settings(home, "[scan]\nprobe_timeout = 9\n")
+    assert shown(capsys)["scan.probe_timeout"]["value"] == 9
