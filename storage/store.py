@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import json
 import os
+import re
 import socket
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -27,6 +29,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, and_, create_engine, delete, event, func, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from govscan.model import Artifact, Finding, Organisation, Site, SiteResult, Status, matches
@@ -114,16 +117,52 @@ def normalise_url(url: str) -> str:
     return url
 
 
+class DatabaseError(Exception):
+    """The database cannot be used as given (an unsupported or malformed URL, a missing driver, a path that
+    cannot be written, a server that refuses): a message for the user, the password never in it."""
+
+
+def masked(url: str) -> str:
+    """A database URL fit to print or log: the password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", url)
+
+
+def checked_url(url: str):
+    """The parsed URL of a database govscan can use, or DatabaseError saying why not."""
+    url = normalise_url(url)
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise DatabaseError(f"{masked(url)}: not a database URL (use postgresql://user@host/name or the "
+                            "path of a SQLite file)") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise DatabaseError(f"{masked(url)}: govscan stores its results in SQLite or PostgreSQL, not {backend}")
+    if backend == "postgresql" and importlib.util.find_spec("psycopg") is None:
+        raise DatabaseError(f"{masked(url)}: the PostgreSQL driver is not installed "
+                            "(pip install 'govscan[postgres]')")
+    if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+        folder = Path(parsed.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"{parsed.database}: cannot create {folder}: {exc.strerror}") from None
+        if not os.access(folder, os.W_OK) or (Path(parsed.database).exists()
+                                               and not os.access(parsed.database, os.W_OK)):
+            raise DatabaseError(f"{parsed.database}: not writable")
+    return parsed
+
+
 def create(url: str) -> Engine:
     """An engine; for SQLite: WAL, foreign keys, a busy timeout, and write transactions that take the write
     lock at BEGIN (so two processes never deadlock upgrading a read lock)."""
-    url = normalise_url(url)
-    parsed = make_url(url)
+    parsed = checked_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 60})
+        return create_engine(parsed, pool_pre_ping=True)
+    engine = create_engine(parsed, connect_args={"timeout": 60})
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -186,7 +225,12 @@ class Store:
     def __init__(self, url: str, *, clock: Callable[[], datetime] = utcnow):
         self.url = normalise_url(url)
         self.engine = create(self.url)
-        migrate(self.engine)
+        try:
+            migrate(self.engine)
+        except (OperationalError, InterfaceError) as exc:  # server down, refused, wrong credentials
+            self.engine.dispose()
+            raise DatabaseError(f"{masked(self.url)}: cannot open the database: "
+                                f"{str(exc.orig or exc).strip().splitlines()[0]}") from None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.clock = clock
         self._last = datetime.min

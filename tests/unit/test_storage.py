@@ -351,3 +351,31 @@ def test_sigkill_mid_run_keeps_what_was_stored(db_url):
     if db_url.startswith("sqlite"):
         with store.session() as session:
             assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+@pytest.mark.parametrize("url, message", [
+    ("mysql://scanner:S3cret@db.example/govscan", "SQLite or PostgreSQL, not mysql"),
+    ("postgresql://scanner:S3cret@db.example:notaport/govscan", "not a database URL"),
+    ("postgresql://scanner:S3cret@127.0.0.1:1/govscan", "cannot open the database"),
+])
+def test_an_unusable_database_url_is_a_clear_error_without_the_password(url, message):
+    from storage.store import DatabaseError
+
+    with pytest.raises(DatabaseError) as error:
+        Store(url)
+    assert message in str(error.value) and "S3cret" not in str(error.value)
+
+
+def test_an_unwritable_sqlite_path_is_a_clear_error(tmp_path):
+    from storage.store import DatabaseError
+
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(DatabaseError, match="cannot create"):
+        Store(str(tmp_path / "file" / "sub" / "govscan.db"))
+
+
+def test_printed_urls_hide_the_password():
+    from storage.store import masked
+
+    assert masked("postgresql://scanner:S3cret@db.example/govscan") == "postgresql://scanner:***@db.example/govscan"
+    assert "S3cret" not in masked("postgresql://scanner:S3cret@db.example:notaport/govscan")
