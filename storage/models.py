@@ -12,16 +12,41 @@ Times are naive UTC.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from govscan import model
 
 RUN_KINDS = ("nightly", "on-demand", "batch")
+
+
+# Scanned text is hostile: a NUL stops PostgreSQL (DataError) and control characters reach terminals. Every
+# text column stores C0 and C1 control characters (tab, newline and carriage return excepted) escaped as \xNN,
+# in values written and in values compared against, on SQLite and PostgreSQL alike.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def storable(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class CleanString(TypeDecorator):
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return storable(value) if isinstance(value, str) else value
+
+
+class CleanText(CleanString):
+    impl = Text
+    cache_ok = True
 
 
 class Base(DeclarativeBase):
@@ -32,9 +57,9 @@ class OrganisationRow(Base):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(300))
-    type: Mapped[str] = mapped_column(String(40), default="other")
-    code: Mapped[str] = mapped_column(String(40), default="", index=True)
+    name: Mapped[str] = mapped_column(CleanString(300))
+    type: Mapped[str] = mapped_column(CleanString(40), default="other")
+    code: Mapped[str] = mapped_column(CleanString(40), default="", index=True)
 
     __table_args__ = (UniqueConstraint("name", "type", "code", name="uq_organisation"),)
 
@@ -46,8 +71,8 @@ class SiteRow(Base):
     __tablename__ = "sites"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    host: Mapped[str] = mapped_column(String(255), unique=True)
-    url: Mapped[str] = mapped_column(String(2000))
+    host: Mapped[str] = mapped_column(CleanString(255), unique=True)
+    url: Mapped[str] = mapped_column(CleanString(2000))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
 
     organisation: Mapped[OrganisationRow | None] = relationship(lazy="joined")
@@ -60,17 +85,17 @@ class RunRow(Base):
     __tablename__ = "runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))  # one of RUN_KINDS
-    state: Mapped[str] = mapped_column(String(20), default="running", index=True)  # running, finished, interrupted
+    kind: Mapped[str] = mapped_column(CleanString(20))  # one of RUN_KINDS
+    state: Mapped[str] = mapped_column(CleanString(20), default="running", index=True)  # running, finished, interrupted
     started: Mapped[datetime] = mapped_column(DateTime)
     finished: Mapped[datetime | None] = mapped_column(DateTime)
-    tool_version: Mapped[str] = mapped_column(String(40))
-    config_hash: Mapped[str] = mapped_column(String(64))
-    checks: Mapped[str] = mapped_column(Text, default="")  # the check patterns asked for; empty: all
-    source: Mapped[str] = mapped_column(Text, default="")  # where the sites came from (file, "check", schedule)
-    host: Mapped[str] = mapped_column(String(255), default="")  # the machine and process that runs it,
+    tool_version: Mapped[str] = mapped_column(CleanString(40))
+    config_hash: Mapped[str] = mapped_column(CleanString(64))
+    checks: Mapped[str] = mapped_column(CleanText, default="")  # the check patterns asked for; empty: all
+    source: Mapped[str] = mapped_column(CleanText, default="")  # where the sites came from (file, "check", schedule)
+    host: Mapped[str] = mapped_column(CleanString(255), default="")  # the machine and process that runs it,
     pid: Mapped[int] = mapped_column(Integer, default=0)  # so a run whose process is gone can be found
-    process_start: Mapped[str] = mapped_column(String(40), default="")
+    process_start: Mapped[str] = mapped_column(CleanString(40), default="")
     sites_total: Mapped[int] = mapped_column(Integer, default=0)
     sites_done: Mapped[int] = mapped_column(Integer, default=0)
     sites_failing: Mapped[int] = mapped_column(Integer, default=0)
@@ -87,13 +112,13 @@ class WorkItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
-    state: Mapped[str] = mapped_column(String(20), default="queued")
+    state: Mapped[str] = mapped_column(CleanString(20), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     deadline: Mapped[datetime | None] = mapped_column(DateTime)
     started: Mapped[datetime | None] = mapped_column(DateTime)
     # When the site's results were stored: the moment its findings of this run were current.
     finished: Mapped[datetime | None] = mapped_column(DateTime)
-    error: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(CleanText, default="")
 
     site: Mapped[SiteRow] = relationship(lazy="joined")
 
@@ -108,18 +133,18 @@ class FindingRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
-    check_id: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str | None] = mapped_column(String(20))
-    summary_nl: Mapped[str] = mapped_column(Text)
-    summary_en: Mapped[str] = mapped_column(Text)
+    check_id: Mapped[str] = mapped_column(CleanString(100))
+    status: Mapped[str] = mapped_column(CleanString(20))
+    reason: Mapped[str | None] = mapped_column(CleanString(20))
+    summary_nl: Mapped[str] = mapped_column(CleanText)
+    summary_en: Mapped[str] = mapped_column(CleanText)
     # Both columns as one Text, so readers choose the language with Text.get, also in a select().
     summary: Mapped[model.Text] = composite("summary_nl", "summary_en")
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     addresses: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    norm: Mapped[str] = mapped_column(Text)
+    norm: Mapped[str] = mapped_column(CleanText)
     check_version: Mapped[int] = mapped_column(Integer)
-    evidence_hash: Mapped[str] = mapped_column(String(64))
+    evidence_hash: Mapped[str] = mapped_column(CleanString(64))
     first_seen: Mapped[datetime] = mapped_column(DateTime)
     first_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
     last_seen: Mapped[datetime] = mapped_column(DateTime)
@@ -163,12 +188,12 @@ class ArtifactRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
-    probe: Mapped[str] = mapped_column(String(60))
-    subject: Mapped[str] = mapped_column(String(255))
+    probe: Mapped[str] = mapped_column(CleanString(60))
+    subject: Mapped[str] = mapped_column(CleanString(255))
     probe_version: Mapped[int] = mapped_column(Integer)
-    error: Mapped[str | None] = mapped_column(String(20))
-    error_detail: Mapped[str] = mapped_column(Text, default="")
-    data_hash: Mapped[str] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(CleanString(20))
+    error_detail: Mapped[str] = mapped_column(CleanText, default="")
+    data_hash: Mapped[str] = mapped_column(CleanString(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     first_seen: Mapped[datetime] = mapped_column(DateTime)
     first_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))

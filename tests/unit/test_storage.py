@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text
 
 from govscan.model import AddressResult, Artifact, Finding, Organisation, Site, Status, Text
 from govscan.model import SiteResult
-from storage.models import ArtifactRow, Base, FindingRow
+from storage.models import ArtifactRow, Base, FindingRow, OrganisationRow
 from storage.store import Store, state_on
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
@@ -379,3 +379,19 @@ def test_printed_urls_hide_the_password():
 
     assert masked("postgresql://scanner:S3cret@db.example/govscan") == "postgresql://scanner:***@db.example/govscan"
     assert "S3cret" not in masked("postgresql://scanner:S3cret@db.example:notaport/govscan")
+
+
+def test_nul_and_control_characters_in_scanned_text_are_stored_escaped(store):
+    """A NUL in an organisation name or a TXT record used to stop the run on PostgreSQL (DataError)."""
+    hostile = Site("https://www.nul.nl/", "www.nul.nl", Organisation("Gemeente\x00Nul\x1b[2J", "gemeente", "GM0\x00"))
+    run = store.start_run("batch", [hostile])
+    spf = Finding(site=hostile.host, check="mail.spf", status=Status.FAIL,
+                  summary=Text("SPF-record v=spf1\x00 -all\x9b", "SPF record v=spf1\x00 -all\x9b"),
+                  details={"record": "v=spf1\x00 -all"}, norm="RFC 7208", check_version=1)
+    store.record_site(run, SiteResult(hostile, {}, {}, [spf], 0.1))
+    store.finish_run(run)
+    [row] = store.findings_for_run(run)
+    assert row.summary_en == "SPF record v=spf1\\x00 -all\\x9b" and row.details == {"record": "v=spf1\x00 -all"}
+    assert store.run(run).state == "finished"
+    with store.session() as session:
+        assert session.scalar(select(OrganisationRow.name)) == "Gemeente\\x00Nul\\x1b[2J"
