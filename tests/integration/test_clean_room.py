@@ -34,7 +34,9 @@ def room(tmp_path_factory, lab):
     where = tmp_path_factory.mktemp("clean-room")
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.update(PYTHONNOUSERSITE="1", XDG_CONFIG_HOME=str(where / "config"), XDG_DATA_HOME=str(where / "data"))
-    run([sys.executable, "-m", "build", "--wheel", "--outdir", where / "dist", ROOT], where, env)
+    # The sdist first and the wheel from it, as a release is built: the wheel then holds only what the sdist
+    # carries, and nothing is built inside the checkout.
+    run([sys.executable, "-m", "build", "--outdir", where / "dist", ROOT], where, env)
     wheel = next((where / "dist").glob("govscan-*.whl"))
     venv.create(where / "venv", with_pip=True)
     run([where / "venv" / "bin" / "python", "-m", "pip", "install", "-q", wheel], where, env)
