@@ -34,11 +34,19 @@ class TargetsError(Exception):
     """The file as a whole cannot be read (missing, not UTF-8, CSV without its header)."""
 
 
+MAX_REASON = 200  # characters of a problem message: a 1 MB line is not echoed whole
+
+
 @dataclass(frozen=True)
 class Problem:
     file: str
     line: int
     reason: str
+
+    def __post_init__(self):
+        if len(self.reason) > MAX_REASON:
+            shortened = f"{self.reason[:MAX_REASON]}… ({len(self.reason)} characters)"
+            object.__setattr__(self, "reason", shortened)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.reason}"
@@ -92,7 +100,7 @@ def parse_target(text: str, organisation: Organisation | None = None) -> Site:
 
 def parse_organisation(name: str, type_: str, code: str) -> Organisation | None:
     """The organisation of a CSV row; None when all three fields are empty (a site of no known organisation)."""
-    name = name.strip()
+    name = " ".join(name.split())  # a name quoted over several lines is one line
     type_ = type_.strip().lower()
     code = code.strip()
     if not (name or type_ or code):
@@ -127,21 +135,43 @@ def _is_csv(lines: list[str], path: str) -> bool:
     return path.lower().endswith(".csv")
 
 
+def _csv_rows(lines: list[str]):
+    """(line number, fields or csv.Error) per CSV record; a quoted field may span lines (the record's first
+    line is its number), and lines holding only a comment or nothing are skipped."""
+    kept = [(number, line) for number, line in enumerate(lines, start=1)
+            if line.strip() and not line.lstrip().startswith("#")]
+    reader = csv.reader(line + "\n" for _, line in kept)
+    while True:
+        first = reader.line_num
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield kept[min(first, len(kept) - 1)][0], exc
+            continue
+        yield kept[first][0], fields
+
+
 def parse_lines(lines: list[str], name: str) -> tuple[list[Site], list[Problem]]:
     """Sites and problems from the lines of a site list; `name` is used in the problem messages."""
     sites: list[Site] = []
     problems: list[Problem] = []
     first_line: dict[str, int] = {}
-    csv_mode = _is_csv(lines, name)
+    if _is_csv(lines, name):
+        entries = _csv_rows(lines)
+    else:
+        entries = ((number, _strip_comment(line).strip()) for number, line in enumerate(lines, start=1))
     header_seen = False
 
-    for number, raw in enumerate(lines, start=1):
-        content = _strip_comment(raw).strip()
-        if not content:
+    for number, entry in entries:
+        if not entry:
             continue
         try:
-            if csv_mode:
-                fields = next(csv.reader([content]))
+            if isinstance(entry, csv.Error):
+                raise ValueError(f"not a CSV row: {entry}")
+            if isinstance(entry, list):
+                fields = entry
                 if not header_seen:
                     if tuple(f.strip().lower() for f in fields) != CSV_HEADER:
                         raise TargetsError(f"{name}:{number}: a CSV site list starts with the header "
@@ -154,7 +184,7 @@ def parse_lines(lines: list[str], name: str) -> tuple[list[Site], list[Problem]]
                 organisation = parse_organisation(*fields[:3])
                 site = parse_target(fields[3], organisation)
             else:
-                site = parse_target(content)
+                site = parse_target(entry)
         except ValueError as exc:
             problems.append(Problem(name, number, str(exc)))
             continue

@@ -133,3 +133,30 @@ def test_load_reads_files_and_reports_file_errors(tmp_path):
     latin.write_bytes("www.a.nl\nb\xfccher.nl\n".encode("latin-1"))
     with pytest.raises(TargetsError, match="not UTF-8"):
         load(latin)
+
+
+def test_a_quoted_field_over_several_lines_is_one_row_numbered_by_its_first_line():
+    lines = ['organisation,type,code,url', '"Gemeente', 'Noordstad",gemeente,GM0001,www.noordstad.nl',
+             'Gemeente B,gemeente,GM0002,www.b.nl']
+    sites, problems = parse_lines(lines, "sites.csv")
+    assert problems == []
+    assert [s.organisation.name for s in sites] == ["Gemeente Noordstad", "Gemeente B"]
+
+
+def test_an_oversized_csv_field_is_a_row_problem_and_the_rest_is_read(tmp_path):
+    path = tmp_path / "sites.csv"
+    path.write_text("organisation,type,code,url\n"
+                    f'"{"x" * 200_000}",other,,www.a.nl\n'
+                    "Gemeente B,gemeente,GM0002,www.b.nl\n")
+    sites, problems = load(path)
+    assert [s.host for s in sites] == ["www.b.nl"]
+    [problem] = problems
+    assert problem.line == 2 and "not a CSV row" in problem.reason
+
+
+def test_a_huge_line_is_not_echoed_whole(tmp_path):
+    path = tmp_path / "hosts.txt"
+    path.write_text("www." + "a" * 1_000_000 + ".nl\nwww.b.nl\n")
+    sites, [problem] = load(path)
+    assert [s.host for s in sites] == ["www.b.nl"]
+    assert len(str(problem)) < 300 and "characters)" in problem.reason
