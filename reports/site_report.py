@@ -1,5 +1,6 @@
-"""The report of one site's findings: as text for a terminal (grouped by family, each failing or warning check
-with what was found, what the norm asks and how to fix it) and as JSON for machines (docs/json.md).
+"""The report of one site's findings, and what both its renderings share: for a terminal in reports/console.py
+(grouped by family, each failing or warning check with what was found, what the norm asks and how to fix it)
+and as JSON for machines here (docs/json.md).
 
 It works from `govscan.model.Finding`s, so it shows a fresh `govscan check` and a stored run alike; the
 check's family, level, title and advice come from the catalogue the caller passes (`{check_id: CheckInfo}`),
@@ -7,16 +8,11 @@ so reports never import the checks.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from rich.console import Console
-from rich.markup import escape
-from rich.text import Text as RichText
-
-from govscan.model import CheckInfo, Finding, Status, Text
+from govscan.model import CheckInfo, Finding, SiteResult, Status, Text
 
 JSON_FORMAT_VERSION = 1
 
@@ -61,6 +57,38 @@ class SiteReport:
     run: dict[str, Any] = field(default_factory=dict)
     seconds: float | None = None
 
+    @classmethod
+    def of(cls, result: SiteResult, run: dict[str, Any] | None = None) -> SiteReport:
+        """The report of a fresh scan, with the addresses its DNS probe found."""
+        dns = result.site_artifacts.get("dns")
+        addresses = {"ipv4": dns.data.get("ipv4", []), "ipv6": dns.data.get("ipv6", [])} if dns and dns.ok else {}
+        return cls(result.site.url, result.site.host, result.findings, addresses, run or {}, result.seconds)
+
+
+@dataclass
+class ScanSummary:
+    """What a scan found, for the terminal and JSON alike: per check how many sites got each status, and how
+    many sites failed a check or had something that could not be measured."""
+
+    run_id: int
+    sites: int
+    failing: int
+    errors: int
+    seconds: float
+    per_check: dict[str, Counter]
+
+    @classmethod
+    def of(cls, run_id: int, results: list[SiteResult], seconds: float) -> ScanSummary:
+        per_check: dict[str, Counter] = {}
+        for result in results:
+            for finding in result.findings:
+                per_check.setdefault(finding.check, Counter())[Status(finding.status)] += 1
+
+        def sites_with(status: Status) -> int:
+            return sum(any(f.status == status for f in r.findings) for r in results)
+
+        return cls(run_id, len(results), sites_with(Status.FAIL), sites_with(Status.ERROR), seconds, per_check)
+
 
 Catalogue = Mapping[str, CheckInfo]
 
@@ -88,79 +116,6 @@ def by_family(findings: list[Finding], catalogue: Catalogue) -> dict[str, list[F
     for group in groups.values():
         group.sort(key=lambda f: (SHOW_ORDER.index(Status(f.status)), f.check))
     return groups
-
-
-def _evidence_lines(details: dict[str, Any], limit: int = 160) -> list[str]:
-    lines = []
-    for key, value in details.items():
-        if key in ("addresses", "traceback"):
-            continue
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-        lines.append(f"{key}: {text if len(text) <= limit else text[:limit - 1] + '…'}")
-    return lines
-
-
-def render_text(console: Console, report: SiteReport, catalogue: Catalogue, lang: str = "nl") -> None:
-    """Print the report for people."""
-    heading = RichText(report.url, style="bold")
-    if report.run:
-        heading.append(f"  ({WORDS['run'].get(lang)} {report.run.get('id')}", style="dim")
-        if report.seconds is not None:
-            heading.append(f", {report.seconds:.1f} {WORDS['seconds'].get(lang)}", style="dim")
-        heading.append(")", style="dim")
-    console.print(heading)
-    addresses = report.addresses.get("ipv4", []) + report.addresses.get("ipv6", [])
-    console.print(f"{WORDS['addresses'].get(lang)}: {escape(', '.join(addresses) or WORDS['none'].get(lang))}")
-
-    for family, findings in by_family(report.findings, catalogue).items():
-        counts = Counter(Status(f.status) for f in findings)
-        tally = ", ".join(f"{counts[s]} {status_label(s, lang)}" for s in SHOW_ORDER if counts[s])
-        console.print()
-        console.rule(RichText(f"{family.upper()}  ({tally})", style="bold"), align="left")
-        for finding in findings:
-            _render_finding(console, finding, catalogue.get(finding.check), lang)
-
-
-def _render_finding(console: Console, finding: Finding, info: CheckInfo | None, lang: str) -> None:
-    status = Status(finding.status)
-    title = info.title.get(lang) if info else finding.check
-    level = f" [{LEVEL_LABEL[info.level].get(lang)}]" if info else ""
-    line = RichText("  ")
-    line.append(f"{status_label(status, lang):<13}", style=STATUS_STYLE[status])
-    line.append(f"{title}", style="bold")
-    line.append(f"  {finding.check}{level}", style="dim")
-    console.print(line)
-    attention = status in (Status.FAIL, Status.WARN)
-    addresses = finding.addresses
-    # Addresses that all say the same are shown as one line naming them; otherwise one line per address.
-    alike = len({(a.status, a.summary.get(lang)) for a in addresses}) == 1
-    if addresses and alike:
-        reason = f" ({addresses[0].reason})" if addresses[0].reason else ""
-        console.print(f"      {escape(addresses[0].summary.get(lang))}{reason} "
-                      f"[dim]({escape(', '.join(a.address for a in addresses))})[/dim]")
-    elif not addresses:
-        console.print(f"      {escape(finding.summary.get(lang))}" + (f" ({finding.reason})" if finding.reason else ""))
-    if attention:
-        evidence = _evidence_lines(finding.details)
-        if addresses and alike:
-            evidence += _evidence_lines(addresses[0].details)
-        if evidence:
-            console.print(f"      [bold]{WORDS['found'].get(lang)}:[/bold]")
-            for text in evidence:
-                console.print(f"        {escape(text)}")
-    if addresses and not alike:
-        for address in addresses:
-            addr_status = Status(address.status)
-            row = RichText(f"      {address.address:<28}")
-            row.append(f"{status_label(addr_status, lang):<13}", style=STATUS_STYLE[addr_status])
-            row.append(address.summary.get(lang) + (f" ({address.reason})" if address.reason else ""))
-            console.print(row)
-            if addr_status in (Status.FAIL, Status.WARN):
-                for text in _evidence_lines(address.details):
-                    console.print(f"        {escape(text)}")
-    if attention and info:
-        console.print(f"      [bold]{WORDS['norm'].get(lang)}:[/bold] {escape(info.norm)}")
-        console.print(f"      [bold]{WORDS['fix'].get(lang)}:[/bold] {escape(info.advice.get(lang))}")
 
 
 def to_json(report: SiteReport, catalogue: Catalogue) -> dict[str, Any]:

@@ -11,24 +11,18 @@ import json
 import sys
 import time
 import traceback
-from collections import Counter
 from functools import cached_property
 from pathlib import Path
-
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 import govscan
 from checks.registry import Check, all_checks, select
 from govscan import paths
+from govscan.model import Site, SiteResult, say
+from reports import console
+from reports.console import safe
 from scanner import config as config_module
 from scanner import targets
-from govscan.model import Site, Status, say
 from scanner.probes.browser import BrowserSetupError
-from scanner.runner import Progress as RunProgress
-from govscan.model import SiteResult
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -52,9 +46,8 @@ class Context:
 
     def __init__(self, args: argparse.Namespace):
         self.args = args
-        # Piped output (a log, a file) gets wide lines instead of the 80 columns rich assumes.
-        self.out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-        self.err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
+        self.out = console.console()
+        self.err = console.console(stderr=True)
 
     @cached_property
     def settings(self) -> config_module.Settings:
@@ -114,25 +107,22 @@ class Context:
 # --- commands ---
 
 def cmd_check(ctx: Context, args) -> int:
-    from reports.site_report import SiteReport, render_text, to_json
+    from reports.site_report import SiteReport, to_json
 
     try:
         site = targets.parse_target(args.target)
     except ValueError as exc:
         raise UsageError(f"{args.target}: {exc}") from None
     run_id, results = ctx.scan("on-demand", [site], args.checks, source=f"check {site.host}")
-    result = results[0]
-    dns = result.site_artifacts.get("dns")
-    addresses = {"ipv4": dns.data.get("ipv4", []), "ipv6": dns.data.get("ipv6", [])} if dns and dns.ok else {}
     run = ctx.store.run(run_id)
-    report = SiteReport(site.url, site.host, result.findings, addresses, seconds=result.seconds,
-                        run={"id": run_id, "kind": run.kind, "started": run.started.isoformat() + "Z",
-                             "finished": run.finished.isoformat() + "Z", "tool_version": run.tool_version})
+    report = SiteReport.of(results[0], run={
+        "id": run_id, "kind": run.kind, "started": run.started.isoformat() + "Z",
+        "finished": run.finished.isoformat() + "Z", "tool_version": run.tool_version})
     if args.format == "json":
         # not through rich: it would wrap lines
         print(json.dumps(to_json(report, all_checks()), ensure_ascii=False, indent=2))
     else:
-        render_text(ctx.out, report, all_checks(), ctx.lang)
+        console.site_report(ctx.out, report, all_checks(), ctx.lang)
     return EXIT_OK
 
 
@@ -149,7 +139,7 @@ def load_sites(ctx: Context, spec: str) -> tuple[list[Site], str]:
     except targets.TargetsError as exc:
         raise UsageError(str(exc)) from None
     for problem in problems:
-        ctx.err.print(f"[yellow]{escape(str(problem))}[/yellow]")
+        ctx.err.print(f"[yellow]{safe(problem)}[/yellow]")
     if problems:
         ctx.err.print(say(ctx.lang, f"{len(problems)} regel(s) overgeslagen; {len(sites)} site(s) worden gescand.",
                                     f"{len(problems)} row(s) skipped; {len(sites)} site(s) will be scanned."))
@@ -158,62 +148,19 @@ def load_sites(ctx: Context, spec: str) -> tuple[list[Site], str]:
     return sites, spec
 
 
-def _minutes(seconds: float | None) -> str:
-    if seconds is None:
-        return "-:--"
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
 def cmd_scan(ctx: Context, args) -> int:
+    from reports.site_report import ScanSummary
+
     sites, source = load_sites(ctx, args.sites)
     ctx.checks(args.checks)  # a usage error before the progress bar starts
-    columns = (
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("[red]{task.fields[failing]} " + say(ctx.lang, "met fout", "failing")),
-        TextColumn("[magenta]{task.fields[errors]} " + say(ctx.lang, "niet gemeten", "errors")),
-        TextColumn("{task.fields[rate]:.1f}/min"),
-        TextColumn(say(ctx.lang, "nog", "left") + " {task.fields[left]}"),
-    )
     started = time.monotonic()
-    with Progress(*columns, console=ctx.err, transient=False) as bar:
-        task = bar.add_task(say(ctx.lang, "scannen", "scanning"), total=len(sites), failing=0, errors=0, rate=0.0,
-                            left="-:--")
-
-        def on_progress(progress: RunProgress) -> None:
-            bar.update(task, completed=progress.done, failing=progress.failing, errors=progress.errors,
-                       rate=progress.rate_per_minute, left=_minutes(progress.seconds_left))
-
-        run_id, results = ctx.scan("batch", sites, args.checks, source=str(source),
-                                   on_progress=on_progress)
-    print_summary(ctx, run_id, results, time.monotonic() - started)
+    with console.scan_progress(ctx.err, len(sites), ctx.lang) as on_progress:
+        run_id, results = ctx.scan("batch", sites, args.checks, source=str(source), on_progress=on_progress)
+    console.scan_summary(ctx.out, ScanSummary.of(run_id, results, time.monotonic() - started), ctx.store.url,
+                         ctx.lang)
     if args.out:
         write_run_report(ctx, run_id, Path(args.out))
     return EXIT_OK
-
-
-def print_summary(ctx: Context, run_id: int, results: list[SiteResult], seconds: float) -> None:
-    from reports.site_report import SHOW_ORDER, STATUS_STYLE, status_label
-
-    per_check: dict[str, Counter] = {}
-    for result in results:
-        for finding in result.findings:
-            per_check.setdefault(finding.check, Counter())[Status(finding.status)] += 1
-    failing = sum(any(f.status == Status.FAIL for f in r.findings) for r in results)
-    errors = sum(any(f.status == Status.ERROR for f in r.findings) for r in results)
-    table = Table(title=say(ctx.lang, f"Run {run_id}: {len(results)} sites in {seconds:.1f} s",
-                                      f"Run {run_id}: {len(results)} sites in {seconds:.1f} s"), title_justify="left")
-    table.add_column(say(ctx.lang, "controle", "check"))
-    for status in SHOW_ORDER:
-        table.add_column(status_label(status, ctx.lang), justify="right", style=STATUS_STYLE[status])
-    for check_id in sorted(per_check):
-        table.add_row(check_id, *(str(per_check[check_id][s]) for s in SHOW_ORDER))
-    ctx.out.print(table)
-    ctx.out.print(say(
-        ctx.lang,
-        f"{failing} site(s) voldoen niet aan een of meer controles; bij {errors} kon iets niet gemeten worden.",
-        f"{failing} site(s) fail one or more checks; {errors} had something that could not be measured."))
-    ctx.out.print(say(ctx.lang, f"Opgeslagen in {ctx.store.url}", f"Stored in {ctx.store.url}"))
 
 
 def cmd_import(ctx: Context, args) -> int:
@@ -231,24 +178,13 @@ def cmd_import(ctx: Context, args) -> int:
     except (OSError, cookie_policy.PolicyFileError) as exc:
         raise UsageError(f"{args.file}: {exc}") from None
     cookie_policy.write_imported(target, text)
-    ctx.out.print(say(ctx.lang, f"{added} nieuwe regel(s) toegevoegd aan {target}",
-                                f"{added} new row(s) added to {target}"))
+    ctx.out.print(say(ctx.lang, f"{added} nieuwe regel(s) toegevoegd aan {safe(target)}",
+                                f"{added} new row(s) added to {safe(target)}"))
     return EXIT_OK
 
 
 def cmd_runs(ctx: Context, args) -> int:
-    runs = ctx.store.runs(args.limit)
-    table = Table(title=say(ctx.lang, "Runs", "Runs"), title_justify="left")
-    for heading in (("id", "id"), ("soort", "kind"), ("toestand", "state"), ("gestart (UTC)", "started (UTC)"),
-                    ("duur", "took"), ("sites", "sites"), ("met fout", "failing"),
-                    ("niet gemeten", "errors"), ("controles", "checks"), ("bron", "source")):
-        table.add_column(say(ctx.lang, *heading))
-    for run in runs:
-        took = _minutes((run.finished - run.started).total_seconds()) if run.finished else ""
-        table.add_row(str(run.id), run.kind, run.state, f"{run.started:%Y-%m-%d %H:%M}", took,
-                      f"{run.sites_done}/{run.sites_total}", str(run.sites_failing), str(run.sites_error),
-                      escape(run.checks or say(ctx.lang, "alle", "all")), escape(run.source))
-    ctx.out.print(table)
+    console.runs(ctx.out, ctx.store.runs(args.limit), ctx.lang)
     return EXIT_OK
 
 
@@ -257,8 +193,8 @@ def write_run_report(ctx: Context, run_id: int, out: Path) -> None:
 
     run = ctx.store.run(run_id)
     html_path, csv_path = write(run, ctx.store.findings_for_run(run_id), out, all_checks(), ctx.lang)
-    ctx.out.print(say(ctx.lang, f"Rapport van run {run_id}: {html_path} en {csv_path}",
-                                f"Report of run {run_id}: {html_path} and {csv_path}"))
+    ctx.out.print(say(ctx.lang, f"Rapport van run {run_id}: {safe(html_path)} en {safe(csv_path)}",
+                                f"Report of run {run_id}: {safe(html_path)} and {safe(csv_path)}"))
 
 
 def cmd_report_run(ctx: Context, args) -> int:
@@ -294,8 +230,6 @@ def cmd_schedule(ctx: Context, args) -> int:
 
 def cmd_history(ctx: Context, args) -> int:
     """When each check of a site changed status (or evidence), oldest first."""
-    from reports.site_report import status_label
-
     try:
         host = targets.parse_target(args.site).host
     except ValueError as exc:
@@ -304,22 +238,7 @@ def cmd_history(ctx: Context, args) -> int:
     if not versions:
         raise UsageError(say(ctx.lang, f"geen resultaten voor {host}", f"no results for {host}")
                          + (f" ({args.check})" if args.check else ""))
-    table = Table(title=say(ctx.lang, f"Geschiedenis van {host}", f"History of {host}"), title_justify="left")
-    for heading in (("controle", "check"), ("uitkomst", "result"), ("vanaf (UTC)", "from (UTC)"),
-                    ("tot (UTC)", "until (UTC)"), ("laatst gezien", "last seen"), ("runs", "runs"),
-                    ("samenvatting", "summary")):
-        table.add_column(say(ctx.lang, *heading))
-    previous: dict[str, str] = {}
-    for v in versions:
-        change = status_label(v.status, ctx.lang)
-        if v.check_id in previous and previous[v.check_id] != v.status:
-            change = f"{status_label(previous[v.check_id], ctx.lang)} → {change}"
-        previous[v.check_id] = v.status
-        table.add_row(v.check_id, escape(change), f"{v.first_seen:%Y-%m-%d %H:%M}",
-                      f"{v.valid_until:%Y-%m-%d %H:%M}" if v.valid_until else say(ctx.lang, "nu", "now"),
-                      f"{v.last_seen:%Y-%m-%d %H:%M}", f"{v.first_run_id}-{v.last_run_id}",
-                      escape(v.summary.get(ctx.lang)))
-    ctx.out.print(table)
+    console.history(ctx.out, host, versions, ctx.lang)
     return EXIT_OK
 
 
@@ -331,7 +250,7 @@ def cmd_publish(ctx: Context, args) -> int:
                   if path}
     index = publish(ctx.store, Path(args.out), all_checks(),
                     Options(lang=ctx.lang, boundaries=boundaries or None, lab=ctx.args.lab, months=args.months))
-    ctx.out.print(say(ctx.lang, f"Site geschreven: {index}", f"Site written: {index}"))
+    ctx.out.print(say(ctx.lang, f"Site geschreven: {safe(index)}", f"Site written: {safe(index)}"))
     return EXIT_OK
 
 
@@ -342,12 +261,7 @@ def cmd_config_show(ctx: Context, args) -> int:
         print(json.dumps([{"key": key, "value": value, "source": source} for key, value, source in rows],
                          ensure_ascii=False, indent=2, default=str))
         return EXIT_OK
-    table = Table(title=say(ctx.lang, "Instellingen", "Settings"), title_justify="left")
-    for heading in (("instelling", "setting"), ("waarde", "value"), ("bron", "source")):
-        table.add_column(say(ctx.lang, *heading))
-    for key, value, source in rows:
-        table.add_row(key, escape(json.dumps(value, ensure_ascii=False, default=str)), escape(source))
-    ctx.out.print(table)
+    console.settings(ctx.out, rows, ctx.lang)
     return EXIT_OK
 
 
@@ -494,10 +408,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(ctx, args)
     except (UsageError, config_module.ConfigError) as exc:
-        ctx.err.print(f"govscan: {escape(str(exc))}")
+        ctx.err.print(f"govscan: {safe(exc)}")
         return EXIT_USAGE
     except BrowserSetupError as exc:  # e.g. the third-party cookie canary failed: no results, no false passes
-        ctx.err.print(f"govscan: browser: {escape(str(exc))}")
+        ctx.err.print(f"govscan: browser: {safe(exc)}")
         return EXIT_INTERNAL
     except KeyboardInterrupt:
         ctx.err.print(say(args.lang, "onderbroken", "interrupted"))

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 
+from rich.console import Console
+
 from govscan.model import CheckInfo, Finding, Status, Text, say
-from reports import run_report
+from reports import console, run_report
 from reports.site_report import SiteReport, to_json
 from storage.models import FindingRow, RunRow, SiteRow
 
@@ -57,3 +60,40 @@ def test_one_way_to_choose_a_language_dutch_unless_english():
     assert [text.get("en"), text.get("nl"), text.get("de"), text.get(None)] == ["hello", "hallo", "hallo", "hallo"]
     assert say("en", "hallo", "hello") == "hello" and say("fr", "hallo", "hello") == "hallo"
     assert stored().summary.get("en") == "HSTS too short."  # stored rows give their summary as a Text
+
+
+HOSTILE = "[bold red]pwned[/] \x1b[2J\x1b]0;title\x07 :warning: \x9b31m"
+
+
+def printed(render) -> str:
+    out = io.StringIO()
+    render(Console(file=out, force_terminal=True, width=300, highlight=False, emoji=False))
+    return out.getvalue()
+
+
+def test_console_site_report_shows_titles_and_advice_from_the_catalogue():
+    report = SiteReport("https://www.example.nl/", "www.example.nl", [finding()], {"ipv4": ["192.0.2.1"]})
+    text = unstyled(printed(lambda out: console.site_report(out, report, CATALOGUE, "en")))
+    assert "Fake HSTS  web.https.hsts [required]" in text
+    assert "Norm: Testnorm HSTS" in text and "How to fix: Turn HSTS on." in text
+
+
+def test_console_prints_a_hostile_summary_as_itself_without_control_characters():
+    report = SiteReport("https://www.example.nl/", "www.example.nl", [finding(summary=Text(HOSTILE, HOSTILE))])
+    hostile_row = stored()
+    hostile_row.summary_nl = hostile_row.summary_en = HOSTILE
+    hostile_run = run()
+    hostile_run.source = HOSTILE
+    for render in (lambda out: console.site_report(out, report, CATALOGUE, "nl"),
+                   lambda out: console.history(out, "www.example.nl", [hostile_row], "nl"),
+                   lambda out: console.runs(out, [hostile_run], "nl"),
+                   lambda out: console.settings(out, [("scan.user_agent", HOSTILE, "default")], "nl")):
+        text = unstyled(printed(render))
+        assert "[bold red]pwned[/]" in text and ":warning:" in text, text  # neither markup nor emoji codes
+        assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", text), text  # only rich's own styles are escapes
+        assert "\\x1b[2J" in text or "\\u001b[2J" in text  # shown, not obeyed
+
+
+def unstyled(rendered: str) -> str:
+    """The printed text without the styles rich itself adds (SGR sequences: ESC [ ... m)."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", rendered)

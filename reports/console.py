@@ -1,0 +1,215 @@
+"""Everything govscan shows in a terminal: the report of one site (`check`), the progress and summary of a
+`scan`, the list of runs, a site's history and the settings in force. The command line only gathers the
+data and calls these.
+
+Scanned data holds whatever a web server or DNS answer chose to send, so every string that is not our own
+goes through `safe`: rich markup is escaped and control characters (ANSI escape sequences included) are shown
+as `\\xNN`, so a hostile summary can neither restyle nor move nor retitle the terminal.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import Counter
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from govscan.model import CheckInfo, Finding, Status, say
+from reports.site_report import (LEVEL_LABEL, SHOW_ORDER, STATUS_STYLE, WORDS, Catalogue, ScanSummary, SiteReport,
+                                 by_family, status_label)
+
+if TYPE_CHECKING:  # the command line starts without loading SQLAlchemy
+    from storage.models import FindingRow, RunRow
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def safe(value: object) -> str:
+    """A value as rich markup that prints as itself, on one line and without control characters."""
+    return escape(CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value)))
+
+
+def console(stderr: bool = False) -> Console:
+    """A console for people: no emoji codes (':warning:' in a summary stays text) and no highlighting;
+    piped output (a log, a file) gets wide lines instead of the 80 columns rich assumes."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, highlight=False, emoji=False, width=None if stream.isatty() else 160)
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-:--"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _table(title: str, headings: list[str]) -> Table:
+    table = Table(title=safe(title), title_justify="left")
+    for heading in headings:
+        table.add_column(heading)
+    return table
+
+
+# --- one site (`govscan check`) ---
+
+def site_report(out: Console, report: SiteReport, catalogue: Catalogue, lang: str) -> None:
+    """The site's findings grouped by family; each failing or warning check with what was found, the norm and
+    how to fix it."""
+    heading = f"[bold]{safe(report.url)}[/bold]"
+    if report.run:
+        took = f", {report.seconds:.1f} {WORDS['seconds'].get(lang)}" if report.seconds is not None else ""
+        heading += f"[dim]  ({WORDS['run'].get(lang)} {safe(report.run.get('id'))}{took})[/dim]"
+    out.print(heading)
+    addresses = report.addresses.get("ipv4", []) + report.addresses.get("ipv6", [])
+    out.print(f"{WORDS['addresses'].get(lang)}: {safe(', '.join(addresses) or WORDS['none'].get(lang))}")
+
+    for family, findings in by_family(report.findings, catalogue).items():
+        counts = Counter(Status(f.status) for f in findings)
+        tally = ", ".join(f"{counts[s]} {status_label(s, lang)}" for s in SHOW_ORDER if counts[s])
+        out.print()
+        out.rule(f"[bold]{safe(family.upper())}  ({tally})[/bold]", align="left")
+        for finding in findings:
+            _finding(out, finding, catalogue.get(finding.check), lang)
+
+
+def _evidence_lines(details: dict[str, Any], limit: int = 160) -> list[str]:
+    lines = []
+    for key, value in details.items():
+        if key in ("addresses", "traceback"):
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        lines.append(f"{key}: {text if len(text) <= limit else text[:limit - 1] + '…'}")
+    return lines
+
+
+def _status(status: Status, lang: str) -> str:
+    return f"[{STATUS_STYLE[status]}]{status_label(status, lang):<13}[/]"
+
+
+def _reason(reason: str | None) -> str:
+    return f" ({safe(reason)})" if reason else ""
+
+
+def _finding(out: Console, finding: Finding, info: CheckInfo | None, lang: str) -> None:
+    status = Status(finding.status)
+    title = info.title.get(lang) if info else finding.check
+    level = f" [{LEVEL_LABEL[info.level].get(lang)}]" if info else ""
+    out.print(f"  {_status(status, lang)}[bold]{safe(title)}[/bold][dim]  {safe(finding.check + level)}[/dim]")
+    attention = status in (Status.FAIL, Status.WARN)
+    addresses = finding.addresses
+    # Addresses that all say the same are shown as one line naming them; otherwise one line per address.
+    alike = len({(a.status, a.summary.get(lang)) for a in addresses}) == 1
+    if addresses and alike:
+        out.print(f"      {safe(addresses[0].summary.get(lang))}{_reason(addresses[0].reason)} "
+                  f"[dim]({safe(', '.join(a.address for a in addresses))})[/dim]")
+    elif not addresses:
+        out.print(f"      {safe(finding.summary.get(lang))}{_reason(finding.reason)}")
+    if attention:
+        evidence = _evidence_lines(finding.details)
+        if addresses and alike:
+            evidence += _evidence_lines(addresses[0].details)
+        if evidence:
+            out.print(f"      [bold]{WORDS['found'].get(lang)}:[/bold]")
+            for text in evidence:
+                out.print(f"        {safe(text)}")
+    if addresses and not alike:
+        for address in addresses:
+            address_status = Status(address.status)
+            out.print(f"      {safe(f'{address.address:<28}')}{_status(address_status, lang)}"
+                      f"{safe(address.summary.get(lang))}{_reason(address.reason)}")
+            if address_status in (Status.FAIL, Status.WARN):
+                for text in _evidence_lines(address.details):
+                    out.print(f"        {safe(text)}")
+    if attention and info:
+        out.print(f"      [bold]{WORDS['norm'].get(lang)}:[/bold] {safe(info.norm)}")
+        out.print(f"      [bold]{WORDS['fix'].get(lang)}:[/bold] {safe(info.advice.get(lang))}")
+
+
+# --- a scan ---
+
+@contextmanager
+def scan_progress(err: Console, total: int, lang: str) -> Iterator[Callable]:
+    """A progress bar for a scan of `total` sites; yields the runner's `on_progress` callback."""
+    columns = (
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("[red]{task.fields[failing]} " + say(lang, "met fout", "failing")),
+        TextColumn("[magenta]{task.fields[errors]} " + say(lang, "niet gemeten", "errors")),
+        TextColumn("{task.fields[rate]:.1f}/min"),
+        TextColumn(say(lang, "nog", "left") + " {task.fields[left]}"),
+    )
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task(say(lang, "scannen", "scanning"), total=total, failing=0, errors=0, rate=0.0,
+                            left="-:--")
+
+        def on_progress(progress) -> None:
+            bar.update(task, completed=progress.done, failing=progress.failing, errors=progress.errors,
+                       rate=progress.rate_per_minute, left=duration(progress.seconds_left))
+
+        yield on_progress
+
+
+def scan_summary(out: Console, summary: ScanSummary, stored_in: str, lang: str) -> None:
+    """Per check how many sites got each status, then the sites failing and those with errors."""
+    title = say(lang, f"Run {summary.run_id}: {summary.sites} sites in {summary.seconds:.1f} s",
+                      f"Run {summary.run_id}: {summary.sites} sites in {summary.seconds:.1f} s")
+    table = _table(title, [say(lang, "controle", "check")])
+    for status in SHOW_ORDER:
+        table.add_column(status_label(status, lang), justify="right", style=STATUS_STYLE[status])
+    for check_id, counts in sorted(summary.per_check.items()):
+        table.add_row(safe(check_id), *(str(counts[s]) for s in SHOW_ORDER))
+    out.print(table)
+    out.print(say(lang, f"{summary.failing} site(s) voldoen niet aan een of meer controles; "
+                        f"bij {summary.errors} kon iets niet gemeten worden.",
+                        f"{summary.failing} site(s) fail one or more checks; "
+                        f"{summary.errors} had something that could not be measured."))
+    out.print(say(lang, f"Opgeslagen in {safe(stored_in)}", f"Stored in {safe(stored_in)}"))
+
+
+# --- what the store holds ---
+
+def runs(out: Console, rows: list[RunRow], lang: str) -> None:
+    headings = [say(lang, *pair) for pair in (
+        ("id", "id"), ("soort", "kind"), ("toestand", "state"), ("gestart (UTC)", "started (UTC)"), ("duur", "took"),
+        ("sites", "sites"), ("met fout", "failing"), ("niet gemeten", "errors"), ("controles", "checks"),
+        ("bron", "source"))]
+    table = _table("Runs", headings)
+    for run in rows:
+        took = duration((run.finished - run.started).total_seconds()) if run.finished else ""
+        table.add_row(str(run.id), safe(run.kind), safe(run.state), f"{run.started:%Y-%m-%d %H:%M}", took,
+                      f"{run.sites_done}/{run.sites_total}", str(run.sites_failing), str(run.sites_error),
+                      safe(run.checks or say(lang, "alle", "all")), safe(run.source))
+    out.print(table)
+
+
+def history(out: Console, host: str, versions: list[FindingRow], lang: str) -> None:
+    """Each version of each check, oldest first, with the change of status that began it."""
+    headings = [say(lang, *pair) for pair in (
+        ("controle", "check"), ("uitkomst", "result"), ("vanaf (UTC)", "from (UTC)"), ("tot (UTC)", "until (UTC)"),
+        ("laatst gezien", "last seen"), ("runs", "runs"), ("samenvatting", "summary"))]
+    table = _table(say(lang, f"Geschiedenis van {host}", f"History of {host}"), headings)
+    previous: dict[str, str] = {}
+    for v in versions:
+        change = status_label(v.status, lang)
+        if v.check_id in previous and previous[v.check_id] != v.status:
+            change = f"{status_label(previous[v.check_id], lang)} → {change}"
+        previous[v.check_id] = v.status
+        table.add_row(safe(v.check_id), change, f"{v.first_seen:%Y-%m-%d %H:%M}",
+                      f"{v.valid_until:%Y-%m-%d %H:%M}" if v.valid_until else say(lang, "nu", "now"),
+                      f"{v.last_seen:%Y-%m-%d %H:%M}", f"{v.first_run_id}-{v.last_run_id}",
+                      safe(v.summary.get(lang)))
+    out.print(table)
+
+
+def settings(out: Console, rows: list[tuple[str, Any, str]], lang: str) -> None:
+    """The settings in force, each with where its value came from."""
+    headings = [say(lang, *pair) for pair in (("instelling", "setting"), ("waarde", "value"), ("bron", "source"))]
+    table = _table(say(lang, "Instellingen", "Settings"), headings)
+    for key, value, source in rows:
+        table.add_row(safe(key), safe(json.dumps(value, ensure_ascii=False, default=str)), safe(source))
+    out.print(table)
