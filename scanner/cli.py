@@ -60,20 +60,23 @@ class Context:
 
     @cached_property
     def store(self):
-        from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-
-        from storage.store import Store
+        """The store, opened as it is: commands that only read it (runs, history, report, publish) never
+        change it."""
+        from storage.store import DatabaseError, Store
 
         try:
-            store = Store.open(self.settings)
-        except (ArgumentError, NoSuchModuleError, OperationalError) as exc:
-            raise UsageError(say(self.lang, f"kan de database {self.settings.storage.url} niet openen: {exc}",
-                                            f"cannot open the database {self.settings.storage.url}: {exc}")) from None
-        interrupted = store.mark_interrupted()
+            return Store.open(self.settings)
+        except DatabaseError as exc:
+            raise UsageError(say(self.lang, f"kan de database niet openen: {exc}",
+                                            f"cannot open the database: {exc}")) from None
+
+    def recover_interrupted(self) -> None:
+        """Mark the runs whose process is gone (killed, crashed) interrupted, so their sites can be scanned
+        again: an explicit step of the commands that start a run (check, scan, schedule)."""
+        interrupted = self.store.mark_interrupted()
         if interrupted:
             self.err.print(say(self.lang, f"Onderbroken run(s) gemarkeerd: {', '.join(map(str, interrupted))}",
                                           f"Marked interrupted run(s): {', '.join(map(str, interrupted))}"))
-        return store
 
     def checks(self, patterns: str | None) -> list[Check]:
         chosen = select(patterns)
@@ -91,6 +94,7 @@ class Context:
 
         from scanner.scheduler import WorkSettings, execute
 
+        self.recover_interrupted()
         store = self.store
         run_id = store.start_run(kind, sites, checks=patterns or "", source=source,
                                  config_hash=settings_hash(self.settings))
@@ -214,6 +218,7 @@ def cmd_schedule(ctx: Context, args) -> int:
     from scanner import scheduler
 
     schedules = scheduler.load_schedules(args.schedules)
+    ctx.recover_interrupted()
     if args.once:
         done = scheduler.run_due(ctx.store, ctx.settings, schedules, only=args.only)
         ctx.out.print(say(ctx.lang, f"Run(s) uitgevoerd: {', '.join(map(str, done))}" if done else "Niets te doen.",

@@ -2,8 +2,9 @@
 PostgreSQL. Opening a store applies the Alembic migrations, so a database is always at the current schema.
 
 Every site is stored in its own transaction as soon as it is scanned (`record_site`), so a scan killed with
-SIGKILL keeps every site it finished; the next open finds the run still `running` with its process gone and
-marks it `interrupted` (`mark_interrupted`).
+SIGKILL keeps every site it finished; the next command that starts a run (check, scan, schedule) finds the run
+still `running` with its process gone and marks it `interrupted` (`mark_interrupted`). Opening a store (beyond
+bringing its schema up to date) and reading it change nothing.
 
 Findings and artifacts are kept as versions (see storage/models.py): unchanged results only move
 `last_seen` forward, so "the state of every site at moment T" is one query (`state_on`).

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from scanner.cli import main
+from storage.models import RunRow
 from storage.store import Store
 from tests.unit.fakes import fake_checks  # noqa: F401  (fixture)
 
@@ -93,7 +94,7 @@ def test_hanging_site_gives_timeout_errors_and_exit_0(fake_checks, db, short_tim
     (["scan", "--sites", "/nonexistent/sites.txt"], "file not found"),
     (["report", "run", "42"], "run 42 bestaat niet"),
     (["--lang", "en", "report", "run"], "there are no runs yet"),
-    (["--db", "nosuchdb://x", "runs"], "kan de database nosuchdb://x niet openen"),
+    (["--db", "nosuchdb://x", "runs"], "kan de database niet openen: nosuchdb://x"),
     (["--db", "postgresql://nobody@127.0.0.1:1/none", "runs"], "niet openen"),
 ])
 def test_usage_errors_exit_2(fake_checks, db, capsys, argv, message):
@@ -150,6 +151,23 @@ def test_runs_and_report_run(fake_checks, db, tmp_path, capsys):
     assert code == 0 and "run-1.html" in out
     html = (tmp_path / "r" / "run-1.html").read_text()
     assert 'lang="en"' in html and "Report of run 1" in html and "HSTS too short." in html
+
+
+def test_reading_commands_leave_a_dead_run_alone_and_scan_marks_it_interrupted(fake_checks, db, tmp_path, capsys):
+    """Opening the store never changes it: a run whose process is gone stays `running` through runs, history
+    and report; the next command that starts a run marks it interrupted."""
+    store = Store(db)
+    dead = store.start_run("batch", [], source="killed")
+    with store.session() as session:
+        session.get(RunRow, dead).pid = 0  # no such process
+    sites = tmp_path / "sites.txt"
+    sites.write_text("good.example.nl\n")
+    for argv in (["runs"], ["history", "good.example.nl"], ["report", "run", str(dead), "--out", str(tmp_path / "r")]):
+        run_cli(capsys, "--db", db, *argv)
+        assert (store.run(dead).state, store.run(dead).finished) == ("running", None), argv
+    code, _, err = run_cli(capsys, "--db", db, "scan", "--sites", str(sites), "--checks", CHECKS)
+    assert code == 0 and f"Onderbroken run(s) gemarkeerd: {dead}" in err
+    assert store.run(dead).state == "interrupted"
 
 
 def test_sigkill_during_scan(db, tmp_path):
