@@ -42,6 +42,8 @@ class ScanSettings:
     ipv6_check_address: str = "2001:503:ba3e::2:30"
     user_agent: str = ""
     lang: str = "nl"
+    smtp_max_reply_lines: int = 100
+    smtp_max_line_bytes: int = 8192
 
 
 @dataclass
@@ -50,6 +52,15 @@ class DnsSettings:
     port: int = 53
     timeout: float = 3.0
     trust_anchor: str = ""
+    max_answer_records: int = 200
+    max_signatures_per_rrset: int = 8
+    max_keys_per_key_tag: int = 4
+    max_verifications: int = 256
+    max_rsa_exponent_bits: int = 32
+    max_rsa_modulus_bits: int = 4096
+    max_nameservers: int = 8
+    max_addresses_per_name: int = 8
+    nameserver_queries_in_flight: int = 4
 
     @property
     def trust_anchor_path(self) -> Path:
