@@ -45,6 +45,7 @@ class Reason(StrEnum):
     BROWSER = "browser"
     BUG = "bug"
     NO_IPV6 = "no_ipv6"
+    REFUSED_ADDRESS = "refused_address"  # an address the scanner may not connect to (scanner/addresses.py)
 
 
 ORGANISATION_TYPES = ("gemeente", "provincie", "waterschap", "ministerie", "uitvoeringsorganisatie", "other")
