@@ -8,6 +8,7 @@ verdict for an address whose HTTPS response could not be measured.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from urllib.parse import urljoin, urlsplit
 
 from checks.registry import Facts, check
@@ -138,41 +139,80 @@ def https_redirect(facts: Facts) -> Verdict:
 
 # --- web.https.hsts -----------------------------------------------------------------------------------------
 
-def parse_hsts(value: str) -> dict:
-    """RFC 6797 section 6.1: directives separated by ';', each at most once, `max-age` required (digits,
-    optionally quoted). Returns the directives, or raises ValueError saying what is wrong."""
+# RFC 6797 6.1 imports `token` and `quoted-string` from RFC 2616 (2.2); optional whitespace may stand around
+# the ';' and '=' separators (implied LWS).
+HSTS_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+HSTS_QUOTED = re.compile(r'"((?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*)"')
+MAX_AGE_CAP = 2**63 - 1  # a max-age may have any number of digits; beyond this it is reported as this
+
+
+def _ows(value: str, pos: int) -> int:
+    while pos < len(value) and value[pos] in " \t":
+        pos += 1
+    return pos
+
+
+def parse_hsts(value: str) -> dict[str, str | None]:
+    """The directives of one Strict-Transport-Security value (RFC 6797 6.1), names in lower case, quoted
+    values unquoted; raises ValueError saying what is wrong.
+
+    `[ directive ] *( ";" [ directive ] )` with `directive = token [ "=" ( token / quoted-string ) ]`: a ';'
+    inside a quoted string is no separator; every directive at most once (names compared
+    case-insensitively); `max-age` required with delta-seconds (digits, optionally quoted);
+    `includeSubDomains` has no value. Unknown directives are ignored when they follow the grammar.
+    """
     directives: dict[str, str | None] = {}
-    for part in value.split(";"):
-        part = part.strip()
-        if not part:
+    pos = _ows(value, 0)
+    while pos < len(value):
+        if value[pos] == ";":
+            pos = _ows(value, pos + 1)
             continue
-        name, sep, raw = part.partition("=")
-        name = name.strip().lower()
-        if not name or any(c in name for c in ' \t"'):
-            raise ValueError(f"invalid directive {part!r}")
-        if name in directives:
-            raise ValueError(f"directive {name} appears more than once")
-        raw = raw.strip()
-        if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-            raw = raw[1:-1]
-        directives[name] = raw if sep else None
+        name = HSTS_TOKEN.match(value, pos)
+        if not name:
+            raise ValueError(f"a directive name must be a token, not {value[pos:pos + 20]!r}")
+        key, pos, raw = name.group().lower(), _ows(value, name.end()), None
+        if pos < len(value) and value[pos] == "=":
+            pos = _ows(value, pos + 1)
+            quoted, token = HSTS_QUOTED.match(value, pos), HSTS_TOKEN.match(value, pos)
+            if not (quoted or token):
+                raise ValueError(f"the value of {key} must be a token or a quoted string")
+            raw = re.sub(r"\\(.)", r"\1", quoted.group(1)) if quoted else token.group()
+            pos = _ows(value, (quoted or token).end())
+        if pos < len(value) and value[pos] != ";":
+            raise ValueError(f"';' expected after {key}, not {value[pos:pos + 20]!r}")
+        if key in directives:
+            raise ValueError(f"directive {key} appears more than once")
+        directives[key] = raw
     if "max-age" not in directives:
         raise ValueError("max-age is missing")
-    if not (directives["max-age"] or "").isdigit():
-        raise ValueError(f"max-age is not a number: {directives['max-age']!r}")
+    if not re.fullmatch(r"[0-9]+", directives["max-age"] or ""):
+        raise ValueError(f"max-age is not a number of seconds: {directives['max-age']!r}")
+    if "includesubdomains" in directives and directives["includesubdomains"] is not None:
+        raise ValueError("includeSubDomains takes no value")
     return directives
 
 
-@check("web.https.hsts", level="required", family="https", requires=("http",), per_address=True,
+def max_age_seconds(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return MAX_AGE_CAP if len(digits) > 19 else min(int(digits), MAX_AGE_CAP)
+
+
+@check("web.https.hsts", level="required", family="https", requires=("http",), per_address=True, version=2,
        norm=NORM + "; Strict-Transport-Security met max-age van minstens een jaar",
        title=("HSTS", "HSTS"),
        advice=("Stuur op elk HTTPS-antwoord van de host (ook op doorverwijzingen) één header "
                "'Strict-Transport-Security: max-age=31536000' (of langer), bijvoorbeeld in nginx met "
-               "'add_header Strict-Transport-Security \"max-age=31536000\" always;'.",
+               "'add_header Strict-Transport-Security \"max-age=31536000\" always;'. Schrijf includeSubDomains "
+               "en preload zonder waarde en noem elke directive maar één keer: browsers negeren een ongeldige "
+               "header helemaal.",
                "Send one 'Strict-Transport-Security: max-age=31536000' header (or longer) on every HTTPS response "
                "of the host (redirects included), for example in nginx with "
-               "'add_header Strict-Transport-Security \"max-age=31536000\" always;'."))
+               "'add_header Strict-Transport-Security \"max-age=31536000\" always;'. Write includeSubDomains and "
+               "preload without a value and name each directive once: browsers ignore an invalid header "
+               "entirely."))
 def https_hsts(facts: Facts) -> Verdict:
+    """RFC 6797: only the first header counts (8.1), and a header that does not follow the grammar of 6.1 is
+    ignored as a whole (6.1, as Chromium does): as good as none, so `fail`."""
     http = facts["http"]
     missing = unmeasured(http)
     if missing:
@@ -188,9 +228,11 @@ def https_hsts(facts: Facts) -> Verdict:
     try:
         directives = parse_hsts(values[0])
     except ValueError as exc:
-        return Verdict(Status.FAIL, Text(f"De HSTS-header is ongeldig ({exc}): {values[0]!r}",
-                                         f"The HSTS header is invalid ({exc}): {values[0]!r}"), details)
-    max_age = int(directives["max-age"])
+        details["invalid"] = str(exc)
+        return Verdict(Status.FAIL, Text(f"De HSTS-header is ongeldig en browsers negeren hem ({exc}): {values[0]!r}",
+                                         f"The HSTS header is invalid and browsers ignore it ({exc}): {values[0]!r}"),
+                       details)
+    max_age = max_age_seconds(directives["max-age"])
     details.update(max_age=max_age, include_subdomains="includesubdomains" in directives,
                    preload="preload" in directives)
     if max_age < minimum:

@@ -2,7 +2,7 @@
 failing case for every rule of the catalogue, on hand-built `http` artifacts judged through the registry."""
 import pytest
 
-from checks.https import name_matches, parse_hsts
+from checks.https import MAX_AGE_CAP, name_matches, parse_hsts
 from govscan.model import Reason, Status
 from tests.unit.http_facts import HOST, good, judge, with_headers
 
@@ -110,9 +110,27 @@ def test_hsts_missing_fails():
 
 
 @pytest.mark.parametrize("value", ["max-age=abc", "includeSubDomains", "max-age=31536000; max-age=31536000",
-                                   "max-age=-1"])
-def test_hsts_unparsable_fails(value):
-    assert judge("web.https.hsts", hsts(value)).status == Status.FAIL
+                                   "max-age=-1", "max-age=31536000; includeSubDomains=true",
+                                   "max-age=31536000; MAX-AGE=31536000", "max-age=31536000 includeSubDomains",
+                                   'max-age=31536000; note="a;b', "max-age=31536000; preload=", "max-age=31536000.0"])
+def test_an_hsts_header_outside_the_rfc6797_grammar_fails_as_if_there_were_none(value):
+    finding = judge("web.https.hsts", hsts(value))
+    assert finding.status == Status.FAIL and "ignore" in finding.addresses[0].summary.en
+    assert finding.addresses[0].details["invalid"]
+
+
+@pytest.mark.parametrize("value", ["MAX-AGE=31536000; INCLUDESUBDOMAINS", 'max-age="31536000"; note="a;b"',
+                                   " ; max-age = 31536000 ;; preload ; ", "max-age=31536000; ext=token; x=\"\\\"\""])
+def test_an_hsts_header_in_the_rfc6797_grammar_passes(value):
+    assert judge("web.https.hsts", hsts(value)).status == Status.PASS
+
+
+def test_a_semicolon_inside_a_quoted_value_is_no_separator():
+    assert parse_hsts('max-age=1; animal="squirrel; distinguished"')["animal"] == "squirrel; distinguished"
+
+
+def test_a_max_age_of_any_length_is_read_without_error():
+    assert judge("web.https.hsts", hsts("max-age=" + "9" * 5000)).addresses[0].details["max_age"] == MAX_AGE_CAP
 
 
 def test_hsts_shorter_than_a_year_fails():
