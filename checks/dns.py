@@ -57,9 +57,22 @@ def describe_problem(problem: dict | None, ede: list[dict] | None = None) -> Tex
         "signature_invalid": (f"de handtekening van {rrset} klopt niet", f"the signature of {rrset} does not verify"),
         "unknown_key": (f"{rrset} is ondertekend met sleutel {problem.get('key_tag')}, die niet in de DNSKEY-set staat",
                         f"{rrset} is signed with key {problem.get('key_tag')}, which is not in the DNSKEY set"),
+        "key_refused": (f"{rrset} is ondertekend met sleutel {problem.get('key_tag')}, die de scanner weigert: "
+                        f"{problem.get('detail')}",
+                        f"{rrset} is signed with key {problem.get('key_tag')}, which the scanner refuses: "
+                        f"{problem.get('detail')}"),
+        "validation_limit": (f"de controle van {rrset or 'het antwoord'} is gestopt bij de grenzen van de scanner "
+                             f"({_limits(problem)}), zoals ook validerende resolvers zulke zones afkeuren",
+                             f"checking {rrset or 'the answer'} stopped at the scanner's limits ({_limits(problem)}), "
+                             "as validating resolvers also reject such zones"),
     }
     nl, en = words.get(code, (code, code))
     return Text(f"{cut.nl}: {nl}", f"{cut.en}: {en}")
+
+
+def _limits(problem: dict) -> str:
+    """The bounds a zone made the DNSSEC check hit (scanner/probes/dnssec.py), e.g. `150 > dns.max_...`."""
+    return ", ".join(f"{limit['found']} > {limit['setting']} = {limit['limit']}" for limit in problem.get("limits", []))
 
 
 def _dnssec_details(facts: dict) -> dict:

@@ -8,6 +8,7 @@ DANE or CAA. All lookups go through the run's resolver (cached per run) and are 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import dns.asyncquery
 import dns.exception
@@ -20,7 +21,7 @@ import dns.rrset
 
 from govscan.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
-from scanner.probes.dnssec import ANSWERED, BOGUS, examine, lookup, show, zone_of
+from scanner.probes.dnssec import ANSWERED, BOGUS, Validator, examine, lookup, show, zone_of
 from scanner.resolver import QueryTally
 
 
@@ -124,7 +125,7 @@ class CaaProbe(Probe):
         return {"found_at": None, "records": [], "searched": searched, "queries": tally.to_dict()}
 
 
-async def tlsa_facts(ctx: ProbeContext, name: str, tally: QueryTally) -> dict:
+async def tlsa_facts(ctx: ProbeContext, name: str, tally: QueryTally, validator: Validator) -> dict:
     """The TLSA records at `name` with their DNSSEC state (and, when there are any or the answer is bogus,
     the chain walk saying why it is not secure). Shared by web DANE (port 443) and mail DANE (port 25)."""
     found = await lookup(ctx, dns.name.from_text(name), "TLSA", tally)
@@ -132,7 +133,7 @@ async def tlsa_facts(ctx: ProbeContext, name: str, tally: QueryTally) -> dict:
                for rrset in answer_records(found.response, "TLSA") for r in rrset]
     facts = {"name": name, "records": records, "state": found.state, "ede": found.ede}
     if records or found.state == BOGUS:
-        facts.update(await examine(ctx, name, ("TLSA",), tally))
+        facts.update(await examine(ctx, name, ("TLSA",), tally, validator))
     return facts
 
 
@@ -144,6 +145,7 @@ class TlsaProbe(Probe):
 
     async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict:
         tally = QueryTally()
-        facts = await tlsa_facts(ctx, f"_443._tcp.{site.host}", tally)
+        validator = Validator(ctx.settings.dns, time.monotonic() + self.timeout(ctx.settings))
+        facts = await tlsa_facts(ctx, f"_443._tcp.{site.host}", tally, validator)
         facts["queries"] = tally.to_dict()
         return facts

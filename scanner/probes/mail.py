@@ -26,7 +26,7 @@ import dns.rcode
 from govscan.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
 from scanner.probes.dns_records import addresses_in, answer_records, resolved, tlsa_facts
-from scanner.probes.dnssec import examine, show, zone_of
+from scanner.probes.dnssec import Validator, examine, show, zone_of
 from scanner.probes.tls import Endpoint, Evaluation, smtp_greeting
 from scanner.resolver import QueryTally
 
@@ -164,27 +164,29 @@ class MailProbe(Probe):
 
     async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict:
         tally = QueryTally()
+        validator = Validator(ctx.settings.dns, time.monotonic() + self.timeout(ctx.settings))
         domain = show(await zone_of(ctx, dns.name.from_text(site.host), tally))
         mx = await resolved(ctx, dns.name.from_text(domain), "MX", tally)
         exchanges = sorted({(r.preference, show(r.exchange)) for rrset in answer_records(mx, "MX") for r in rrset})
         null_mx = [host for _, host in exchanges] == ["."]
         dkim_rcode, _ = await txt_strings(ctx, f"_domainkey.{domain}", tally)
         spf, dmarc, dnssec = await asyncio.gather(spf_facts(ctx, domain, tally), dmarc_facts(ctx, domain, tally),
-                                                  examine(ctx, domain, ("MX",), tally))
+                                                  examine(ctx, domain, ("MX",), tally, validator))
         hosts = [] if null_mx else list(dict.fromkeys(host for _, host in exchanges))
         deadline = time.monotonic() + self.timeout(ctx.settings) - ctx.settings.scan.connect_timeout
-        mx_facts = await asyncio.gather(*(self.mx_host(ctx, host, tally, deadline) for host in hosts))
+        mx_facts = await asyncio.gather(*(self.mx_host(ctx, host, tally, validator, deadline) for host in hosts))
         return {"domain": domain, "mx": [{"preference": p, "host": h} for p, h in exchanges],
                 "null_mx": null_mx,
                 "spf": spf, "dmarc": dmarc, "dkim": {"name": f"_domainkey.{domain}", "rcode": dkim_rcode},
                 "dnssec": dnssec_summary(dnssec), "mx_hosts": mx_facts, "queries": tally.to_dict()}
 
-    async def mx_host(self, ctx: ProbeContext, host: str, tally: QueryTally, deadline: float) -> dict:
+    async def mx_host(self, ctx: ProbeContext, host: str, tally: QueryTally, validator: Validator,
+                      deadline: float) -> dict:
         name = dns.name.from_text(host)
         a, aaaa = await asyncio.gather(resolved(ctx, name, "A", tally), resolved(ctx, name, "AAAA", tally))
         ipv4, ipv6 = addresses_in(a, "A"), addresses_in(aaaa, "AAAA")
-        dnssec, tlsa = await asyncio.gather(examine(ctx, host, ("A", "AAAA"), tally),
-                                            tlsa_facts(ctx, f"_25._tcp.{host}", tally))
+        dnssec, tlsa = await asyncio.gather(examine(ctx, host, ("A", "AAAA"), tally, validator),
+                                            tlsa_facts(ctx, f"_25._tcp.{host}", tally, validator))
         addresses = ipv4 + ipv6
         sessions = await asyncio.gather(*(self.mx_address(ctx, host, addr, deadline) for addr in addresses))
         return {"host": host, "ipv4": ipv4, "ipv6": ipv6,
