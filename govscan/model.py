@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Iterable
 
@@ -106,6 +107,16 @@ class Text:
 def say(lang: str | None, nl: str, en: str) -> str:
     """`Text(nl, en).get(lang)`, for a text written where it is used."""
     return Text(nl, en).get(lang)
+
+
+def utc_iso(moment: datetime | None) -> str | None:
+    """A moment as every export gives it: ISO 8601 in UTC with a `Z`. The store keeps naive UTC, so a naive
+    moment is taken as UTC; an aware one is converted."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.isoformat() + "Z"
 
 
 @dataclass

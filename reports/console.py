@@ -1,6 +1,6 @@
 """Everything govscan shows in a terminal: the report of one site (`check`), the progress and summary of a
-`scan`, the list of runs, a site's history and the settings in force. The command line only gathers the
-data and calls these.
+`scan`, the list of runs, a site's history and the settings in force, and the JSON of `--format json`. The
+command line only gathers the data and calls these.
 
 Scanned data holds whatever a web server or DNS answer chose to send, so every string that is not our own
 goes through `safe`: rich markup is escaped and control characters (ANSI escape sequences included) are shown
@@ -35,6 +35,13 @@ def safe(value: object) -> str:
     return escape(CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value)))
 
 
+def print_json(data: Any) -> None:
+    """Machine output (`--format json`) on standard output, not through rich (it would wrap lines). JSON
+    escapes C0 control characters but leaves C1 ones raw; they are escaped too, so a terminal obeys none."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    print(re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text))
+
+
 def console(stderr: bool = False) -> Console:
     """A console for people: no emoji codes (':warning:' in a summary stays text) and no highlighting;
     piped output (a log, a file) gets wide lines instead of the 80 columns rich assumes."""
@@ -62,9 +69,9 @@ def site_report(out: Console, report: SiteReport, catalogue: Catalogue, lang: st
     """The site's findings grouped by family; each failing or warning check with what was found, the norm and
     how to fix it."""
     heading = f"[bold]{safe(report.url)}[/bold]"
-    if report.run:
+    if report.run_id is not None:
         took = f", {report.seconds:.1f} {WORDS['seconds'].get(lang)}" if report.seconds is not None else ""
-        heading += f"[dim]  ({WORDS['run'].get(lang)} {safe(report.run.get('id'))}{took})[/dim]"
+        heading += f"[dim]  ({WORDS['run'].get(lang)} {report.run_id}{took})[/dim]"
     out.print(heading)
     addresses = report.addresses.get("ipv4", []) + report.addresses.get("ipv6", [])
     out.print(f"{WORDS['addresses'].get(lang)}: {safe(', '.join(addresses) or WORDS['none'].get(lang))}")

@@ -22,7 +22,7 @@ from reports import run_report, trends
 from reports.page import page
 from reports.site_report import Catalogue, status_label
 from reports.standards import Colour, all_together, load_standards, site_colour
-from govscan.model import say
+from govscan.model import say, utc_iso
 from storage.history import status_versions
 
 DAY_SERIES_DAYS = 92  # the daily series covers the last three months; weeks and months cover everything
@@ -329,12 +329,12 @@ class Publisher:
         records = []
         for row in state:
             exported = {"summary_nl": row.summary.nl, "summary_en": row.summary.en,
-                        "first_seen": row.first_seen.isoformat(), "last_seen": row.last_seen.isoformat()}
+                        "first_seen": utc_iso(row.first_seen), "last_seen": utc_iso(row.last_seen)}
             record = {c: exported[c] if c in exported else getattr(row, c) for c in columns}
             records.append(record)
             writer.writerow([record[c] if record[c] is not None else "" for c in columns])
         self.write("exports/state.csv", out.getvalue())
-        self.write("exports/state.json", json.dumps({"generated": self.now.isoformat(), "findings": records},
+        self.write("exports/state.json", json.dumps({"generated": utc_iso(self.now), "findings": records},
                                                     ensure_ascii=False, indent=1))
         for period, points in series.items():
             self.write(f"exports/trends-{period}.csv", trends.to_csv(points, period))

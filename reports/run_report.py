@@ -10,7 +10,7 @@ from pathlib import Path
 
 from reports.page import page
 from reports.site_report import SHOW_ORDER, Catalogue, family_of, level_label, status_label
-from govscan.model import Status, Text, say
+from govscan.model import Status, Text, say, utc_iso
 from storage.models import FindingRow, RunRow
 
 CSV_COLUMNS = ("run", "organisation", "organisation_type", "organisation_code", "host", "url", "check", "family",
@@ -40,7 +40,7 @@ def write_csv(fh, run: RunRow, findings: list[FindingRow], catalogue: Catalogue)
             organisation.code if organisation else "", row.site.host, row.site.url, row.check_id,
             family_of(row.check_id, catalogue), _level(row.check_id, catalogue), row.status, row.reason or "",
             row.summary_nl, row.summary_en, row.norm, json.dumps(row.details, ensure_ascii=False, sort_keys=True),
-            json.dumps(row.addresses, ensure_ascii=False), row.first_seen.isoformat(), row.last_seen.isoformat(),
+            json.dumps(row.addresses, ensure_ascii=False), utc_iso(row.first_seen), utc_iso(row.last_seen),
         ])
 
 

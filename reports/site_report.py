@@ -1,6 +1,6 @@
-"""The report of one site's findings, and what both its renderings share: for a terminal in reports/console.py
-(grouped by family, each failing or warning check with what was found, what the norm asks and how to fix it)
-and as JSON for machines here (docs/json.md).
+"""The report of one site's findings and the summary of a scan, with what their renderings share: for a
+terminal in reports/console.py (grouped by family, each failing or warning check with what was found, what the
+norm asks and how to fix it) and as JSON in reports/json_report.py (docs/json.md).
 
 It works from `govscan.model.Finding`s, so it shows a fresh `govscan check` and a stored run alike; the
 check's family, level, title and advice come from the catalogue the caller passes (`{check_id: CheckInfo}`),
@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Mapping
 
 from govscan.model import CheckInfo, Finding, SiteResult, Status, Text
-
-JSON_FORMAT_VERSION = 1
 
 STATUS_LABEL = {
     Status.PASS: Text("voldoet", "pass"),
@@ -54,15 +52,15 @@ class SiteReport:
     host: str
     findings: list[Finding]
     addresses: dict[str, list[str]] = field(default_factory=dict)  # {"ipv4": [...], "ipv6": [...]}
-    run: dict[str, Any] = field(default_factory=dict)
+    run_id: int | None = None
     seconds: float | None = None
 
     @classmethod
-    def of(cls, result: SiteResult, run: dict[str, Any] | None = None) -> SiteReport:
+    def of(cls, result: SiteResult, run_id: int | None = None) -> SiteReport:
         """The report of a fresh scan, with the addresses its DNS probe found."""
         dns = result.site_artifacts.get("dns")
         addresses = {"ipv4": dns.data.get("ipv4", []), "ipv6": dns.data.get("ipv6", [])} if dns and dns.ok else {}
-        return cls(result.site.url, result.site.host, result.findings, addresses, run or {}, result.seconds)
+        return cls(result.site.url, result.site.host, result.findings, addresses, run_id, result.seconds)
 
 
 @dataclass
@@ -116,28 +114,3 @@ def by_family(findings: list[Finding], catalogue: Catalogue) -> dict[str, list[F
     for group in groups.values():
         group.sort(key=lambda f: (SHOW_ORDER.index(Status(f.status)), f.check))
     return groups
-
-
-def to_json(report: SiteReport, catalogue: Catalogue) -> dict[str, Any]:
-    """The machine-readable report (docs/json.md): both languages, every finding with its check's metadata."""
-    findings = []
-    for finding in report.findings:
-        info = catalogue.get(finding.check)
-        item = finding.to_dict()
-        item.update({
-            "family": family_of(finding.check, catalogue),
-            "level": info.level if info else None,
-            "title": {"nl": info.title.nl, "en": info.title.en} if info else None,
-            "advice": {"nl": info.advice.nl, "en": info.advice.en} if info else None,
-        })
-        findings.append(item)
-    counts = Counter(str(f.status) for f in report.findings)
-    return {
-        "format": JSON_FORMAT_VERSION,
-        "run": report.run,
-        "site": {"url": report.url, "host": report.host,
-                 "addresses": {"ipv4": report.addresses.get("ipv4", []), "ipv6": report.addresses.get("ipv6", [])}},
-        "seconds": report.seconds,
-        "counts": {str(s): counts.get(str(s), 0) for s in SHOW_ORDER},
-        "findings": findings,
-    }

@@ -16,7 +16,7 @@ from html import escape
 from typing import Callable, Iterable
 
 from reports.standards import Standard, StateRow, site_compliance, statuses_by_site
-from govscan.model import Text, say
+from govscan.model import Text, say, utc_iso
 
 TOTAL = "total"
 PERIODS = ("day", "week", "month")
@@ -101,12 +101,14 @@ def series(state_at: Callable[[datetime], Iterable[StateRow]], standards: list[S
 
 
 def to_csv(points: Iterable[Adoption], period: str) -> str:
+    """One row per point; `as_of` is the moment (UTC) whose state it counts: the end of `date`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["date", "period", "standard", "group", "complying", "measured", "share"])
+    writer.writerow(["date", "period", "standard", "group", "complying", "measured", "share", "as_of"])
     for p in points:
         share = "" if p.share is None else f"{p.share:.4f}"
-        writer.writerow([p.day.isoformat(), period, p.standard, p.group, p.complying, p.measured, share])
+        writer.writerow([p.day.isoformat(), period, p.standard, p.group, p.complying, p.measured, share,
+                         utc_iso(end_of(p.day))])
     return out.getvalue()
 
 

@@ -7,19 +7,21 @@ command ran (whatever the verdicts), 2 on a usage or configuration error, 1 on a
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import traceback
 from functools import cached_property
 from pathlib import Path
 
+from rich.console import Console
+
 import govscan
 from checks.registry import Check, all_checks, select
 from govscan import paths
 from govscan.model import Site, SiteResult, say
-from reports import console
+from reports import console, json_report
 from reports.console import safe
+from reports.site_report import ScanSummary, SiteReport
 from scanner import config as config_module
 from scanner import targets
 from scanner.probes.browser import BrowserSetupError
@@ -111,20 +113,14 @@ class Context:
 # --- commands ---
 
 def cmd_check(ctx: Context, args) -> int:
-    from reports.site_report import SiteReport, to_json
-
     try:
         site = targets.parse_target(args.target)
     except ValueError as exc:
         raise UsageError(f"{args.target}: {exc}") from None
     run_id, results = ctx.scan("on-demand", [site], args.checks, source=f"check {site.host}")
-    run = ctx.store.run(run_id)
-    report = SiteReport.of(results[0], run={
-        "id": run_id, "kind": run.kind, "started": run.started.isoformat() + "Z",
-        "finished": run.finished.isoformat() + "Z", "tool_version": run.tool_version})
+    report = SiteReport.of(results[0], run_id)
     if args.format == "json":
-        # not through rich: it would wrap lines
-        print(json.dumps(to_json(report, all_checks()), ensure_ascii=False, indent=2))
+        console.print_json(json_report.check(ctx.store.run(run_id), report, all_checks()))
     else:
         console.site_report(ctx.out, report, all_checks(), ctx.lang)
     return EXIT_OK
@@ -153,17 +149,19 @@ def load_sites(ctx: Context, spec: str) -> tuple[list[Site], str]:
 
 
 def cmd_scan(ctx: Context, args) -> int:
-    from reports.site_report import ScanSummary
-
     sites, source = load_sites(ctx, args.sites)
     ctx.checks(args.checks)  # a usage error before the progress bar starts
     started = time.monotonic()
     with console.scan_progress(ctx.err, len(sites), ctx.lang) as on_progress:
         run_id, results = ctx.scan("batch", sites, args.checks, source=str(source), on_progress=on_progress)
-    console.scan_summary(ctx.out, ScanSummary.of(run_id, results, time.monotonic() - started), ctx.store.url,
-                         ctx.lang)
-    if args.out:
-        write_run_report(ctx, run_id, Path(args.out))
+    summary = ScanSummary.of(run_id, results, time.monotonic() - started)
+    if args.format == "json":
+        reports = [SiteReport.of(result) for result in sorted(results, key=lambda r: r.site.host)]
+        console.print_json(json_report.scan(ctx.store.run(run_id), summary, reports, all_checks()))
+    else:
+        console.scan_summary(ctx.out, summary, ctx.store.url, ctx.lang)
+    if args.out:  # the note where it went stays out of the JSON
+        write_run_report(ctx, run_id, Path(args.out), ctx.err if args.format == "json" else ctx.out)
     return EXIT_OK
 
 
@@ -188,17 +186,21 @@ def cmd_import(ctx: Context, args) -> int:
 
 
 def cmd_runs(ctx: Context, args) -> int:
-    console.runs(ctx.out, ctx.store.runs(args.limit), ctx.lang)
+    runs = ctx.store.runs(args.limit)
+    if args.format == "json":
+        console.print_json(json_report.runs(runs))
+    else:
+        console.runs(ctx.out, runs, ctx.lang)
     return EXIT_OK
 
 
-def write_run_report(ctx: Context, run_id: int, out: Path) -> None:
+def write_run_report(ctx: Context, run_id: int, out: Path, note: Console) -> None:
     from reports.run_report import write
 
     run = ctx.store.run(run_id)
     html_path, csv_path = write(run, ctx.store.findings_for_run(run_id), out, all_checks(), ctx.lang)
-    ctx.out.print(say(ctx.lang, f"Rapport van run {run_id}: {safe(html_path)} en {safe(csv_path)}",
-                                f"Report of run {run_id}: {safe(html_path)} and {safe(csv_path)}"))
+    note.print(say(ctx.lang, f"Rapport van run {run_id}: {safe(html_path)} en {safe(csv_path)}",
+                             f"Report of run {run_id}: {safe(html_path)} and {safe(csv_path)}"))
 
 
 def cmd_report_run(ctx: Context, args) -> int:
@@ -206,7 +208,7 @@ def cmd_report_run(ctx: Context, args) -> int:
     if run is None:
         raise UsageError(say(ctx.lang, f"run {args.run} bestaat niet", f"no run {args.run}") if args.run
                          else say(ctx.lang, "er zijn nog geen runs", "there are no runs yet"))
-    write_run_report(ctx, run.id, Path(args.out or f"govscan-run-{run.id}"))
+    write_run_report(ctx, run.id, Path(args.out or f"govscan-run-{run.id}"), ctx.out)
     return EXIT_OK
 
 
@@ -243,7 +245,10 @@ def cmd_history(ctx: Context, args) -> int:
     if not versions:
         raise UsageError(say(ctx.lang, f"geen resultaten voor {host}", f"no results for {host}")
                          + (f" ({args.check})" if args.check else ""))
-    console.history(ctx.out, host, versions, ctx.lang)
+    if args.format == "json":
+        console.print_json(json_report.history(host, versions))
+    else:
+        console.history(ctx.out, host, versions, ctx.lang)
     return EXIT_OK
 
 
@@ -263,10 +268,9 @@ def cmd_config_show(ctx: Context, args) -> int:
     """The settings in force, each with where its value came from, and the places data is read from."""
     rows = config_module.in_force(ctx.settings)
     if args.format == "json":
-        print(json.dumps([{"key": key, "value": value, "source": source} for key, value, source in rows],
-                         ensure_ascii=False, indent=2, default=str))
-        return EXIT_OK
-    console.settings(ctx.out, rows, ctx.lang)
+        console.print_json([{"key": key, "value": value, "source": source} for key, value, source in rows])
+    else:
+        console.settings(ctx.out, rows, ctx.lang)
     return EXIT_OK
 
 
@@ -307,13 +311,13 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     checks_help = say(lang, "alleen deze controles, bijv. 'web.https.*,dns.dnssec'",
                             "only these checks, e.g. 'web.https.*,dns.dnssec'")
+    format_help = say(lang, "uitvoer: text (standaard) of json (zie docs/json.md)",
+                            "output: text (default) or json (see docs/json.md)")
 
     check = commands.add_parser("check", help=say(lang, "controleer één site nu", "check one site now"))
     check.add_argument("target", metavar="TARGET", help=say(lang, "URL of hostnaam", "URL or host name"))
     check.add_argument("--checks", metavar="PATTERNS", help=checks_help)
-    check.add_argument("--format", choices=("text", "json"), default="text",
-                       help=say(lang, "uitvoer: text (standaard) of json (zie docs/json.md)",
-                                      "output: text (default) or json (see docs/json.md)"))
+    check.add_argument("--format", choices=("text", "json"), default="text", help=format_help)
     check.set_defaults(func=cmd_check)
 
     scan = commands.add_parser("scan", help=say(lang, "scan een lijst sites", "scan a list of sites"))
@@ -323,11 +327,13 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
     scan.add_argument("--checks", metavar="PATTERNS", help=checks_help)
     scan.add_argument("--out", metavar="DIR", help=say(lang, "schrijf ook het rapport van de run hierheen",
                                                              "also write the run's report here"))
+    scan.add_argument("--format", choices=("text", "json"), default="text", help=format_help)
     scan.set_defaults(func=cmd_scan)
 
     runs = commands.add_parser("runs", help=say(lang, "toon de runs", "list the runs"))
     runs.add_argument("--limit", type=int, default=50,
                       help=say(lang, "hoeveel (standaard 50)", "how many (default 50)"))
+    runs.add_argument("--format", choices=("text", "json"), default="text", help=format_help)
     runs.set_defaults(func=cmd_runs)
 
     report = commands.add_parser("report", help=say(lang, "schrijf rapporten", "write reports"))
@@ -355,6 +361,7 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
                                                             "when a site's results changed"))
     history.add_argument("site", metavar="SITE", help=say(lang, "URL of hostnaam", "URL or host name"))
     history.add_argument("--check", metavar="ID", help=say(lang, "alleen deze controle", "only this check"))
+    history.add_argument("--format", choices=("text", "json"), default="text", help=format_help)
     history.set_defaults(func=cmd_history)
 
     publish = commands.add_parser("publish", help=say(lang, "schrijf de statische site met trends, kaarten en pagina's",
@@ -389,7 +396,7 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
     config_show = config_kinds.add_parser(
         "show", help=say(lang, "de instellingen die gelden en waar elke waarde vandaan komt",
                                "the settings in force and where each value came from"))
-    config_show.add_argument("--format", choices=("text", "json"), default="text")
+    config_show.add_argument("--format", choices=("text", "json"), default="text", help=format_help)
     config_show.set_defaults(func=cmd_config_show)
 
     lab = commands.add_parser("lab", add_help=False, prefix_chars="\0",

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,7 @@ def test_check_json(fake_checks, db, capsys):
     assert code == 0
     report = json.loads(out)
     assert report["format"] == 1 and report["run"]["kind"] == "on-demand"
+    assert report["run"]["started"].endswith("Z") and report["run"]["finished"].endswith("Z")
     assert report["site"] == {"url": "https://bad.example.nl/", "host": "bad.example.nl",
                               "addresses": {"ipv4": ["198.51.100.1", "198.51.100.2"], "ipv6": []}}
     assert report["counts"]["fail"] == 1 and report["counts"]["info"] == 1
@@ -141,6 +143,40 @@ def test_scan_reports_bad_rows_scans_the_rest_and_writes_the_report(fake_checks,
     csv_lines = (out_dir / f"run-{run.id}.csv").read_text().splitlines()
     assert csv_lines[0].startswith("run,organisation,organisation_type,organisation_code,host,url,check")
     assert len(csv_lines) == 1 + 3 * 2
+
+
+def aware(timestamp: str) -> datetime:
+    moment = datetime.fromisoformat(timestamp)
+    assert moment.utcoffset() == timedelta(0), timestamp
+    return moment
+
+
+def test_scan_json_has_the_run_the_checks_and_every_site_like_check(fake_checks, db, tmp_path, capsys):
+    sites = tmp_path / "sites.txt"
+    sites.write_text("bad.example.nl\ngood.example.nl\n")
+    code, out, err = run_cli(capsys, "--db", db, "scan", "--sites", str(sites), "--checks", CHECKS, "--format", "json",
+                             "--out", str(tmp_path / "r"))
+    assert code == 0 and "run-1.html" in err  # the note about the report stays out of the JSON
+    scan = json.loads(out)
+    assert scan["format"] == 1 and scan["run"]["id"] == 1 and scan["run"]["kind"] == "batch"
+    assert scan["run"]["sites"] == {"total": 2, "done": 2, "failing": 1, "error": 0}
+    assert aware(scan["run"]["started"]) <= aware(scan["run"]["finished"])
+    assert scan["checks"]["test.fake.hsts"]["fail"] == 1 and scan["checks"]["test.fake.hsts"]["pass"] == 1
+    bad, good = scan["sites"]
+    assert (bad["site"]["host"], good["site"]["host"]) == ("bad.example.nl", "good.example.nl")
+    hsts = next(f for f in bad["findings"] if f["check"] == "test.fake.hsts")
+    assert hsts["status"] == "fail" and hsts["title"] == {"nl": "Nep-HSTS", "en": "Fake HSTS"}
+
+
+def test_runs_json(fake_checks, db, capsys):
+    run_cli(capsys, "--db", db, "check", "bad.example.nl", "--checks", CHECKS)
+    code, out, _ = run_cli(capsys, "--db", db, "runs", "--format", "json")
+    runs = json.loads(out)
+    assert code == 0 and runs["format"] == 1
+    (run,) = runs["runs"]
+    assert (run["id"], run["kind"], run["state"], run["checks"], run["source"]) == (
+        1, "on-demand", "finished", CHECKS, "check bad.example.nl")
+    assert aware(run["started"]) <= aware(run["finished"])
 
 
 def test_runs_and_report_run(fake_checks, db, tmp_path, capsys):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import datetime
 
 from rich.console import Console
 
 from govscan.model import CheckInfo, Finding, Status, Text, say
-from reports import console, run_report
-from reports.site_report import SiteReport, to_json
+from reports import console, json_report, run_report
+from reports.site_report import SiteReport
 from storage.models import FindingRow, RunRow, SiteRow
 
 HSTS = CheckInfo("web.https.hsts", 1, "required", "https", "Testnorm HSTS", Text("Nep-HSTS", "Fake HSTS"),
@@ -39,7 +40,7 @@ def run() -> RunRow:
 
 def test_site_report_json_takes_title_level_and_advice_from_the_catalogue():
     report = SiteReport("https://www.example.nl/", "www.example.nl", [finding(), finding("web.gone.check")])
-    hsts, gone = to_json(report, CATALOGUE)["findings"]
+    hsts, gone = json_report.site(report, CATALOGUE)["findings"]
     assert (hsts["family"], hsts["level"]) == ("https", "required")
     assert hsts["title"] == {"nl": "Nep-HSTS", "en": "Fake HSTS"}
     assert hsts["advice"] == {"nl": "Zet HSTS aan.", "en": "Turn HSTS on."}
@@ -53,6 +54,7 @@ def test_run_report_shows_levels_and_families_from_the_catalogue():
     run_report.write_csv(out, run(), [stored()], CATALOGUE)
     row = list(csv.DictReader(io.StringIO(out.getvalue())))[0]
     assert (row["check"], row["family"], row["level"]) == ("web.https.hsts", "https", "required")
+    assert row["first_seen"] == row["last_seen"] == "2026-03-01T02:00:00Z"  # stored naive UTC, exported with its zone
 
 
 def test_one_way_to_choose_a_language_dutch_unless_english():
@@ -97,3 +99,10 @@ def test_console_prints_a_hostile_summary_as_itself_without_control_characters()
 def unstyled(rendered: str) -> str:
     """The printed text without the styles rich itself adds (SGR sequences: ESC [ ... m)."""
     return re.sub(r"\x1b\[[0-9;]*m", "", rendered)
+
+
+def test_json_output_escapes_every_control_character_and_still_parses(capsys):
+    console.print_json({"summary": HOSTILE})
+    out = capsys.readouterr().out
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", out)
+    assert json.loads(out) == {"summary": HOSTILE}

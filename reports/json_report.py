@@ -1,0 +1,82 @@
+"""What `--format json` prints (docs/json.md): `check`, `scan`, `runs` and `history`, one versioned format.
+
+Texts for people come in both languages, so a program picks one; times are UTC with a `Z` (`utc_iso`).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from govscan.model import utc_iso
+from reports.site_report import SHOW_ORDER, Catalogue, ScanSummary, SiteReport, family_of
+
+if TYPE_CHECKING:  # the command line starts without loading SQLAlchemy
+    from storage.models import FindingRow, RunRow
+
+FORMAT = 1  # raised only when a field changes meaning or disappears
+
+
+def run(row: RunRow) -> dict[str, Any]:
+    """A stored run: what it scanned, when, and how many of its sites failed or could not be measured."""
+    return {
+        "id": row.id, "kind": row.kind, "state": row.state, "started": utc_iso(row.started),
+        "finished": utc_iso(row.finished), "tool_version": row.tool_version, "config_hash": row.config_hash,
+        "checks": row.checks, "source": row.source,
+        "sites": {"total": row.sites_total, "done": row.sites_done, "failing": row.sites_failing,
+                  "error": row.sites_error},
+    }
+
+
+def _statuses(counts: Counter) -> dict[str, int]:
+    return {str(s): counts.get(s, 0) for s in SHOW_ORDER}
+
+
+def site(report: SiteReport, catalogue: Catalogue) -> dict[str, Any]:
+    """One site's findings, each with its check's family, level, title and advice from the catalogue."""
+    findings = []
+    for finding in report.findings:
+        info = catalogue.get(finding.check)
+        item = finding.to_dict()
+        item.update({
+            "family": family_of(finding.check, catalogue),
+            "level": info.level if info else None,
+            "title": {"nl": info.title.nl, "en": info.title.en} if info else None,
+            "advice": {"nl": info.advice.nl, "en": info.advice.en} if info else None,
+        })
+        findings.append(item)
+    return {
+        "site": {"url": report.url, "host": report.host,
+                 "addresses": {"ipv4": report.addresses.get("ipv4", []), "ipv6": report.addresses.get("ipv6", [])}},
+        "seconds": report.seconds,
+        "counts": _statuses(Counter(f.status for f in report.findings)),
+        "findings": findings,
+    }
+
+
+def check(row: RunRow, report: SiteReport, catalogue: Catalogue) -> dict[str, Any]:
+    """`govscan check`: the stored run and the site."""
+    return {"format": FORMAT, "run": run(row), **site(report, catalogue)}
+
+
+def scan(row: RunRow, summary: ScanSummary, reports: list[SiteReport], catalogue: Catalogue) -> dict[str, Any]:
+    """`govscan scan`: the stored run, per check how many sites got each status, and every site as `check`
+    gives it."""
+    return {
+        "format": FORMAT, "run": run(row), "seconds": summary.seconds,
+        "checks": {check_id: _statuses(counts) for check_id, counts in sorted(summary.per_check.items())},
+        "sites": [site(report, catalogue) for report in reports],
+    }
+
+
+def runs(rows: list[RunRow]) -> dict[str, Any]:
+    """`govscan runs`: newest first."""
+    return {"format": FORMAT, "runs": [run(row) for row in rows]}
+
+
+def history(host: str, versions: list[FindingRow]) -> dict[str, Any]:
+    """`govscan history`: every version of the site's findings, oldest first per check, each with when it
+    began (`first_seen`), was last confirmed (`last_seen`) and ended (`valid_until`, null while current)."""
+    return {"format": FORMAT, "host": host, "versions": [
+        {**v.to_model().to_dict(), "first_seen": utc_iso(v.first_seen), "last_seen": utc_iso(v.last_seen),
+         "valid_until": utc_iso(v.valid_until), "first_run": v.first_run_id, "last_run": v.last_run_id}
+        for v in versions]}
