@@ -157,13 +157,15 @@ def render(outcome: Outcome, console) -> None:
     """The mismatches and the not-implemented expectations as tables, then the agreement line."""
     from rich.table import Table
 
+    from reports.console import safe
+
     def table(title: str, rows: list[Comparison]) -> Table:
         result = Table(title=title, title_justify="left")
         for heading in ("site", "check", "expected", "got", "summary"):
             result.add_column(heading, overflow="fold")
-        for c in rows:
-            result.add_row(c.site + (" (no IPv6)" if c.without_ipv6 else ""), c.check, c.expected, c.got,
-                           c.summary)
+        for c in rows:  # summaries hold what the lab's sites sent
+            result.add_row(*map(safe, (c.site + (" (no IPv6)" if c.without_ipv6 else ""), c.check, c.expected,
+                                       c.got, c.summary)))
         return result
 
     if outcome.mismatches:
