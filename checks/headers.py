@@ -2,14 +2,34 @@
 Referrer-Policy and Content-Security-Policy (shared/spec/checks.md). All recommended: a miss is a `warn`.
 
 The response judged is the page a visitor lands on at this host: the last response of the redirect chain from
-https://host/ that is still on the host (the front page itself when it does not redirect). Only the first
-header of a name counts, as for browsers. Value tables come from config/policy/web.toml.
+https://host/ that is still on the host (the front page itself when it does not redirect). Value tables come
+from config/policy/web.toml.
+
+X-Frame-Options, X-Content-Type-Options and Referrer-Policy: only the first header of a name counts, as for
+browsers.
+
+Content-Security-Policy: browsers enforce every policy sent, each Content-Security-Policy header and each
+comma-separated policy within one (CSP 3); Content-Security-Policy-Report-Only enforces nothing and is not
+read. Within a policy, directive names are case-insensitive and a repeated directive is ignored. A resource
+must be allowed by all enforced policies, so a rule about a directive is met when any one policy meets it,
+with the directive's own sources or, for a fetch directive it does not have, those of its CSP 3 fallback
+(`worker-src` -> `child-src` -> `script-src` -> `default-src`, `frame-src` -> `child-src` -> `default-src`,
+`script-src-elem`/`-attr` -> `script-src` -> `default-src`, likewise for `style-src`, any other `*-src` ->
+`default-src`):
+- `missing`: a required directive (`default-src`, `base-uri`, `frame-ancestors`, `form-action`) that no
+  policy has;
+- `too_wide`: a directive that every policy governing it sets too wide: `default-src` and `base-uri` with a
+  source other than 'self', 'none', the host or https://host; any other source directive with
+  'unsafe-inline', 'unsafe-eval', 'unsafe-hashes', http:, https:, * or an http:// source; `script-src` or
+  `object-src` with data:.
+`pass` without either, `warn` with either or without any Content-Security-Policy header. X-Frame-Options
+also passes on `frame-ancestors` in any enforced policy.
 """
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from checks.https import first_header, host_of, unmeasured
+from checks.https import all_headers, first_header, host_of, unmeasured
 from checks.registry import Facts, check
 from checks.web_policy import policy, version
 from govscan.model import Status, Text, Verdict
@@ -50,6 +70,14 @@ def parse_csp(value: str) -> dict[str, list[str]]:
     return directives
 
 
+def csp_policies(headers: list[list[str]]) -> list[dict[str, list[str]]]:
+    """Every enforced policy of a response: each Content-Security-Policy header, and each comma-separated
+    policy within one (CSP 3, "parse a response's Content Security Policies"); empty ones left out.
+    Content-Security-Policy-Report-Only enforces nothing and is not read."""
+    return [policy for value in all_headers(headers, "content-security-policy") for part in value.split(",")
+            if (policy := parse_csp(part))]
+
+
 def _own_source(source: str, host: str) -> bool:
     """'self', 'none', or the site itself (host or https://host, with an optional path)."""
     source = source.lower()
@@ -66,28 +94,53 @@ def _source_directive(name: str) -> bool:
     return name.endswith("-src") or name in ("base-uri", "form-action", "frame-ancestors", "navigate-to")
 
 
-def csp_problems(directives: dict[str, list[str]], host: str) -> dict[str, list[str]]:
-    """What keeps a policy from the catalogue's rule: the required directives that are `missing`, and the
-    directives with sources that are `too_wide` (each as "directive source ...")."""
+def _too_wide(name: str, sources: list[str], host: str) -> list[str]:
+    """The sources of one directive of one policy that break the catalogue's rule for it."""
     rules = policy()["headers"]["csp"]
-    missing = [name for name in rules["required"] if name not in directives]
-    too_wide = []
-    for name in rules["self_only"]:
-        foreign = [s for s in directives.get(name, []) if not _own_source(s, host)]
-        if foreign:
-            too_wide.append(f"{name} {' '.join(foreign)}")
+    if name in rules["self_only"]:
+        return [s for s in sources if not _own_source(s, host)]
     forbidden = {s.lower() for s in rules["forbidden"]}
-    for name, sources in directives.items():
-        bad = [s for s in sources if s.lower() in forbidden or s.lower().startswith("http://")]
-        if bad and _source_directive(name) and name not in rules["self_only"]:
-            too_wide.append(f"{name} {' '.join(bad)}")
-    for name in rules["no_data_in"]:  # (data: in default-src is already outside 'self')
-        if any(s.lower() == "data:" for s in directives.get(name, [])):
-            too_wide.append(f"{name} data:")
+    bad = [s for s in sources if _source_directive(name) and (s.lower() in forbidden or s.lower().startswith("http://"))]
+    if name in rules["no_data_in"]:
+        bad += [s for s in sources if s.lower() == "data:"]
+    return bad
+
+
+# CSP 3 (6.8.3) "directive fallback list": the directive a fetch directive's sources come from when a policy
+# does not have it; the other fetch directives (`*-src`) fall back to default-src alone.
+FALLBACKS = {
+    "script-src-elem": ("script-src", "default-src"), "script-src-attr": ("script-src", "default-src"),
+    "style-src-elem": ("style-src", "default-src"), "style-src-attr": ("style-src", "default-src"),
+    "worker-src": ("child-src", "script-src", "default-src"), "frame-src": ("child-src", "default-src"),
+}
+
+
+def _effective(policy_: dict[str, list[str]], name: str) -> list[str] | None:
+    """The sources that govern `name` in one policy: its own, or those of its fallback; None if none."""
+    fallbacks = FALLBACKS.get(name, ("default-src",)) if name.endswith("-src") and name != "default-src" else ()
+    return next((policy_[n] for n in (name, *fallbacks) if n in policy_), None)
+
+
+def csp_problems(policies: list[dict[str, list[str]]], host: str) -> dict[str, list[str]]:
+    """What keeps the enforced policies together from the catalogue's rule. A resource must be allowed by every
+    enforced policy, so a directive is satisfied when any policy satisfies it (with its own sources or, for a
+    fetch directive, those of its fallback): the required directives that no policy has are `missing`; a
+    directive that every policy governing it sets too wide is `too_wide` (as "directive source ...", with the
+    offending sources of all of them)."""
+    required = policy()["headers"]["csp"]["required"]
+    names = list(dict.fromkeys([*required, *(name for p in policies for name in p)]))
+    missing, too_wide = [], []
+    for name in names:
+        faults = [_too_wide(name, sources, host) for p in policies if (sources := _effective(p, name)) is not None]
+        if not faults:
+            if name in required:
+                missing.append(name)
+        elif all(faults):
+            too_wide.append(" ".join([name, *dict.fromkeys(s for fault in faults for s in fault)]))
     return {"missing": missing, "too_wide": too_wide}
 
 
-@check("web.headers.csp", level="recommended", family="headers", requires=("http",), per_address=True,
+@check("web.headers.csp", level="recommended", family="headers", requires=("http",), per_address=True, version=2,
        norm=NORM + ": Content-Security-Policy",
        title=("Content-Security-Policy", "Content-Security-Policy"),
        advice=("Stuur een Content-Security-Policy met ten minste \"default-src 'self'; base-uri 'self'; "
@@ -98,12 +151,13 @@ def csp_problems(directives: dict[str, list[str]], host: str) -> dict[str, list[
                "'unsafe-hashes', http:, https: or *; allow no data: in script-src and object-src."))
 def csp(facts: Facts) -> Verdict:
     def judge(headers):
-        value = first_header(headers, "content-security-policy")
-        if value is None:
+        values = all_headers(headers, "content-security-policy")
+        if not values:
             return Verdict(Status.WARN, Text("Geen Content-Security-Policy-header.",
-                                             "No Content-Security-Policy header."), {"header": None})
-        problems = csp_problems(parse_csp(value), facts.site.host)
-        details = {"header": value, **problems}
+                                             "No Content-Security-Policy header."), {"headers": []})
+        policies = csp_policies(headers)
+        problems = csp_problems(policies, facts.site.host)
+        details = {"headers": values, "policies": len(policies), **problems}
         if problems["missing"] or problems["too_wide"]:
             nl, en = [], []
             if problems["missing"]:
@@ -123,7 +177,7 @@ def csp(facts: Facts) -> Verdict:
 # --- the single-value headers -------------------------------------------------------------------------------
 
 @check("web.headers.x_frame_options", level="recommended", family="headers", requires=("http",), per_address=True,
-       norm=NORM + ": X-Frame-Options",
+       version=2, norm=NORM + ": X-Frame-Options",
        title=("X-Frame-Options", "X-Frame-Options"),
        advice=("Stuur 'X-Frame-Options: DENY' (of SAMEORIGIN), of een Content-Security-Policy met "
                "frame-ancestors, zodat andere sites uw pagina's niet in een frame kunnen laden (clickjacking).",
@@ -132,12 +186,12 @@ def csp(facts: Facts) -> Verdict:
 def x_frame_options(facts: Facts) -> Verdict:
     def judge(headers):
         value = first_header(headers, "x-frame-options")
-        csp_value = first_header(headers, "content-security-policy")
+        frame_ancestors = [p["frame-ancestors"] for p in csp_policies(headers) if "frame-ancestors" in p]
         details = {"header": value, "csp_frame_ancestors": None}
         if value is not None and value.strip().lower() in policy()["headers"]["x_frame_options_pass"]:
             return Verdict(Status.PASS, Text(f"X-Frame-Options is {value}.", f"X-Frame-Options is {value}."), details)
-        if csp_value is not None and "frame-ancestors" in parse_csp(csp_value):
-            details["csp_frame_ancestors"] = " ".join(parse_csp(csp_value)["frame-ancestors"])
+        if frame_ancestors:
+            details["csp_frame_ancestors"] = " ".join(frame_ancestors[0])
             return Verdict(Status.PASS, Text("Content-Security-Policy frame-ancestors is gezet.",
                                              "Content-Security-Policy frame-ancestors is set."), details)
         if value is None:

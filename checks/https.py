@@ -2,6 +2,14 @@
 "Web: HTTPS, certificates, headers"). Judges the facts of the `http` probe (scanner/probes/http.py);
 thresholds come from config/policy/web.toml.
 
+HSTS (web.https.hsts): the first Strict-Transport-Security header of the host's own HTTPS response (RFC 6797
+8.1), parsed by the grammar of RFC 6797 6.1: `[ directive ] *( ";" [ directive ] )`, each directive a token
+with an optional `=` and a token or quoted-string value (RFC 2616), optional spaces and tabs around `;` and
+`=`, a `;` inside a quoted string no separator; names case-insensitive and each at most once; `max-age`
+required, its value digits (optionally quoted); `includeSubDomains` without a value; other directives
+ignored. A header outside that grammar is ignored by browsers (Chromium's parser rejects it whole), so it
+`fail`s as if there were none; so does a missing header, or a max-age below `min_max_age`.
+
 Also the small helpers the header and security.txt checks share: the first header of a name, and the error
 verdict for an address whose HTTPS response could not be measured.
 """

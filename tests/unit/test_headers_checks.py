@@ -50,6 +50,18 @@ def test_csp_frame_ancestors_stands_in_for_x_frame_options():
     assert judge("web.headers.x_frame_options", data).status == Status.PASS
 
 
+@pytest.mark.parametrize("pairs", [
+    [["Content-Security-Policy", "default-src 'self'"], ["Content-Security-Policy", "frame-ancestors 'none'"]],
+    [["Content-Security-Policy", "default-src 'self', frame-ancestors 'none'"]]])
+def test_frame_ancestors_in_any_enforced_csp_stands_in_for_x_frame_options(pairs):
+    assert judge("web.headers.x_frame_options", headers(*pairs)).status == Status.PASS
+
+
+def test_frame_ancestors_in_a_report_only_csp_does_not_stand_in_for_x_frame_options():
+    data = headers(["Content-Security-Policy-Report-Only", "frame-ancestors 'self'"])
+    assert judge("web.headers.x_frame_options", data).status == Status.WARN
+
+
 def test_x_frame_options_missing_warns():
     assert judge("web.headers.x_frame_options", headers()).status == Status.WARN
 
@@ -144,6 +156,48 @@ def test_data_in_script_or_object_src_warns(directive):
     assert csp(f"{STRICT}; {directive} 'self' data:").status == Status.WARN
 
 
-def test_only_the_first_csp_header_counts():
-    data = headers(["Content-Security-Policy", "default-src *"], ["Content-Security-Policy", STRICT])
-    assert judge("web.headers.csp", data).status == Status.WARN
+# Every enforced policy applies: a resource must be allowed by all of them, so a directive is satisfied when
+# any one policy satisfies it.
+
+@pytest.mark.parametrize("pairs", [
+    [["Content-Security-Policy", "default-src *"], ["Content-Security-Policy", STRICT]],
+    [["Content-Security-Policy", STRICT], ["Content-Security-Policy", "script-src * 'unsafe-inline'"]],
+    [["Content-Security-Policy", "default-src 'self'; base-uri 'self'"],
+     ["Content-Security-Policy", "frame-ancestors 'self'; form-action 'self'"]],
+    [["Content-Security-Policy", "default-src 'self'; base-uri 'self', frame-ancestors 'self'; form-action 'self'"]],
+    [["Content-Security-Policy", f"{STRICT}; script-src 'self' 'unsafe-inline'"],
+     ["Content-Security-Policy", "script-src 'self' 'nonce-r4nd0m'"]],
+])
+def test_the_enforced_policies_together_pass_when_each_rule_is_met_by_one_of_them(pairs):
+    finding = judge("web.headers.csp", headers(*pairs))
+    assert finding.status == Status.PASS and finding.addresses[0].details["headers"] == [v for _, v in pairs]
+
+
+def test_a_directive_every_policy_sets_too_wide_warns_with_all_their_sources():
+    data = headers(["Content-Security-Policy", f"{STRICT}; script-src 'self' 'unsafe-inline'"],
+                   ["Content-Security-Policy", "script-src * 'unsafe-inline'"])
+    finding = judge("web.headers.csp", data)
+    assert finding.status == Status.WARN
+    assert finding.addresses[0].details["too_wide"] == ["script-src 'unsafe-inline' *"]
+
+
+def test_a_policy_without_the_directive_restricts_it_through_its_csp3_fallback():
+    wide = ["Content-Security-Policy", f"{STRICT}; worker-src *"]
+    assert judge("web.headers.csp", headers(wide, ["Content-Security-Policy", "script-src 'self'"])).status == Status.PASS
+    finding = judge("web.headers.csp", headers(wide, ["Content-Security-Policy", "img-src 'self'"]))
+    assert finding.status == Status.WARN and finding.addresses[0].details["too_wide"] == ["worker-src *"]
+
+
+def test_a_directive_no_policy_has_is_missing():
+    data = headers(["Content-Security-Policy", "default-src 'self'; base-uri 'self'"],
+                   ["Content-Security-Policy", "default-src *, frame-ancestors 'self'"])
+    finding = judge("web.headers.csp", data)
+    assert finding.status == Status.WARN and finding.addresses[0].details["missing"] == ["form-action"]
+    assert finding.addresses[0].details["policies"] == 3
+
+
+def test_a_report_only_policy_enforces_nothing():
+    data = headers(["Content-Security-Policy-Report-Only", STRICT], ["Content-Security-Policy", "default-src *"])
+    finding = judge("web.headers.csp", data)
+    assert finding.status == Status.WARN
+    assert finding.addresses[0].details["missing"] == ["base-uri", "frame-ancestors", "form-action"]
