@@ -59,6 +59,7 @@ CHOICES = {
     "hsts": ("one_year", "short", "missing", "malformed"),
     "headers": ("good", "none", "bad_csp"),
     "security_txt": ("valid", "expired", "no_contact", "wrong_type", "legacy_path", "missing"),
+    "security_txt_path": ("well_known", "legacy"),
     "hostile": ("none", "hang", "drip", "redirect_loop", "huge_body", "gzip_bomb", "tls_stall", "js_loop",
                 "js_dialogs"),
     "mail": ("none", "starttls", "plain"),
@@ -103,6 +104,8 @@ SITE_DEFAULTS: dict[str, Any] = {
     "expect": {},
     "expect_without_ipv6": {},
 }
+
+SECURITY_TXT_TYPE = "text/plain; charset=utf-8"
 
 HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 RELATIVE_DATE_RE = re.compile(r"^-(\d+)d$")
@@ -254,9 +257,30 @@ def _site_field_readers(r: _Reader) -> dict[str, Callable[[yaml.Node, str], Any]
     def headers(node, where):
         if isinstance(node, yaml.MappingNode):
             pairs = r.mapping(node, where) or []
-            values = {key: r.string(value_node, f"{where}.{key}") for key, _, value_node in pairs}
-            return None if any(v is None for v in values.values()) else values
+            values = [[key, r.string(value_node, f"{where}.{key}")] for key, _, value_node in pairs]
+            return None if any(v is None for _, v in values) else values
+        if isinstance(node, yaml.SequenceNode):  # [[name, value], ...]: a header may be sent more than once
+            values = [r.string_list(item, f"{where}[{i}]") for i, item in enumerate(node.value)]
+            for i, (item, value) in enumerate(zip(node.value, values)):
+                if value is not None and len(value) != 2:
+                    r.error(item, f"{where}[{i}]", "expected [name, value]")
+                    values[i] = None
+            return None if any(v is None for v in values) else values
         return r.choice(node, where, CHOICES["headers"])
+
+    def security_txt(node, where):
+        if not isinstance(node, yaml.MappingNode):
+            return r.choice(node, where, CHOICES["security_txt"])
+        given = {"path": "well_known", "content_type": SECURITY_TXT_TYPE}
+        pairs = r.keys(r.mapping(node, where) or [], where, ("text", *given))
+        for key, _, value_node in pairs:
+            sub = f"{where}.{key}"
+            given[key] = (r.choice(value_node, sub, CHOICES["security_txt_path"]) if key == "path"
+                          else r.scalar(value_node, sub) if key == "text" else r.string(value_node, sub))
+        if not isinstance(given.get("text"), str):
+            r.error(node, f"{where}.text", "the file's text is required")
+            return None
+        return None if None in given.values() else given
 
     def expectations(node, where):
         pairs = r.mapping(node, where)
@@ -292,7 +316,7 @@ def _site_field_readers(r: _Reader) -> dict[str, Callable[[yaml.Node, str], Any]
         "port443": choice("port443"),
         "hsts": r.string,  # a name in CHOICES["hsts"] or a literal header value
         "headers": headers,
-        "security_txt": choice("security_txt"),
+        "security_txt": security_txt,
         "session_cookie": r.boolean,
         "pages": lambda node, where: _read_pages(r, node, where),
         "hostile": choice("hostile"),

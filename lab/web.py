@@ -25,7 +25,7 @@ from pathlib import Path
 
 from lab import pages
 from lab.plan import HostPlan, LabPlan, Service
-from lab.scenario import THIRD_PARTIES
+from lab.scenario import SECURITY_TXT_TYPE, THIRD_PARTIES
 from lab.tls_profiles import GROUPS, PROFILES, WEAK_CERTIFICATES
 
 # Third-party hosts the lab serves (their DNS and certificates come from the plan; docs/scenario.md).
@@ -46,6 +46,8 @@ BAD_CSP = "default-src * 'unsafe-inline' 'unsafe-eval' data:; frame-ancestors 's
 GOOD_HEADERS = {"X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff",
                 "Referrer-Policy": "same-origin", "Content-Security-Policy": GOOD_CSP}
 HEADERS = {"good": GOOD_HEADERS, "none": {}, "bad_csp": {**GOOD_HEADERS, "Content-Security-Policy": BAD_CSP}}
+
+WELL_KNOWN_SECURITY_TXT, LEGACY_SECURITY_TXT = "/.well-known/security.txt", "/security.txt"
 
 SESSION_COOKIE = "PHPSESSID=$request_id; Path=/; Secure; HttpOnly; SameSite=Lax"
 
@@ -164,7 +166,7 @@ def response_headers(site: dict) -> list[tuple[str, str]]:
     if hsts:
         headers.append(("Strict-Transport-Security", hsts))
     named = site["headers"]
-    headers += list((HEADERS[named] if isinstance(named, str) else named).items())
+    headers += list(HEADERS[named].items()) if isinstance(named, str) else [tuple(pair) for pair in named]
     return headers
 
 
@@ -210,9 +212,13 @@ def content_locations(host: HostPlan) -> list[str]:
     lines = ["    location / {", "        try_files $uri $uri/index.html =404;", "    }"]
     if host.role == "third_party":
         return lines + THIRD_PARTY_LOCATIONS.get(host.host, [])
-    if host.site["security_txt"] == "wrong_type":
-        lines += ["    location = /.well-known/security.txt {", "        types { }",
-                  "        default_type text/html;", "    }"]
+    variant = host.site["security_txt"]
+    if variant == "wrong_type":
+        variant = {"path": "well_known", "content_type": "text/html"}
+    if isinstance(variant, dict) and variant["content_type"] != SECURITY_TXT_TYPE:
+        path = LEGACY_SECURITY_TXT if variant["path"] == "legacy" else WELL_KNOWN_SECURITY_TXT
+        lines += [f"    location = {path} {{", "        types { }", "        charset off;",
+                  f"        default_type {_quote(variant['content_type'])};", "    }"]
     return lines
 
 
@@ -304,20 +310,28 @@ http {{
 
 def write_security_txt(host: HostPlan, root: Path, today: datetime.date) -> None:
     """security.txt per variant (RFC 9116): valid has Contact, Expires under a year ahead and
-    Preferred-Languages; expired, no_contact and wrong_type break one rule; legacy_path is only at the root."""
+    Preferred-Languages; expired, no_contact and wrong_type break one rule; legacy_path is only at the root.
+    A mapping gives the file's text as it is, with {host}, {zone} and {expires} (the date 180 days after lab
+    up, YYYY-MM-DD) filled in."""
     variant = host.site["security_txt"]
     if variant == "missing":
         return
     expires = today + datetime.timedelta(days=-30 if variant == "expired" else 180)
-    lines = [f"Contact: mailto:security@{host.zone}", f"Contact: https://{host.host}/contact",
-             f"Expires: {expires.isoformat()}T00:00:00Z", "Preferred-Languages: nl, en",
-             f"Canonical: https://{host.host}/.well-known/security.txt",
-             f"Policy: https://{host.host}/responsible-disclosure"]
-    if variant == "no_contact":
-        lines = [line for line in lines if not line.startswith("Contact:")]
-    path = root / ("security.txt" if variant == "legacy_path" else ".well-known/security.txt")
+    if isinstance(variant, dict):
+        text = variant["text"].replace("{host}", host.host).replace("{zone}", host.zone)
+        text = text.replace("{expires}", expires.isoformat())
+        legacy = variant["path"] == "legacy"
+    else:
+        lines = [f"Contact: mailto:security@{host.zone}", f"Contact: https://{host.host}/contact",
+                 f"Expires: {expires.isoformat()}T00:00:00Z", "Preferred-Languages: nl, en",
+                 f"Canonical: https://{host.host}/.well-known/security.txt",
+                 f"Policy: https://{host.host}/responsible-disclosure"]
+        if variant == "no_contact":
+            lines = [line for line in lines if not line.startswith("Contact:")]
+        text, legacy = "\n".join(lines) + "\n", variant == "legacy_path"
+    path = root / (LEGACY_SECURITY_TXT if legacy else WELL_KNOWN_SECURITY_TXT).lstrip("/")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_bytes(text.encode("utf-8"))
 
 
 # Locations of the third-party products (files written by pages.render_third_party).

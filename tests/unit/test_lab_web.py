@@ -67,6 +67,12 @@ SCENARIO = textwrap.dedent("""\
         hostile: hang
       - host: www.loop.nl
         hostile: js_loop
+      - host: www.eigen.nl
+        headers: [[Content-Security-Policy, "default-src 'self'"], [Content-Security-Policy, "frame-ancestors 'none'"]]
+        security_txt:
+          text: "Contact: mailto:security@{zone}\\nExpires: {expires}t00:00:00z\\nCanonical: https://{host}/security.txt"
+          path: legacy
+          content_type: "text/plain; charset=UTF-8"
       - host: www.mail.nl
         records: ["@ MX 10 mail.mail.nl."]
         mail: starttls
@@ -163,6 +169,8 @@ def test_response_headers(built):
     assert '"max-age=63072000; preload"' in order and '"X-Frame-Options" "DENY"' in order
     assert "Referrer-Policy" not in order
     assert "Strict-Transport-Security" not in server_block(conf, "www.nolistener.nl", 80)
+    eigen = server_block(conf, "www.eigen.nl", 443)
+    assert eigen.count('add_header "Content-Security-Policy"') == 2 and "frame-ancestors 'none'" in eigen
 
 
 def test_header_values_are_literal():
@@ -204,8 +212,13 @@ def test_security_txt_variants(built):
     assert "Contact:" not in (root / "www.nolistener.nl/.well-known/security.txt").read_text()
     assert (root / "www.dhe.nl/security.txt").exists() and not (root / "www.dhe.nl/.well-known").exists()
     assert not (root / "www.inline.nl/.well-known").exists()
+    own = (root / "www.eigen.nl/security.txt").read_bytes().decode()
+    expires = (datetime.date.today() + datetime.timedelta(days=180)).isoformat()
+    assert own == f"Contact: mailto:security@eigen.nl\nExpires: {expires}t00:00:00z\nCanonical: https://www.eigen.nl/security.txt"
+    eigen = server_block(conf, "www.eigen.nl", 443)
+    assert 'location = /security.txt {' in eigen and 'default_type "text/plain; charset=UTF-8";' in eigen
     wrong = server_block(conf, "www.legacy.nl", 443)
-    assert "location = /.well-known/security.txt" in wrong and "default_type text/html;" in wrong
+    assert "location = /.well-known/security.txt" in wrong and 'default_type "text/html";' in wrong
 
 
 def test_third_parties(built):

@@ -241,3 +241,29 @@ def test_the_generator_is_deterministic_and_valid():
     scenario = loads(generate(200), "gen.yaml")
     assert len(scenario.sites) == 200
     assert len({s["dnssec"] for s in scenario.sites}) >= 3
+
+
+def test_own_security_txt_contents_and_repeated_headers_are_checked():
+    found = errors("""\
+        name: t
+        sites:
+          - host: www.a.nl
+            security_txt: {path: elsewhere, charset: utf-8}
+          - host: www.b.nl
+            headers: [[Content-Security-Policy]]
+        """)
+    assert found == [
+        "s.yaml:4: sites[0].security_txt.charset: unknown key",
+        "s.yaml:4: sites[0].security_txt.path: 'elsewhere' is not one of well_known, legacy",
+        "s.yaml:4: sites[0].security_txt.text: the file's text is required",
+        "s.yaml:6: sites[1].headers[0]: expected [name, value]"]
+    site = loads(textwrap.dedent("""\
+        name: t
+        sites:
+          - host: www.a.nl
+            security_txt: {text: "Contact: x\\n"}
+            headers: [[Content-Security-Policy, "a"], [Content-Security-Policy, "b"]]
+        """)).sites[0]
+    assert site["security_txt"] == {"text": "Contact: x\n", "path": "well_known",
+                                    "content_type": "text/plain; charset=utf-8"}
+    assert site["headers"] == [["Content-Security-Policy", "a"], ["Content-Security-Policy", "b"]]
