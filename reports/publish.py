@@ -7,7 +7,7 @@ offline.
 """
 from __future__ import annotations
 
-import csv
+import hashlib
 import io
 import json
 import re
@@ -17,12 +17,13 @@ from datetime import date, datetime, timedelta
 from html import escape
 from pathlib import Path
 
+from govscan.model import say, utc_iso
 from reports import maps as maps_module
 from reports import run_report, trends
+from reports.export import csv_writer
 from reports.page import page
 from reports.site_report import Catalogue, status_label
 from reports.standards import Colour, all_together, load_standards, site_colour
-from govscan.model import say, utc_iso
 from storage.history import status_versions
 
 DAY_SERIES_DAYS = 92  # the daily series covers the last three months; weeks and months cover everything
@@ -44,6 +45,16 @@ def slug(text: str) -> str:
 
 def org_key(row) -> str:
     return row.org_code or row.org_name
+
+
+def page_names(keys) -> dict[str, str]:
+    """The page file name of each organisation: its slug, and where two keys share one (codes `AB.1` and
+    `ab-1`) a short hash of the key after it, so no organisation's page replaces another's."""
+    by_slug: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        by_slug[slug(key)].append(key)
+    return {key: name if len(same) == 1 else f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+            for name, same in by_slug.items() for key in same}
 
 
 def _nav(lang: str, root: str) -> list[tuple[str, str]]:
@@ -198,14 +209,15 @@ class Publisher:
             for row in self.state_at(trends.end_of(day)):
                 self.weekly[day, org_key(row)].append(row)
         index_rows = []
+        names = page_names(orgs)
         for key, rows in sorted(orgs.items(), key=lambda kv: kv[1][0].org_name):
             first = rows[0]
-            name = f"organisations/{slug(key)}.html"
+            name = f"organisations/{names[key]}.html"
             by_site: dict[str, dict[str, str]] = defaultdict(dict)
             for r in rows:
                 by_site[r.host][r.check] = r.status
             colour = maps_module.organisation_results(rows, together)[key].colour
-            index_rows.append([f'<th scope="row"><a href="{slug(key)}.html">{escape(first.org_name)}</a></th>',
+            index_rows.append([f'<th scope="row"><a href="{names[key]}.html">{escape(first.org_name)}</a></th>',
                                _td(first.org_type), _td(first.org_code), _td(len(by_site), "num"),
                                _td(maps_module.label(colour, lang))])
             self.organisation_page(name, key, rows)
@@ -324,7 +336,7 @@ class Publisher:
         columns = ("host", "url", "org_name", "org_type", "org_code", "check", "status", "reason", "summary_nl",
                    "summary_en", "first_seen", "last_seen")
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv_writer(out, lineterminator="\n")
         writer.writerow(columns)
         records = []
         for row in state:
@@ -339,7 +351,7 @@ class Publisher:
         for period, points in series.items():
             self.write(f"exports/trends-{period}.csv", trends.to_csv(points, period))
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv_writer(out, lineterminator="\n")
         writer.writerow(["standard", "group", "outcome", "when", "per_month"])
         for p in projections.values():
             writer.writerow([p.standard, p.group, p.outcome, p.when.isoformat() if p.when else "",

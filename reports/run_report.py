@@ -2,15 +2,15 @@
 and per check, with the status, the summary and the evidence. Reads stored findings only."""
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from html import escape
 from pathlib import Path
 
+from govscan.model import Status, Text, say, utc_iso
+from reports.export import csv_writer
 from reports.page import page
 from reports.site_report import SHOW_ORDER, Catalogue, family_of, level_label, status_label
-from govscan.model import Status, Text, say, utc_iso
 from storage.models import FindingRow, RunRow
 
 CSV_COLUMNS = ("run", "organisation", "organisation_type", "organisation_code", "host", "url", "check", "family",
@@ -31,7 +31,7 @@ def write(run: RunRow, findings: list[FindingRow], out: Path, catalogue: Catalog
 
 
 def write_csv(fh, run: RunRow, findings: list[FindingRow], catalogue: Catalogue) -> None:
-    writer = csv.writer(fh)
+    writer = csv_writer(fh)
     writer.writerow(CSV_COLUMNS)
     for row in findings:
         organisation = row.site.organisation

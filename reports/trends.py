@@ -7,7 +7,6 @@ those rows, so the numbers can be checked by hand.
 """
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass
@@ -15,8 +14,9 @@ from datetime import date, datetime, time, timedelta
 from html import escape
 from typing import Callable, Iterable
 
-from reports.standards import Standard, StateRow, site_compliance, statuses_by_site
 from govscan.model import Text, say, utc_iso
+from reports.export import csv_writer
+from reports.standards import Standard, StateRow, site_compliance, statuses_by_site
 
 TOTAL = "total"
 PERIODS = ("day", "week", "month")
@@ -103,7 +103,7 @@ def series(state_at: Callable[[datetime], Iterable[StateRow]], standards: list[S
 def to_csv(points: Iterable[Adoption], period: str) -> str:
     """One row per point; `as_of` is the moment (UTC) whose state it counts: the end of `date`."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(["date", "period", "standard", "group", "complying", "measured", "share", "as_of"])
     for p in points:
         share = "" if p.share is None else f"{p.share:.4f}"

@@ -149,6 +149,8 @@ def load_sites(ctx: Context, spec: str) -> tuple[list[Site], str]:
 
 
 def cmd_scan(ctx: Context, args) -> int:
+    from storage.store import masked
+
     sites, source = load_sites(ctx, args.sites)
     ctx.checks(args.checks)  # a usage error before the progress bar starts
     started = time.monotonic()
@@ -159,7 +161,7 @@ def cmd_scan(ctx: Context, args) -> int:
         reports = [SiteReport.of(result) for result in sorted(results, key=lambda r: r.site.host)]
         console.print_json(json_report.scan(ctx.store.run(run_id), summary, reports, all_checks()))
     else:
-        console.scan_summary(ctx.out, summary, ctx.store.url, ctx.lang)
+        console.scan_summary(ctx.out, summary, masked(ctx.store.url), ctx.lang)
     if args.out:  # the note where it went stays out of the JSON
         write_run_report(ctx, run_id, Path(args.out), ctx.err if args.format == "json" else ctx.out)
     return EXIT_OK

@@ -229,11 +229,15 @@ def _describe(hint) -> str:
 def in_force(settings: Settings) -> list[tuple[str, Any, str]]:
     """Every setting as (section.key, value, where it came from), in the order of the sections, followed by
     the places govscan reads and writes data."""
+    from storage.store import masked
+
     rows = []
     for name in SECTIONS:
         for f in fields(SECTIONS[name]):
             key = f"{name}.{f.name}"
-            rows.append((key, getattr(getattr(settings, name), f.name), settings.origins.get(key, "default")))
+            value = getattr(getattr(settings, name), f.name)
+            rows.append((key, masked(value) if key == "storage.database_url" and value else value,
+                         settings.origins.get(key, "default")))
     for section, values in settings.extra.items():
         for key in _leaves(values, section):
             value = values
@@ -241,7 +245,7 @@ def in_force(settings: Settings) -> list[tuple[str, Any, str]]:
                 value = value[part]
             rows.append((key, value, settings.origins.get(key, "default")))
     rows += [
-        ("paths.database", settings.storage.url, "storage.database_url" if settings.storage.database_url
+        ("paths.database", masked(settings.storage.url), "storage.database_url" if settings.storage.database_url
          else "data directory"),
         ("paths.data_dir", str(paths.data_dir()), "$GOVSCAN_DATA_DIR" if os.environ.get("GOVSCAN_DATA_DIR")
          else "$XDG_DATA_HOME" if os.environ.get("XDG_DATA_HOME") else "default"),

@@ -258,3 +258,24 @@ def test_internal_error_exits_1_with_the_traceback(db, capsys, monkeypatch):
     monkeypatch.setattr(Store, "runs", broken)
     code, _, err = run_cli(capsys, "--db", db, "runs")
     assert code == 1 and "RuntimeError: disk on fire" in err and "interne fout" in err
+
+
+def test_the_scan_summary_names_the_database_without_its_password(fake_checks, tmp_path, short_timeout, capsys):
+    from tests.unit.test_storage import PG_ADMIN
+
+    import psycopg
+
+    name = f"govscan_cli_{os.getpid()}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        url = f"postgresql://postgres:S3cret@127.0.0.1:5432/{name}"  # trust authentication: any password
+        sites = tmp_path / "sites.txt"
+        sites.write_text("www.zuiddorp.nl\n")
+        code, out, err = run_cli(capsys, "--config", short_timeout, "--db", url, "scan", "--sites", str(sites),
+                                 "--checks", CHECKS)
+        assert code == 0 and "postgres:***@127.0.0.1" in out
+        assert "S3cret" not in out + err
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -125,3 +125,9 @@ def test_a_setting_of_the_wrong_type_is_a_clear_error_naming_file_and_key(home, 
 def test_an_integer_is_a_fine_number(home, capsys):
     xdg_settings(home, "[scan]\nprobe_timeout = 9\n")
     assert shown(capsys)["scan.probe_timeout"]["value"] == 9
+
+
+def test_config_show_never_prints_the_database_password(home, capsys):
+    rows = shown(capsys, "--db", "postgresql://scanner:S3cret@db.example/govscan")
+    assert rows["storage.database_url"]["value"] == "postgresql://scanner:***@db.example/govscan"
+    assert "S3cret" not in json.dumps(rows)

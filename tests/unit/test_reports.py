@@ -106,3 +106,33 @@ def test_json_output_escapes_every_control_character_and_still_parses(capsys):
     out = capsys.readouterr().out
     assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", out)
     assert json.loads(out) == {"summary": HOSTILE}
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_a_formula_are_quoted():
+    hostile = stored()
+    hostile.site = SiteRow(host="www.example.nl", url="https://www.example.nl/")
+    hostile.summary_en = "=HYPERLINK(\"http://evil.example/\",\"mx\")"
+    hostile.summary_nl = "@SUM(1+1)"
+    hostile.details = {"mx": "-cmd"}
+    out = io.StringIO()
+    run_report.write_csv(out, run(), [hostile], CATALOGUE)
+    row = list(csv.DictReader(io.StringIO(out.getvalue())))[0]
+    assert row["summary_en"] == "'=HYPERLINK(\"http://evil.example/\",\"mx\")"
+    assert row["summary_nl"] == "'@SUM(1+1)"
+    assert row["run"] == "7" and row["details"] == '{"mx": "-cmd"}'  # a JSON cell starts with {: left alone
+
+
+def test_every_start_a_spreadsheet_reads_as_a_formula_is_neutralised():
+    from reports.export import spreadsheet_safe
+
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        assert spreadsheet_safe(f"{start}1+1") == f"'{start}1+1"
+    assert spreadsheet_safe("www.example.nl") == "www.example.nl" and spreadsheet_safe(-3) == -3
+
+
+def test_organisations_whose_codes_share_a_slug_get_pages_of_their_own():
+    from reports.publish import page_names
+
+    names = page_names(["AB.1", "ab-1", "GM9901"])
+    assert names["GM9901"] == "gm9901"
+    assert len({names["AB.1"], names["ab-1"]}) == 2 and all(n.startswith("ab-1-") for n in (names["AB.1"], names["ab-1"]))
