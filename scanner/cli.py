@@ -167,9 +167,28 @@ def cmd_scan(ctx: Context, args) -> int:
     return EXIT_OK
 
 
+def import_rio(ctx: Context, args) -> int:
+    """Keep a copy of a RIO export in the data directory for domain.rio, after reading it as the check will."""
+    import shutil
+
+    from scanner.probes.register import load_rio_export
+
+    domains = load_rio_export(Path(args.file))  # ConfigError (exit 2) when unreadable or without a domain column
+    if not domains:
+        raise UsageError(say(ctx.lang, f"{args.file}: geen domeinen", f"{args.file}: no domains"))
+    target = Path(args.out) if args.out else paths.user_data(config_module.RIO_EXPORT)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(args.file, target)
+    ctx.out.print(say(ctx.lang, f"{len(domains)} domeinen uit de RIO-export in {safe(target)}",
+                                f"{len(domains)} domains of the RIO export in {safe(target)}"))
+    return EXIT_OK
+
+
 def cmd_import(ctx: Context, args) -> int:
     """Refresh policy data: the cookie classification from the Open Cookie Database CSV, the tracker list
-    from an EasyPrivacy-style filter list. Rows already present are kept as they are."""
+    from an EasyPrivacy-style filter list (rows already present are kept as they are), the RIO export."""
+    if args.kind == "rio":
+        return import_rio(ctx, args)
     from checks import cookie_policy
 
     importer, name = {"cookies": (cookie_policy.import_open_cookie_database, cookie_policy.COOKIES),
@@ -383,11 +402,13 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
                                         "projection from the last N months (default 6)"))
     publish.set_defaults(func=cmd_publish)
 
-    imports = commands.add_parser("import", help=say(lang, "werk beleidsgegevens bij (cookies, trackers)",
-                                                           "refresh policy data (cookies, trackers)"))
-    imports.add_argument("kind", choices=("cookies", "trackers"),
-                         help=say(lang, "cookies: CSV van de Open Cookie Database; trackers: filterlijst (EasyPrivacy)",
-                                        "cookies: Open Cookie Database CSV; trackers: filter list (EasyPrivacy)"))
+    imports = commands.add_parser("import", help=say(lang, "werk beleidsgegevens bij (cookies, trackers, RIO)",
+                                                           "refresh policy data (cookies, trackers, RIO)"))
+    imports.add_argument("kind", choices=("cookies", "trackers", "rio"),
+                         help=say(lang, "cookies: CSV van de Open Cookie Database; trackers: filterlijst (EasyPrivacy); "
+                                        "rio: export van het Register Internetdomeinen Overheid",
+                                        "cookies: Open Cookie Database CSV; trackers: filter list (EasyPrivacy); "
+                                        "rio: export of the Register Internetdomeinen Overheid"))
     imports.add_argument("file", metavar="FILE")
     imports.add_argument("--out", metavar="FILE", help=say(lang, "schrijf hierheen in plaats van naar de datamap",
                                                                  "write here instead of the data directory"))

@@ -85,3 +85,25 @@ def test_an_imported_export_in_the_data_directory_is_used_without_a_setting(tmp_
     (tmp_path / "rio-export.csv").write_text(CSV_EXPORT, encoding="utf-8")
     finding = scan("www.noordstad.nl")
     assert finding.status == Status.PASS and finding.details["export"] == str(tmp_path / "rio-export.csv")
+
+
+def test_import_rio_keeps_a_copy_that_domain_rio_then_uses(tmp_path, monkeypatch, capsys):
+    from scanner.cli import main
+
+    monkeypatch.setenv("GOVSCAN_DATA_DIR", str(tmp_path / "data"))
+    source = tmp_path / "export.csv"
+    source.write_text(CSV_EXPORT, encoding="utf-8")
+    assert main(["--lang", "en", "import", "rio", str(source)]) == 0
+    assert "2 domains" in capsys.readouterr().out
+    assert scan("www.noordstad.nl").status == Status.PASS
+
+
+def test_import_rio_refuses_a_file_without_a_domain_column(tmp_path, monkeypatch, capsys):
+    from scanner.cli import main
+
+    monkeypatch.setenv("GOVSCAN_DATA_DIR", str(tmp_path / "data"))
+    source = tmp_path / "export.csv"
+    source.write_text("naam,organisatie\nnoordstad,Gemeente Noordstad\n", encoding="utf-8")
+    assert main(["import", "rio", str(source)]) == 2
+    assert "domein" in capsys.readouterr().err
+    assert not (tmp_path / "data" / "rio-export.csv").exists()
