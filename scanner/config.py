@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from govscan import paths
+from scanner.addresses import AddressPolicy
 
 DEFAULT_SETTINGS = paths.package_data("settings.toml")
 IANA_ROOT_ANCHOR = paths.package_data("root-anchors.txt")
@@ -44,6 +45,14 @@ class ScanSettings:
     lang: str = "nl"
     smtp_max_reply_lines: int = 100
     smtp_max_line_bytes: int = 8192
+    # Networks the scanner may connect to besides globally reachable addresses (scanner/addresses.py).
+    allowed_networks: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        try:
+            self.address_policy = AddressPolicy(self.allowed_networks)
+        except ValueError as exc:
+            raise ConfigError(f"scan.allowed_networks: {exc}") from None
 
 
 @dataclass

@@ -4,6 +4,11 @@ Chromium sends host names to a `socks5://` proxy instead of resolving them, so p
 makes it see exactly the addresses the other probes test (the lab's resolver in the lab, the configured
 resolver in production), without host-resolver rules that would have to know every third-party host in
 advance. Only CONNECT without authentication is offered, which is all Chromium uses.
+
+It is also where the address policy (scanner/addresses.py) holds for the browser: every address, resolved
+here or sent as a literal, is judged before anything is connected, so no page, redirect, frame or image can
+make Chromium reach loopback, the local network or a metadata service. A host with only refused addresses
+is answered "connection not allowed by ruleset" (RFC 1928).
 """
 from __future__ import annotations
 
@@ -13,21 +18,26 @@ import socket
 import struct
 from typing import Awaitable, Callable
 
+from govscan.model import Reason
+from scanner.addresses import AddressPolicy, RefusedAddress
+
 Resolve = Callable[[str], Awaitable[list[str]]]
 
 # SOCKS5 reply codes (RFC 1928, section 6)
-SUCCEEDED, GENERAL_FAILURE, NETWORK_UNREACHABLE, HOST_UNREACHABLE, CONNECTION_REFUSED = 0, 1, 3, 4, 5
+SUCCEEDED, GENERAL_FAILURE, NOT_ALLOWED, NETWORK_UNREACHABLE, HOST_UNREACHABLE = 0, 1, 2, 3, 4
 COMMAND_NOT_SUPPORTED, ADDRESS_TYPE_NOT_SUPPORTED = 7, 8
 
 
 class ResolvingSocksProxy:
-    """SOCKS5 CONNECT proxy. `failures` remembers why a host could not be reached ('dns' or 'connect'),
-    so the browser probe can report a site's error with the right reason."""
+    """SOCKS5 CONNECT proxy. `failures` remembers why a host could not be reached (a Reason: dns, connect
+    or refused_address, and a detail), so the browser probe can report a site's error with the right
+    reason."""
 
-    def __init__(self, resolve: Resolve, connect_timeout: float):
+    def __init__(self, resolve: Resolve, connect_timeout: float, policy: AddressPolicy):
         self.resolve = resolve
         self.connect_timeout = connect_timeout
-        self.failures: dict[str, str] = {}
+        self.policy = policy
+        self.failures: dict[str, tuple[str, str]] = {}
         self.connections = 0
         self._server: asyncio.base_events.Server | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -83,13 +93,16 @@ class ResolvingSocksProxy:
             return None, None
         connected = await self._connect(host, port)
         if connected is None:
-            await _reply(writer, HOST_UNREACHABLE)
+            refused = self.failures[host][0] == Reason.REFUSED_ADDRESS
+            await _reply(writer, NOT_ALLOWED if refused else HOST_UNREACHABLE)
             return None, None
         self.connections += 1
         await _reply(writer, SUCCEEDED)
         return connected
 
     async def _connect(self, host: str, port: int):
+        """A connection to the first address of `host` that the policy allows and that answers, else None
+        with the reason in `failures`."""
         try:
             addresses = [str(ipaddress.ip_address(host))]
         except ValueError:
@@ -98,14 +111,21 @@ class ResolvingSocksProxy:
             except Exception:
                 addresses = []
             if not addresses:
-                self.failures[host] = "dns"
+                self.failures[host] = (Reason.DNS, f"{host} could not be resolved")
                 return None
-        for address in addresses:
+        why = {address: self.policy.refusal(address) for address in addresses}
+        allowed = [address for address in addresses if why[address] is None]
+        if not allowed:
+            refused = RefusedAddress(addresses[0], why[addresses[0]])
+            named = "" if host == addresses[0] else f"{host}: "
+            self.failures[host] = (refused.reason, named + refused.detail)
+            return None
+        for address in allowed:
             try:
                 return await asyncio.wait_for(asyncio.open_connection(address, port), self.connect_timeout)
             except (OSError, asyncio.TimeoutError):
                 continue
-        self.failures[host] = "connect"
+        self.failures[host] = (Reason.CONNECT, f"{host} port {port}: no connection")
         return None
 
 

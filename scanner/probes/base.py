@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from govscan.model import Artifact, Site
 
 if TYPE_CHECKING:
+    from scanner.addresses import AddressPolicy
     from scanner.config import Settings
     from scanner.resolver import Resolver
 
@@ -54,6 +55,11 @@ class ProbeContext:
         if key not in self._limits:
             self._limits[key] = asyncio.Semaphore(self.settings.scan.connections_per_host)
         return self._limits[key]
+
+    @property
+    def address_policy(self) -> "AddressPolicy":
+        """Which addresses a probe may connect to (scanner/addresses.py, `[scan] allowed_networks`)."""
+        return self.settings.scan.address_policy
 
     async def in_thread(self, fn, *args):
         """Run a blocking library call (sslyze) in the bounded pool."""

@@ -13,7 +13,9 @@ How the browser is set up, and why:
   third-party cookie is loaded at the start of every run; if its cookie is not seen, setup raises
   `ThirdPartyCookiesBlocked` and nothing is reported.
 - Resolution: the browser's only route out is a SOCKS5 proxy inside govscan (`scanner.socks`) that resolves
-  names with the run's resolver, so the browser sees the hosts the other probes test.
+  names with the run's resolver, so the browser sees the hosts the other probes test, and that connects only
+  to addresses the address policy allows (scanner/addresses.py; loopback goes through it too, and WebRTC
+  may not send UDP around it). A navigation it refuses is a `refused_address` error.
 - Trust: when a CA bundle is configured, its certificates are imported into an NSS database in the
   browser's own HOME (`certutil`, package libnss3-tools), which Chromium on Linux trusts besides its roots.
 - The User-Agent comes from the settings (it names govscan with a URL, without "bot");
@@ -393,7 +395,7 @@ class BrowserProbe(Probe):
 
         cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.children_cpu = cpu.ru_utime + cpu.ru_stime
-        self.proxy = ResolvingSocksProxy(resolve, settings.scan.connect_timeout)
+        self.proxy = ResolvingSocksProxy(resolve, settings.scan.connect_timeout, ctx.address_policy)
         port = await self.proxy.start()
         self.chromium = Chromium(settings, port)
         self.slots = asyncio.Semaphore(max(1, settings.browser.concurrency))
@@ -446,7 +448,7 @@ class BrowserProbe(Probe):
         except VisitFailed:
             raise
         except Exception as exc:
-            raise VisitFailed(*self.classify(url, exc)) from None
+            raise VisitFailed(*self.classify(url, exc, visit.recorder.requests)) from None
         finally:
             await self.chromium.close_context(context)
 
@@ -458,15 +460,18 @@ class BrowserProbe(Probe):
         except BrowserUnavailable as exc:
             raise VisitFailed(Reason.BROWSER, str(exc)) from None
 
-    def classify(self, url: str, exc: Exception) -> tuple[str, str]:
+    def classify(self, url: str, exc: Exception, requests: list[dict]) -> tuple[str, str]:
+        """The reason and detail of a failed visit; `requests` are the visit's, whose last document request
+        is where a redirected navigation failed."""
         message = str(exc).split("\n")[0]
-        host = _host(url or "")
+        host = next((r["host"] for r in reversed(requests) if r["type"] == "document"), _host(url or ""))
         if "ERR_CERT" in message or "ERR_SSL" in message:
             return Reason.TLS, message
-        if self.proxy and self.proxy.failures.get(host) == "dns" or "ERR_NAME_NOT_RESOLVED" in message:
+        if "ERR_NAME_NOT_RESOLVED" in message:
             return Reason.DNS, f"{host} could not be resolved"
         if re.search(r"ERR_(CONNECTION|SOCKS|PROXY|ADDRESS|TUNNEL)", message):
-            return Reason.CONNECT, message
+            # why the proxy could not connect: dns, refused_address or connect
+            return self.proxy.failures.get(host, (Reason.CONNECT, message))
         if "ERR_TIMED_OUT" in message or "Timeout" in message:
             return Reason.TIMEOUT, message
         return Reason.BROWSER, message  # the page crashed, the browser died, or something else went wrong

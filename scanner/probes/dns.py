@@ -1,4 +1,7 @@
-"""The site's addresses: A and AAAA through the configured resolver. Every per-address probe starts here."""
+"""The site's addresses: A and AAAA through the configured resolver. Every per-address probe starts here.
+
+`refused` lists the addresses the address policy refuses (scanner/addresses.py), with why: the per-address
+probes report them as `refused_address` errors without connecting."""
 from __future__ import annotations
 
 from govscan.model import Reason, Site
@@ -19,5 +22,7 @@ class AddressProbe(Probe):
         if not found["ipv4"] and not found["ipv6"]:
             rcodes = ", ".join(f"{t} {r}" for t, r in found["rcode"].items())
             raise ProbeError(Reason.DNS, f"{site.host} has no A or AAAA record ({rcodes})")
+        refused = {ip: why for ip in found["ipv4"] + found["ipv6"]
+                   if (why := ctx.address_policy.refusal(ip)) is not None}
         return {"host": site.host, "ipv4": found["ipv4"], "ipv6": found["ipv6"], "rcode": found["rcode"],
-                "validated": validated}
+                "validated": validated, "refused": refused}

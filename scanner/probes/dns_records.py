@@ -20,6 +20,7 @@ import dns.rdatatype
 import dns.rrset
 
 from govscan.model import Reason, Site
+from scanner.addresses import RefusedAddress
 from scanner.probes.base import Probe, ProbeContext, ProbeError
 from scanner.probes.dnssec import ANSWERED, BOGUS, Validator, examine, lookup, show, zone_of
 from scanner.resolver import QueryTally
@@ -47,7 +48,13 @@ def addresses_in(response: dns.message.Message, rdtype: str) -> list[str]:
 
 async def ask_directly(ctx: ProbeContext, address: str, zone: dns.name.Name, port: int = 53) -> dict:
     """Ask one name server, at one address, for its zone's SOA: over UDP, then over TCP when UDP gets no
-    answer (a truncated or lost UDP answer). `answered` means an authoritative NOERROR came back."""
+    answer (a truncated or lost UDP answer). `answered` means an authoritative NOERROR came back. An address
+    the address policy refuses (scanner/addresses.py) is not asked: `error` is then `refused_address`."""
+    try:
+        ctx.address_policy.check(address)
+    except RefusedAddress as refused:
+        return {"answered": False, "transport": None, "rcode": None, "attempts": [],
+                "error": refused.reason, "detail": refused.detail}
     request = dns.message.make_query(zone, "SOA", use_edns=0, payload=1232)
     request.flags &= ~dns.flags.RD
     timeout = ctx.settings.dns.timeout

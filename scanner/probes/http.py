@@ -5,7 +5,9 @@ A small HTTP/1.1 client over asyncio streams, because every connection must go t
 SNI and the Host header carry the site's name, and because hostile servers must not cost more than the
 configured limits: every connect, handshake and response has a deadline (a drip-feeding server cannot
 stretch one), no body is read or decompressed beyond `max_body_bytes`, and redirects stop after
-MAX_REDIRECTS hops or on a loop. One connection is open at a time per probe (under the per-address limit),
+MAX_REDIRECTS hops or on a loop. No connection goes to an address the address policy refuses
+(scanner/addresses.py): a refused site address is a `refused_address` error, a refused redirect target a hop
+with that error. One connection is open at a time per probe (under the per-address limit),
 reused while the server keeps it alive, so a site costs a handful of requests per address.
 
 Judges nothing: whether the chain validates and which names it carries are recorded as facts; checks/https.py
@@ -179,7 +181,9 @@ class Session:
 
         Returns the connection and the handshake facts (empty for plain HTTP). One connection at a time:
         any open one is closed first, so a probe never waits on a second slot of the per-address limit.
+        An address the policy refuses raises RefusedAddress (scanner/addresses.py) and is never connected to.
         """
+        self.ctx.address_policy.check(address)
         self.close()
         limit = self.ctx.limit(address)
         await limit.acquire()
@@ -585,16 +589,20 @@ class HttpProbe(Probe):
     @staticmethod
     async def _address_for(ctx, url: str, site: Site, address: str) -> str:
         """Where a redirect goes: the probed address on the site's own host, else an address of the other
-        host of the same IP family as the probed one."""
+        host that the address policy allows, of the same IP family as the probed one if it has one
+        (RefusedAddress when the host has only refused addresses)."""
         host = _host_of(url)
         if host == site.host:
             return address
         found = await ctx.resolver.addresses(host)
         same, other = ("ipv6", "ipv4") if ":" in address else ("ipv4", "ipv6")
-        candidates = found[same] or found[other]
+        candidates = found[same] + found[other]
         if not candidates:
             raise Failed(Reason.DNS, f"{host} has no address")
-        return candidates[0]
+        allowed = [a for a in candidates if ctx.address_policy.refusal(a) is None]
+        if not allowed:
+            ctx.address_policy.check(candidates[0])  # raises RefusedAddress, naming the first one
+        return allowed[0]
 
     async def _http(self, session: Session, site: Site, address: str, data: dict) -> None:
         """Port 80: only the first response to http://host/ (what web.https.redirect judges)."""

@@ -16,6 +16,7 @@ from scanner.probes import browser as browser_module
 from scanner.probes.base import ProbeContext, ProbeError
 from scanner.probes.browser import BrowserProbe, ThirdPartyCookiesBlocked
 from tests.integration.local_https import LocalWeb, MappedResolver
+from tests.unit.fakedns import LOOPBACK
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 PAGES = {
@@ -63,7 +64,8 @@ def web(tmp_path_factory):
 def settings_for(web, **browser):
     values = {"canary_url": web.url("canary.test"), "settle_seconds": 1.0, "subpages": 3, "visit_timeout": 8.0}
     values.update(browser)
-    return load(overrides={"trust": {"ca_bundle": str(web.ca)}, "browser": values})
+    return load(overrides={"trust": {"ca_bundle": str(web.ca)}, "browser": values,
+                           "scan": {"allowed_networks": LOOPBACK}})
 
 
 def run_probe(web, sites: list[str], **browser) -> list:

@@ -165,10 +165,15 @@ class TreeResolver(Resolver):
         return self.tree.answer(qname, qtype, cd)
 
 
-def context(tree: Tree, tmp_path, run_facts=None) -> ProbeContext:
+# Where the tests' own servers listen: the address policy refuses it unless a test's settings allow it.
+LOOPBACK = ["127.0.0.0/8", "::1/128"]
+
+
+def context(tree: Tree, tmp_path, run_facts=None, allowed_networks=LOOPBACK) -> ProbeContext:
     anchor = tmp_path / "anchor.ds"
     anchor.write_text(tree.anchor_text())
-    settings = config.load(overrides={"dns": {"resolvers": ["127.0.0.1"], "trust_anchor": str(anchor)}})
+    settings = config.load(overrides={"dns": {"resolvers": ["127.0.0.1"], "trust_anchor": str(anchor)},
+                                      "scan": {"allowed_networks": list(allowed_networks)}})
     return ProbeContext(settings=settings, resolver=TreeResolver(tree, settings.dns),
                         run_facts=run_facts if run_facts is not None else {"ipv6": True})
 

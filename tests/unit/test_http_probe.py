@@ -16,6 +16,7 @@ from scanner.probes.http import MAX_REDIRECTS, HttpProbe
 from scanner.resolver import Resolver
 from scanner.runner import Runner
 from tests.integration.local_https import make_ca
+from tests.unit.fakedns import LOOPBACK
 
 HOST = "www.test.nl"
 SITE = Site(url=f"https://{HOST}/", host=HOST)
@@ -98,7 +99,7 @@ def tls_context(pki):
 def settings(pki, bundle="ca"):
     return config.load(overrides={
         "scan": {"connect_timeout": CONNECT_TIMEOUT, "probe_timeout": 5.0, "max_body_bytes": LIMIT,
-                 "user_agent": "govscan-test"},
+                 "user_agent": "govscan-test", "allowed_networks": LOOPBACK},
         "trust": {"ca_bundle": str(pki[bundle])}, "dns": {"resolvers": ["127.0.0.1"]}})
 
 

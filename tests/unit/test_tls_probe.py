@@ -26,6 +26,7 @@ from scanner.probes import tls as tls_probe
 from scanner.probes.tls import Endpoint, Evaluation, TlsProbe, ffdhe_prime, hello_retry_group
 from scanner.resolver import Resolver
 from lab.tls_profiles import PROFILES
+from tests.unit.fakedns import LOOPBACK
 from tests.unit.tls_servers import (HOST, ca_and_leaf, govscan_sets, nmap_enum, ocsp_response_file, s_server,
                                     s_server_args, self_signed)
 
@@ -245,7 +246,7 @@ def judge(check_id: str, data: dict | None = None, error: str | None = None):
 
 
 def test_probe_collect_counts_handshakes_and_a_stall_becomes_an_error_artifact(certs):
-    settings = config.load(overrides={"scan": {"connect_timeout": 1.0}})
+    settings = config.load(overrides={"scan": {"connect_timeout": 1.0, "allowed_networks": LOOPBACK}})
     ctx = ProbeContext(settings=settings, resolver=Resolver(settings.dns))
     probe = TlsProbe()
     site = Site(f"https://{HOST}/", HOST)
