@@ -12,8 +12,7 @@ hosts and their addresses) are not the site's own addresses:
 - DNSSEC of the domain's MX records and of every MX host's addresses;
 - per MX host: its addresses, the TLSA records at `_25._tcp.<mx>`, and per address the SMTP greeting
   (banner, EHLO, STARTTLS offered, the chain served after STARTTLS) and the full TLS evaluation over
-  STARTTLS (scanner/probes/tls.py); an MX address the address policy refuses (scanner/addresses.py) is
-  not connected to and has the error `refused_address` instead.
+  STARTTLS (scanner/probes/tls.py).
 """
 from __future__ import annotations
 
@@ -28,12 +27,13 @@ from govscan.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
 from scanner.probes.dns_records import addresses_in, answer_records, resolved, tlsa_facts
 from scanner.probes.dnssec import Validator, examine, show, zone_of
-from scanner.probes.tls import Endpoint, Evaluation, smtp_greeting
+from scanner.probes.tls import Endpoint, Evaluation, SmtpLimits, smtp_greeting
 from scanner.resolver import QueryTally
 
 SMTP_PORT = 25
-# Seconds per SMTP step: more than for HTTP, as anti-spam front ends (Postfix postscreen) hold back their
-# banner for about 6 s from a client they have not seen before.
+# Seconds per SMTP reply: more than for HTTP, as anti-spam front ends (Postfix postscreen) hold back their
+# banner for about 6 s from a client they have not seen before. Every reply also ends by the probe's
+# deadline and is capped in lines and bytes (scanner/probes/tls.py, "Deadlines").
 SMTP_TIMEOUT_FACTOR = 2
 # RFC 7208 section 4.6.4: the terms that cost a DNS lookup, at most 10 per evaluation.
 SPF_LOOKUP_TERMS = ("include", "a", "mx", "ptr", "exists", "redirect")
@@ -209,10 +209,10 @@ class MailProbe(Probe):
         timeout = SMTP_TIMEOUT_FACTOR * settings.scan.connect_timeout
         async with ctx.limit(address):
             try:
-                ctx.address_policy.check(address)
-                session = await ctx.in_thread(smtp_greeting, address, self.port, timeout, host)
+                limits = SmtpLimits.of(settings.scan)
+                session = await ctx.in_thread(smtp_greeting, address, self.port, timeout, deadline, limits, host)
                 if session["starttls"]:
-                    endpoint = Endpoint(host, address, timeout, deadline, self.port, starttls=True)
+                    endpoint = Endpoint(host, address, timeout, deadline, self.port, smtp=limits)
                     evaluation = Evaluation(endpoint, settings.trust.ca_bundle_path, settings.scan.user_agent)
                     session["tls"] = await ctx.in_thread(evaluation.run)
                     ctx.counters.add("tls_handshakes", session["tls"]["handshakes"])

@@ -20,10 +20,9 @@ time over a single connection slot of the address:
 6. 0-RTT: a TLS 1.3 session, and only when its ticket allows early data, a resumption that sends some;
 7. the certificate chain and OCSP staple come from the first handshake of the highest version.
 
-Mail servers get the same evaluation after SMTP STARTTLS (`Endpoint(..., starttls=True)`, port 25): sslyze's
-SMTP support (banner, EHLO, STARTTLS) before each of its handshakes, `smtp_starttls` before the hand-made
-ClientHellos. Step 6 is left out there (0-RTT is about replayed HTTP requests). `smtp_greeting` tells
-whether a mail server offers STARTTLS at all.
+Mail servers get the same evaluation after SMTP STARTTLS (`Endpoint(..., smtp=SmtpLimits(...))`, port 25):
+`smtp_starttls` (banner, EHLO, STARTTLS) before each handshake. Step 6 is left out there (0-RTT is about
+replayed HTTP requests). `smtp_greeting` tells whether a mail server offers STARTTLS at all.
 
 Suite and group enumerations stop at ENUMERATION_BUDGET handshakes (a very permissive old server could
 otherwise need more than a hundred); the artifact's `incomplete` names any list cut short.
@@ -31,16 +30,27 @@ otherwise need more than a hundred); the artifact's `incomplete` names any list 
 The artifact records `handshakes` and `cpu_seconds` (CPU time of the evaluation's thread) for the benchmark,
 and the run's counters add them up (`tls_handshakes`, `tls_cpu_ms`). Nothing here judges: the classes live
 in config/policy and checks/.
+
+Deadlines (issue 15). The probe's deadline holds inside every handshake, not only between them: every
+connection is opened by `Endpoint.open` (sslyze's `SslConnection` gets it through `BoundedConnection`, nassl
+reads and writes through it), and each read and write on it waits at most `connect_timeout` and never past
+the deadline (`DeadlineSocket`). A server that drips a byte now and then therefore holds the evaluation's
+thread until the deadline at most, then the evaluation ends as a `timeout` error. SMTP is read the same
+way and bounded in size too: each reply must be complete within its step's timeout (and the deadline), with
+at most `[scan] smtp_max_reply_lines` lines of at most `smtp_max_line_bytes` bytes; a longer one is an error
+naming the setting. This replaces sslyze's own SMTP exchange (smtplib), which reads without a line cap.
 """
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import socket
 import ssl
 import struct
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from math import ceil
@@ -57,12 +67,10 @@ from nassl.ephemeral_key_info import DhEphemeralKeyInfo, EcDhEphemeralKeyInfo, O
 from nassl.legacy_ssl_client import LegacySslClient
 from nassl.ssl_client import OpenSslEarlyDataStatusEnum, OpenSslVerifyEnum, OpenSslVersionEnum, SslClient
 from sslyze import ServerNetworkConfiguration, ServerNetworkLocation
-from sslyze.connection_helpers.opportunistic_tls_helpers import ProtocolWithOpportunisticTlsEnum
 from sslyze.connection_helpers.tls_connection import NoCiphersAvailableBugInSSlyze, SslConnection
 from sslyze.errors import (
     ConnectionToServerFailed,
     ConnectionToServerTimedOut,
-    ServerRejectedOpportunisticTlsNegotiation,
     ServerRejectedTlsHandshake,
     ServerTlsConfigurationNotSupported,
     TlsHandshakeTimedOut,
@@ -97,7 +105,6 @@ FFDHE_X = {2048: 560316, 3072: 2625351, 4096: 5736041, 6144: 15705020, 8192: 109
 SMTP_EHLO_NAME = "govscan.example"
 # One line of an SMTP reply: a three-digit code, then "-" (more lines follow), " " or nothing (the last).
 SMTP_REPLY_LINE = re.compile(rb"([2-5][0-9][0-9])([ -]|\r?\n|$)")
-SMTP_MAX_LINE = 8192  # bytes; RFC 5321 allows 512, smtplib reads up to this
 
 
 class Refused(Exception):
@@ -239,40 +246,129 @@ def ocsp_facts(der: bytes, chain: list[x509.Certificate], ca_bundle: Path | None
     return facts
 
 
+# --- sockets with a deadline -----------------------------------------------------------------------------
+
+class DeadlineSocket:
+    """A connected socket whose every read and write waits at most `timeout` seconds and never past
+    `deadline` (time.monotonic()): however slowly a server drips its bytes, the thread is free by then.
+    Everything else is the socket's own."""
+
+    def __init__(self, sock: socket.socket, timeout: float, deadline: float):
+        self.sock = sock
+        self.timeout = timeout
+        self.deadline = deadline
+
+    def armed(self) -> socket.socket:
+        """The socket, with its timeout set to what is left (at most `timeout`)."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("the deadline has passed")
+        self.sock.settimeout(min(self.timeout, left))
+        return self.sock
+
+    def recv(self, size: int) -> bytes:
+        return self.armed().recv(size)
+
+    def send(self, data: bytes) -> int:
+        return self.armed().send(data)
+
+    def sendall(self, data: bytes) -> None:
+        self.armed().sendall(data)
+
+    @contextlib.contextmanager
+    def within(self, seconds: float):
+        """A nearer deadline for one exchange (an SMTP reply), `seconds` from now."""
+        outer = self.deadline
+        self.deadline = min(outer, time.monotonic() + seconds)
+        try:
+            yield
+        finally:
+            self.deadline = outer
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __getattr__(self, name: str):
+        return getattr(self.sock, name)
+
+    def __enter__(self) -> "DeadlineSocket":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_connection(address: str, port: int, timeout: float, deadline: float) -> DeadlineSocket:
+    """A TCP connection made within `timeout` and before `deadline`, as a DeadlineSocket."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise socket.timeout("the deadline has passed")
+    return DeadlineSocket(socket.create_connection((address, port), timeout=min(timeout, left)), timeout, deadline)
+
+
 # --- SMTP -------------------------------------------------------------------------------------------------
 
-def smtp_reply(reader) -> tuple[int, list[str]]:
-    """One SMTP reply with all its lines (RFC 5321 4.2.1): (code, lines). A closed connection is a
-    ConnectionError; a line that is no SMTP reply, a ProbeError (the port speaks something else)."""
+@dataclass(frozen=True)
+class SmtpLimits:
+    """How much of one SMTP reply the scanner reads (`[scan] smtp_max_reply_lines`, `smtp_max_line_bytes`)."""
+
+    lines: int
+    line_bytes: int
+
+    @classmethod
+    def of(cls, scan) -> "SmtpLimits":
+        return cls(scan.smtp_max_reply_lines, scan.smtp_max_line_bytes)
+
+
+def read_line(sock: DeadlineSocket, limit: int) -> bytes:
+    """One line, up to and with its LF (or what came before the connection closed), read a byte at a time:
+    nothing after it is consumed, so a TLS handshake can follow on the socket."""
+    line = bytearray()
+    while not line.endswith(b"\n"):
+        if len(line) >= limit:
+            raise ProbeError(Reason.CONNECT, f"SMTP reply line longer than {limit} bytes (scan.smtp_max_line_bytes)")
+        byte = sock.recv(1)
+        if not byte:
+            break
+        line += byte
+    return bytes(line)
+
+
+def smtp_reply(sock: DeadlineSocket, limits: SmtpLimits) -> tuple[int, list[str]]:
+    """One SMTP reply with all its lines (RFC 5321 4.2.1): (code, lines), complete within the socket's
+    timeout (socket.timeout otherwise). A closed connection is a ConnectionError; a line that is no SMTP
+    reply, or a reply longer than `limits`, a ProbeError (the port speaks something else)."""
     code, lines = None, []
-    while True:
-        raw = reader.readline(SMTP_MAX_LINE)
-        if not raw:
-            raise ConnectionError("the server closed the connection")
-        match = SMTP_REPLY_LINE.match(raw)
-        if match is None or code not in (None, int(match[1])):
-            raise ProbeError(Reason.CONNECT, f"not SMTP: the server said {raw[:80]!r}")
-        code = int(match[1])
-        lines.append(raw.decode("latin-1").rstrip("\r\n"))
-        if match[2] != b"-":
-            return code, lines
+    with sock.within(sock.timeout):
+        while True:
+            if len(lines) >= limits.lines:
+                raise ProbeError(Reason.CONNECT, f"SMTP reply of more than {limits.lines} lines "
+                                                 "(scan.smtp_max_reply_lines)")
+            raw = read_line(sock, limits.line_bytes)
+            if not raw:
+                raise ConnectionError("the server closed the connection")
+            match = SMTP_REPLY_LINE.match(raw)
+            if match is None or code not in (None, int(match[1])):
+                raise ProbeError(Reason.CONNECT, f"not SMTP: the server said {raw[:80]!r}")
+            code = int(match[1])
+            lines.append(raw.decode("latin-1").rstrip("\r\n"))
+            if match[2] != b"-":
+                return code, lines
 
 
-def smtp_command(sock: socket.socket, reader, command: str) -> tuple[int, list[str]]:
+def smtp_command(sock: DeadlineSocket, limits: SmtpLimits, command: str) -> tuple[int, list[str]]:
     sock.sendall(command.encode("ascii") + b"\r\n")
-    return smtp_reply(reader)
+    return smtp_reply(sock, limits)
 
 
-def smtp_hello(sock: socket.socket, ehlo_name: str) -> tuple[Any, list[str], list[str] | None]:
-    """Banner, then EHLO after a 220: (reader, banner lines, EHLO extensions; None after another banner or
-    a refused EHLO). The reader is unbuffered: nothing the server sends after a reply is read ahead, so a TLS
-    handshake can follow on the socket."""
-    reader = sock.makefile("rb", buffering=0)
-    code, banner = smtp_reply(reader)
+def smtp_hello(sock: DeadlineSocket, limits: SmtpLimits, ehlo_name: str) -> tuple[list[str], list[str] | None]:
+    """Banner, then EHLO after a 220: (banner lines, EHLO extensions; None after another banner or a refused
+    EHLO)."""
+    code, banner = smtp_reply(sock, limits)
     if code != 220:
-        return reader, banner, None
-    code, lines = smtp_command(sock, reader, f"EHLO {ehlo_name}")
-    return reader, banner, [line[4:] for line in lines[1:]] if code == 250 else None
+        return banner, None
+    code, lines = smtp_command(sock, limits, f"EHLO {ehlo_name}")
+    return banner, [line[4:] for line in lines[1:]] if code == 250 else None
 
 
 def offers_starttls(extensions: list[str] | None) -> bool:
@@ -283,64 +379,57 @@ def starttls_refused(port: int, why: str) -> ProbeError:
     return ProbeError(Reason.TLS, f"STARTTLS not offered or refused on port {port}: {why}")
 
 
-def smtp_starttls(sock: socket.socket) -> None:
-    """Banner, EHLO and STARTTLS on a connected plain socket, which is then ready for a ClientHello (what
-    sslyze does before its handshakes, for the hand-made ones)."""
+def smtp_starttls(sock: DeadlineSocket, limits: SmtpLimits) -> None:
+    """Banner, EHLO and STARTTLS on a connected plain socket, which is then ready for a ClientHello."""
     port = sock.getpeername()[1]
-    reader, banner, extensions = smtp_hello(sock, SMTP_EHLO_NAME)
+    banner, extensions = smtp_hello(sock, limits, SMTP_EHLO_NAME)
     if not offers_starttls(extensions):
         raise starttls_refused(port, f"not in the EHLO reply (banner {banner[-1]!r})")
-    code, lines = smtp_command(sock, reader, "STARTTLS")
+    code, lines = smtp_command(sock, limits, "STARTTLS")
     if code != 220:
         raise starttls_refused(port, " ".join(lines))
 
 
-def smtp_greeting(address: str, port: int, timeout: float, host: str | None = None,
-                  ehlo_name: str = SMTP_EHLO_NAME) -> dict:
+def smtp_greeting(address: str, port: int, timeout: float, deadline: float, limits: SmtpLimits,
+                  host: str | None = None, ehlo_name: str = SMTP_EHLO_NAME) -> dict:
     """The banner and the EHLO extensions of a mail server: whether it offers STARTTLS, and what a server
     that refuses us says. With `host`, where STARTTLS is offered, one STARTTLS by a lenient client (SNI
     `host`): the chain any sending server gets, which DANE is judged on. A port that does not answer, answers
-    no SMTP or hangs up before its EHLO reply is a ProbeError (an error, not a missing STARTTLS)."""
+    no SMTP or hangs up before its EHLO reply is a ProbeError (an error, not a missing STARTTLS). Each reply
+    must come within `timeout` seconds, and all of it before `deadline` (time.monotonic())."""
     facts: dict[str, Any] = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     try:
-        with socket.create_connection((address, port), timeout=timeout) as sock:
-            reader, banner, extensions = smtp_hello(sock, ehlo_name)
+        with open_connection(address, port, timeout, deadline) as sock:
+            banner, extensions = smtp_hello(sock, limits, ehlo_name)
             facts.update(banner="\n".join(banner), extensions=extensions or [],
                          starttls=offers_starttls(extensions))
             if host and facts["starttls"]:
-                facts.update(served_after_starttls(sock, reader, host))
+                facts.update(served_after_starttls(sock, limits, host))
             else:
                 try:
-                    smtp_command(sock, reader, "QUIT")
+                    smtp_command(sock, limits, "QUIT")
                 except (OSError, ProbeError):
                     pass  # what the server says to QUIT, if anything, changes nothing
     except socket.timeout:
-        raise ProbeError(Reason.TIMEOUT, f"SMTP on port {port}: no reply within {timeout:g} s") from None
+        raise ProbeError(Reason.TIMEOUT, f"SMTP on port {port}: no complete reply within {timeout:g} s or before "
+                                         "the probe's deadline") from None
     except OSError as exc:
         raise ProbeError(Reason.CONNECT, f"SMTP on port {port}: {exc}") from None
     return facts
 
 
-def served_after_starttls(sock: socket.socket, reader, host: str) -> dict:
-    """STARTTLS on a greeted connection: the chain and version served, or what went wrong."""
-    code, lines = smtp_command(sock, reader, "STARTTLS")
+def served_after_starttls(sock: DeadlineSocket, limits: SmtpLimits, host: str) -> dict:
+    """STARTTLS on a greeted connection: the chain and version served, or what went wrong. The handshake
+    (Python's ssl, whose timeout bounds the whole handshake) ends within the socket's timeout and deadline."""
+    code, lines = smtp_command(sock, limits, "STARTTLS")
     if code != 220:
         return {"starttls_error": " ".join(lines)}
     try:
-        with lenient_tls_context().wrap_socket(sock, server_hostname=host) as tls:
+        with lenient_tls_context().wrap_socket(sock.armed(), server_hostname=host) as tls:
             return {"certificates": [describe_certificate(der) for der in served_chain(tls)],
                     "tls_version": tls.version()}
     except ssl.SSLError as exc:
         return {"starttls_error": f"TLS handshake: {exc}"}
-
-
-def _timed_out(exc: BaseException | None) -> bool:
-    """Whether a socket timeout lies behind `exc` (sslyze turns one in its SMTP exchange into a refusal)."""
-    while exc is not None:
-        if isinstance(exc, socket.timeout):
-            return True
-        exc = exc.__context__
-    return False
 
 
 # --- one address ------------------------------------------------------------------------------------------
@@ -402,23 +491,43 @@ def hello_retry_group(record: bytes) -> int | None:
 
 class Endpoint:
     """Handshakes with one address under the site's host name (SNI), counted, one at a time (the whole
-    evaluation runs in one thread); with `starttls`, each after SMTP's STARTTLS."""
+    evaluation runs in one thread); with `smtp` (the reply limits), each after SMTP's STARTTLS. Every read
+    and write waits at most `timeout` seconds and ends by `deadline` (time.monotonic())."""
 
     def __init__(self, host: str, address: str, timeout: float, deadline: float, port: int = PORT,
-                 starttls: bool = False):
+                 smtp: SmtpLimits | None = None):
         self.host = host
-        self.starttls = starttls
+        self.smtp = smtp
+        self.starttls = smtp is not None
         self.location = ServerNetworkLocation(hostname=host, port=port, ip_address=address)
-        smtp = dict(tls_opportunistic_encryption=ProtocolWithOpportunisticTlsEnum.SMTP,
-                    smtp_ehlo_hostname=SMTP_EHLO_NAME) if starttls else {}
         self.network = ServerNetworkConfiguration(
-            tls_server_name_indication=host, network_timeout=max(1, ceil(timeout)), network_max_retries=1, **smtp)
+            tls_server_name_indication=host, network_timeout=max(1, ceil(timeout)), network_max_retries=1)
+        self.timeout = timeout
         self.deadline = deadline
         self.handshakes = 0
 
     def connection(self, version: TlsVersionEnum, legacy: bool) -> SslConnection:
-        return SslConnection(self.location, self.network, version, should_ignore_client_auth=True,
-                             should_use_legacy_openssl=legacy)
+        return BoundedConnection(self, version, legacy)
+
+    def open(self) -> DeadlineSocket:
+        """A connection ready for a ClientHello: TCP, then STARTTLS for a mail server. A failed or timed-out
+        TCP connect raises OSError as sslyze expects; a failed STARTTLS, a ProbeError."""
+        port = self.location.port
+        sock = open_connection(self.location.ip_address, port, self.timeout, self.deadline)
+        if self.smtp is None:
+            return sock
+        try:
+            smtp_starttls(sock, self.smtp)
+            return sock
+        except socket.timeout:
+            sock.close()
+            raise ProbeError(Reason.TIMEOUT, f"SMTP on port {port}: no reply before STARTTLS") from None
+        except OSError as exc:
+            sock.close()
+            raise starttls_refused(port, str(exc) or type(exc).__name__) from None
+        except BaseException:
+            sock.close()
+            raise
 
     def count(self) -> None:
         """One more handshake (counted before it is tried), unless the probe's time is up."""
@@ -438,10 +547,6 @@ class Endpoint:
             raise Refused(exc.error_message, timed_out=True) from None
         except ServerRejectedTlsHandshake as exc:
             raise Refused(exc.error_message) from None
-        except ServerRejectedOpportunisticTlsNegotiation as exc:
-            if _timed_out(exc):
-                raise ProbeError(Reason.TIMEOUT, f"SMTP on port {port}: no reply before STARTTLS") from None
-            raise starttls_refused(port, exc.error_message) from None
         except ConnectionToServerTimedOut as exc:
             raise ProbeError(Reason.TIMEOUT, f"TCP connect to port {port}: {exc.error_message}") from None
         except ConnectionToServerFailed as exc:
@@ -455,10 +560,7 @@ class Endpoint:
         """The group the server picks from `groups` in TLS 1.3 (first flight only), None when it refuses."""
         self.count()
         try:
-            with socket.create_connection((self.location.ip_address, self.location.port),
-                                          timeout=self.network.network_timeout) as sock:
-                if self.starttls:
-                    smtp_starttls(sock)
+            with self.open() as sock:
                 sock.sendall(tls13_hello(self.host, groups))
                 record = b""
                 while len(record) < 5 or len(record) < 5 + int.from_bytes(record[3:5], "big"):
@@ -498,6 +600,19 @@ class Endpoint:
             return picked, client.get_ephemeral_key(), inspect(client) if inspect else None
         finally:
             close(conn)
+
+
+class BoundedConnection(SslConnection):
+    """sslyze's connection on a socket the Endpoint opened: nassl then reads and writes through the
+    DeadlineSocket, so the deadline holds inside the handshake, and SMTP is the scanner's bounded exchange."""
+
+    def __init__(self, endpoint: Endpoint, version: TlsVersionEnum, legacy: bool):
+        super().__init__(endpoint.location, endpoint.network, version, should_ignore_client_auth=True,
+                         should_use_legacy_openssl=legacy)
+        self.endpoint = endpoint
+
+    def _do_pre_handshake(self) -> None:
+        self.ssl_client.set_underlying_socket(self.endpoint.open())
 
 
 def _chain_and_ocsp(ca_bundle: Path | None):
@@ -788,7 +903,6 @@ class TlsProbe(Probe):
         return 3 * settings.scan.probe_timeout
 
     async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict:
-        ctx.address_policy.check(address)
         settings = ctx.settings
         deadline = time.monotonic() + self.timeout(settings) - settings.scan.connect_timeout
         endpoint = Endpoint(site.host, address, settings.scan.connect_timeout, deadline, self.port)

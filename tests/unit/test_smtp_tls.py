@@ -11,12 +11,14 @@ import pytest
 
 from govscan.model import Reason, Status
 from scanner.probes.base import ProbeError
-from scanner.probes.tls import Endpoint, Evaluation, smtp_greeting
+from scanner import config
+from scanner.probes.tls import Endpoint, Evaluation, SmtpLimits, smtp_greeting
 from lab.smtp import Smtp
 from tests.unit.test_tls_probe import HANDSHAKE_BUDGET, TLS13, SilentServer, judge, profile_suites
 from tests.unit.tls_servers import HOST, background_loop, free_port, self_signed
 
 SECP256R1 = 0x0017  # the group the lab's SMTP server allows (tls_profiles.server_context), as TLS names it
+LIMITS = SmtpLimits.of(config.load().scan)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +59,11 @@ def lab_smtp(serve, certificate):
 
 
 def smtp_endpoint(address: str, port: int, timeout: float = 3.0) -> Endpoint:
-    return Endpoint(HOST, address, timeout, time.monotonic() + 60, port, starttls=True)
+    return Endpoint(HOST, address, timeout, time.monotonic() + 60, port, smtp=LIMITS)
+
+
+def greet(address: str, port: int, timeout: float = 3.0, host: str | None = None) -> dict:
+    return smtp_greeting(address, port, timeout, time.monotonic() + 60, LIMITS, host)
 
 
 def evaluate_smtp(address: str, port: int, timeout: float = 3.0) -> dict:
@@ -69,7 +75,7 @@ def evaluate_smtp(address: str, port: int, timeout: float = 3.0) -> dict:
 @pytest.mark.parametrize("address", ["127.0.0.1", "::1"])
 def test_modern_profile_over_starttls(lab_smtp, address):
     port = lab_smtp("starttls", "modern", address)
-    greeting = smtp_greeting(address, port, 3, host=HOST)
+    greeting = greet(address, port, 3, host=HOST)
     assert greeting["starttls"] is True and greeting["banner"].startswith("220 ")
     assert "STARTTLS" in greeting["extensions"]
     assert greeting["certificates"][0]["sans"] == [HOST]  # the chain a sending server gets, for DANE
@@ -105,7 +111,7 @@ def test_hand_made_hellos_go_after_starttls(lab_smtp):
 
 def test_a_server_without_starttls_is_a_tls_error(lab_smtp):
     port = lab_smtp("plain")
-    greeting = smtp_greeting("127.0.0.1", port, 3)
+    greeting = greet("127.0.0.1", port, 3)
     assert greeting["starttls"] is False and "STARTTLS" not in greeting["extensions"]
     endpoint = smtp_endpoint("127.0.0.1", port)
     for attempt in (Evaluation(endpoint, None).run, lambda: endpoint.tls13_group_choice([SECP256R1])):
@@ -136,7 +142,7 @@ def scripted(banner: bytes, replies: dict[str, bytes] | None = None):
 def test_multi_line_replies_are_read_whole(serve):
     port = serve(scripted(b"220-mx.noordstad.nl ESMTP\r\n220 ready\r\n",
                           {"EHLO": b"250-mx.noordstad.nl\r\n250-SIZE 1000\r\n250-starttls\r\n250 8BITMIME\r\n"}))
-    greeting = smtp_greeting("127.0.0.1", port, 3)
+    greeting = greet("127.0.0.1", port, 3)
     del greeting["measured_at"]
     assert greeting == {
         "banner": "220-mx.noordstad.nl ESMTP\n220 ready", "extensions": ["SIZE 1000", "starttls", "8BITMIME"],
@@ -147,7 +153,7 @@ def test_multi_line_replies_are_read_whole(serve):
                                              (b"421 4.3.2 Too busy\r\n", {}),
                                              (b"220 old.mx ESMTP\r\n", {"EHLO": b"500 5.5.1 what?\r\n"})])
 def test_a_refusing_banner_or_ehlo_is_reported_without_starttls(serve, banner, replies):
-    greeting = smtp_greeting("127.0.0.1", serve(scripted(banner, replies)), 3)
+    greeting = greet("127.0.0.1", serve(scripted(banner, replies)), 3)
     del greeting["measured_at"]
     assert greeting == {"banner": banner.decode().strip(), "extensions": [], "starttls": False}
 
@@ -166,7 +172,7 @@ def test_starttls_refused_after_being_offered_is_a_tls_error(serve):
                                            (b"220 mx ESMTP\r\n", ("closed", "reset"))])
 def test_no_smtp_or_an_early_close_is_a_connect_error(serve, banner, words):
     with pytest.raises(ProbeError) as caught:
-        smtp_greeting("127.0.0.1", serve(scripted(banner)), 3)
+        greet("127.0.0.1", serve(scripted(banner)), 3)
     assert caught.value.reason == Reason.CONNECT and any(word in caught.value.detail for word in words)
 
 
@@ -174,7 +180,7 @@ def test_no_smtp_or_an_early_close_is_a_connect_error(serve, banner, words):
 
 def test_a_closed_port_is_a_connect_error():
     port = free_port("127.0.0.1")
-    for attempt in (lambda: smtp_greeting("127.0.0.1", port, 1), lambda: evaluate_smtp("127.0.0.1", port)):
+    for attempt in (lambda: greet("127.0.0.1", port, 1), lambda: evaluate_smtp("127.0.0.1", port)):
         with pytest.raises(ProbeError) as caught:
             attempt()
         assert caught.value.reason == Reason.CONNECT
@@ -184,7 +190,7 @@ def test_a_closed_port_is_a_connect_error():
 def test_a_server_that_never_speaks_is_a_timeout(address):
     server = SilentServer(address)
     try:
-        for attempt in (lambda: smtp_greeting(address, server.port, 1),
+        for attempt in (lambda: greet(address, server.port, 1),
                         lambda: evaluate_smtp(address, server.port, timeout=1)):
             started = time.monotonic()
             with pytest.raises(ProbeError) as caught:
