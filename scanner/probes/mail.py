@@ -12,7 +12,8 @@ hosts and their addresses) are not the site's own addresses:
 - DNSSEC of the domain's MX records and of every MX host's addresses;
 - per MX host: its addresses, the TLSA records at `_25._tcp.<mx>`, and per address the SMTP greeting
   (banner, EHLO, STARTTLS offered, the chain served after STARTTLS) and the full TLS evaluation over
-  STARTTLS (scanner/probes/tls.py).
+  STARTTLS (scanner/probes/tls.py); an MX address the address policy refuses (scanner/addresses.py) is
+  not connected to and has the error `refused_address` instead.
 """
 from __future__ import annotations
 
@@ -209,6 +210,7 @@ class MailProbe(Probe):
         timeout = SMTP_TIMEOUT_FACTOR * settings.scan.connect_timeout
         async with ctx.limit(address):
             try:
+                ctx.address_policy.check(address)
                 limits = SmtpLimits.of(settings.scan)
                 session = await ctx.in_thread(smtp_greeting, address, self.port, timeout, deadline, limits, host)
                 if session["starttls"]:

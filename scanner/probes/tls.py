@@ -903,6 +903,7 @@ class TlsProbe(Probe):
         return 3 * settings.scan.probe_timeout
 
     async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict:
+        ctx.address_policy.check(address)
         settings = ctx.settings
         deadline = time.monotonic() + self.timeout(settings) - settings.scan.connect_timeout
         endpoint = Endpoint(site.host, address, settings.scan.connect_timeout, deadline, self.port)
