@@ -45,7 +45,7 @@ def is_ipv6(address: str) -> bool:
 
 # --- name servers -------------------------------------------------------------------------------------------
 
-@check("web.ipv6.nameservers", level="required", family="ipv6", requires=("nameservers",),
+@check("web.ipv6.nameservers", level="required", family="ipv6", requires=("nameservers",), version=2,
        norm=NORM + ": naamservers bereikbaar via IPv6",
        title=("Naamservers via IPv6", "Name servers over IPv6"),
        advice=("Zorg dat minstens twee naamservers van het domein een IPv6-adres (AAAA) hebben en via IPv6 "
@@ -72,6 +72,14 @@ def nameservers(facts: Facts) -> Verdict:
     if len(answering) >= 2:
         return Verdict(Status.PASS, Text(f"{len(answering)} naamservers antwoorden via IPv6.",
                                          f"{len(answering)} name servers answer over IPv6."), details)
+    refused = {address: answer["detail"] for s in with_aaaa for address, answer in s.get("ipv6_answers", {}).items()
+               if answer.get("error") == Reason.REFUSED_ADDRESS}
+    if refused:  # not asked (scanner/addresses.py), so whether they answer is not known
+        details["refused"] = refused
+        return Verdict(Status.ERROR, Text(f"Niet gemeten: {', '.join(refused)} wordt niet benaderd (geen publiek "
+                                          "adres).",
+                                          f"Not measured: {', '.join(refused)} is not contacted (not a public "
+                                          "address)."), details, reason=Reason.REFUSED_ADDRESS)
     if len(answering) == 1:
         return Verdict(Status.WARN, Text(f"Alleen {answering[0]} antwoordt via IPv6; niet: {', '.join(silent)}.",
                                          f"Only {answering[0]} answers over IPv6; not: {', '.join(silent)}."), details)

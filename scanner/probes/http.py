@@ -38,6 +38,7 @@ import base64
 import datetime as dt
 import functools
 import hashlib
+import ipaddress
 import ssl
 import time
 import zlib
@@ -594,9 +595,12 @@ class HttpProbe(Probe):
         host = _host_of(url)
         if host == site.host:
             return address
-        found = await ctx.resolver.addresses(host)
-        same, other = ("ipv6", "ipv4") if ":" in address else ("ipv4", "ipv6")
-        candidates = found[same] + found[other]
+        try:
+            candidates = [str(ipaddress.ip_address(host))]  # a literal address in the URL
+        except ValueError:
+            found = await ctx.resolver.addresses(host)
+            same, other = ("ipv6", "ipv4") if ":" in address else ("ipv4", "ipv6")
+            candidates = found[same] + found[other]
         if not candidates:
             raise Failed(Reason.DNS, f"{host} has no address")
         allowed = [a for a in candidates if ctx.address_policy.refusal(a) is None]

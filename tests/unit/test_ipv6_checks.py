@@ -92,6 +92,17 @@ def test_name_servers_without_scanner_ipv6_are_an_error_unless_none_has_aaaa():
     assert judge("web.ipv6.nameservers", site_artifacts=no_aaaa, run={"ipv6": False}).status == Status.FAIL
 
 
+def test_name_servers_whose_ipv6_address_is_refused_are_an_error_not_a_fail():
+    refused = ns("ns1", ["::1"], answered=False)
+    refused["ipv6_answers"]["::1"].update(error="refused_address", detail="::1 is loopback (::1/128): not connected")
+    finding = judge("web.ipv6.nameservers", site_artifacts=nameservers(refused, ns("ns2", ["2001:db8:53::2"])))
+    assert finding.status == Status.ERROR and finding.reason == "refused_address"
+    assert finding.details["refused"] == {"::1": "::1 is loopback (::1/128): not connected"}
+    # two others that answer decide without it
+    enough = nameservers(refused, ns("ns2", ["2001:db8:53::2"]), ns("ns3", ["2001:db8:53::3"]))
+    assert judge("web.ipv6.nameservers", site_artifacts=enough).status == Status.PASS
+
+
 # --- web.ipv6.reachable -------------------------------------------------------------------------------------
 
 def test_reachable_when_ipv6_accepts_the_ports_ipv4_does():
