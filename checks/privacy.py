@@ -1,55 +1,83 @@
 """Tracking cookies, trackers and the cookie banner (shared/spec/checks.md, "Privacy"). Judges the facts of
 the `browser` probe (scanner/probes/browser.py): its visits without interaction (state "none", front page and
-sampled subpages) and after clicking reject or accept. Cookie classification and tracker hosts come from
-config/cookies.csv and config/trackers.txt (checks/cookie_policy.py).
+sampled subpages, each in a fresh browser context) and after clicking reject or accept. Which cookie is whose
+and which hosts are trackers comes from checks/cookie_policy.py (the Open Cookie Database and a filter list,
+with govscan's own rows on top); what counts as tracking is decided here.
 """
 from __future__ import annotations
 
-from checks.cookie_policy import classify, cookie_rules, tracker_for, trackers
+from checks.cookie_policy import CookieRule, cookie_classification, tracker_lists
 from checks.registry import Facts, check
 from govscan.model import Reason, Status, Text, Verdict
 
 NORM = "Kabinetsdoel (Werkagenda Waardengedreven Digitaliseren, 2023): geen trackingcookies, ook niet na toestemming"
+# An identifier-like value (see identifier_like) has at least this many characters.
+IDENTIFIER_MIN_CHARS = 8
 
 
 def visits(browser: dict, state: str) -> list[dict]:
     return [v for v in browser.get("visits", []) if v["state"] == state]
 
 
-def judge_cookies(records: list[dict]) -> tuple[list[dict], list[dict]]:
-    """(tracking cookies, unknown third-party persistent cookies) over the visits, each cookie once with the
-    pages it was seen on."""
-    tracking: dict[tuple, dict] = {}
-    unknown: dict[tuple, dict] = {}
+def tracks(rule: CookieRule, cookie: dict) -> bool:
+    """Marketing cookies track. Analytics cookies track when a third party processes the data: the cookie lives
+    on another site's domain, the row names the platform's own domain, or the row's data controller is not
+    the site's operator (self-hosted Matomo on the site's own domain is not tracking; Google Analytics is)."""
+    if rule.category == "marketing":
+        return True
+    if rule.category == "analytics":
+        return cookie["third_party"] or bool(rule.domains) or rule.controlled_by_third_party
+    return False
+
+
+def identifier_like(values: list[str]) -> bool:
+    """Whether a cookie's values can single out a visitor: one has at least IDENTIFIER_MIN_CHARS characters and a
+    digit, and they are not the same in every fresh browser context that got the cookie (a constant such as a
+    version stamp identifies no one)."""
+    shaped = any(len(v) >= IDENTIFIER_MIN_CHARS and any(ch.isdigit() for ch in v) for v in values)
+    return shaped and (len(values) == 1 or len(set(values)) > 1)
+
+
+def judge_cookies(records: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+    """(tracking cookies, unknown persistent third-party cookies, unclassified cookies) over the visits, each
+    cookie once with the pages it was seen on. Unclassified: unknown first-party persistent cookies with an
+    identifier-like value. Unknown session cookies end with the visit and are not listed."""
+    classification = cookie_classification()
+    found: dict[tuple, dict] = {}
+    values: dict[tuple, list[str]] = {}
     for record in records:
         for cookie in record["cookies"]:
-            rule = classify(cookie["name"])
-            if rule is not None and not rule.tracks:
+            rule = classification.rule_for(cookie["name"], cookie["domain"])
+            if rule is not None and not tracks(rule, cookie) or rule is None and cookie["session"]:
                 continue
-            if rule is None and not (cookie["third_party"] and not cookie["session"]):
-                continue  # unknown first-party or session cookies are not listed
-            bucket = tracking if rule is not None else unknown
             key = (cookie["name"], cookie["domain"])
-            entry = bucket.setdefault(key, {
+            entry = found.setdefault(key, {
                 "name": cookie["name"], "domain": cookie["domain"], "third_party": cookie["third_party"],
                 "session": cookie["session"], "days": cookie["days"], "partition_key": cookie.get("partition_key"),
                 "set_by": cookie.get("set_by", {}), "pages": []})
             if rule is not None:
-                entry.update(platform=rule.platform, category=rule.category, rule=rule.name)
+                entry.update(platform=rule.platform, category=rule.category, rule=rule.name,
+                             rule_domains=list(rule.domains), controller=rule.controller, listed_by=rule.source)
+            values.setdefault(key, []).append(cookie.get("value", ""))
             if record["page"] not in entry["pages"]:
                 entry["pages"].append(record["page"])
-    return list(tracking.values()), list(unknown.values())
+    tracking = [e for e in found.values() if "platform" in e]
+    unknown = [e for e in found.values() if "platform" not in e and e["third_party"]]
+    unclassified = [e for key, e in found.items() if "platform" not in e and not e["third_party"]
+                    and identifier_like(values[key])]
+    return tracking, unknown, unclassified
 
 
 def tracker_requests(records: list[dict]) -> list[dict]:
-    """Requests to hosts on the tracker list, grouped by host, with the pages they came from."""
+    """Requests to tracker hosts, grouped by host, with the list that names them and the pages they came from."""
+    lists = tracker_lists()
     found: dict[str, dict] = {}
     for record in records:
         for request in record["requests"]:
-            entry_name = tracker_for(request["host"])
-            if entry_name is None:
+            tracker = lists.tracker_for(request["host"], request.get("third_party", True))
+            if tracker is None:
                 continue
-            entry = found.setdefault(request["host"], {"host": request["host"], "tracker": entry_name,
+            entry = found.setdefault(request["host"], {"host": request["host"], **tracker,
                                                        "example": request["url"], "requests": 0, "pages": []})
             entry["requests"] += 1
             if record["page"] not in entry["pages"]:
@@ -58,11 +86,12 @@ def tracker_requests(records: list[dict]) -> list[dict]:
 
 
 def _names(cookies: list[dict]) -> str:
-    return ", ".join(sorted({c["name"] for c in cookies}))
+    """Cookie names, each with its platform when it has one: `_ga (Google Analytics), IDE (DoubleClick)`."""
+    return ", ".join(sorted({f"{c['name']} ({c['platform']})" if c.get("platform") else c["name"] for c in cookies}))
 
 
 def _versions() -> dict:
-    return {"cookies_version": cookie_rules()[1], "trackers_version": trackers()[1]}
+    return {**cookie_classification().versions, **tracker_lists().versions}
 
 
 def _measured(browser: dict) -> dict:
@@ -70,7 +99,7 @@ def _measured(browser: dict) -> dict:
             "pages_not_measured": [p for p in browser.get("pages", []) if p.get("error")]}
 
 
-@check("privacy.tracking_cookies", level="required", family="privacy", requires=("browser",), norm=NORM,
+@check("privacy.tracking_cookies", level="required", family="privacy", requires=("browser",), norm=NORM, version=2,
        title=("Geen trackingcookies", "No tracking cookies"),
        advice=("Plaats zonder toestemming geen cookies van advertentie- of analysediensten die gegevens met derden "
                "delen; gebruik privacyvriendelijke, zelf gehoste statistieken en toon video's pas na een klik.",
@@ -78,20 +107,24 @@ def _measured(browser: dict) -> dict:
                "privacy-friendly self-hosted statistics and load videos only after a click."))
 def tracking_cookies(facts: Facts) -> Verdict:
     browser = facts["browser"]
-    tracking, unknown = judge_cookies(visits(browser, "none"))
-    details = {"tracking": tracking, "unknown_third_party": unknown, **_measured(browser), **_versions()}
+    tracking, unknown, unclassified = judge_cookies(visits(browser, "none"))
+    details = {"tracking": tracking, "unknown_third_party": unknown, "unclassified": unclassified,
+               **_measured(browser), **_versions()}
+    also_nl = f" Niet geclassificeerd (ter beoordeling): {_names(unclassified)}." if unclassified else ""
+    also_en = f" Unclassified (to review): {_names(unclassified)}." if unclassified else ""
     if tracking:
-        return Verdict(Status.FAIL, Text(f"Trackingcookies zonder toestemming: {_names(tracking)}.",
-                                         f"Tracking cookies without consent: {_names(tracking)}."), details)
+        return Verdict(Status.FAIL, Text(f"Trackingcookies zonder toestemming: {_names(tracking)}.{also_nl}",
+                                         f"Tracking cookies without consent: {_names(tracking)}.{also_en}"), details)
     if unknown:
-        return Verdict(Status.WARN, Text(f"Onbekende persistente cookies van derden (ter beoordeling): {_names(unknown)}.",
-                                         f"Unknown persistent third-party cookies (to review): {_names(unknown)}."),
-                       details)
-    return Verdict(Status.PASS, Text("Geen trackingcookies zonder interactie.",
-                                     "No tracking cookies without interaction."), details)
+        return Verdict(Status.WARN, Text(f"Onbekende persistente cookies van derden (ter beoordeling): "
+                                         f"{_names(unknown)}.{also_nl}",
+                                         f"Unknown persistent third-party cookies (to review): {_names(unknown)}."
+                                         f"{also_en}"), details)
+    return Verdict(Status.PASS, Text(f"Geen trackingcookies zonder interactie.{also_nl}",
+                                     f"No tracking cookies without interaction.{also_en}"), details)
 
 
-@check("privacy.trackers", level="required", family="privacy", requires=("browser",), norm=NORM,
+@check("privacy.trackers", level="required", family="privacy", requires=("browser",), norm=NORM, version=2,
        title=("Geen trackers", "No trackers"),
        advice=("Laad geen scripts, pixels of andere verzoeken van trackingdiensten zonder interactie.",
                "Load no scripts, pixels or other requests from tracking services without interaction."))
@@ -156,7 +189,7 @@ def _after_click(facts: Facts, choice: str, count_requests: bool) -> Verdict:
         return Verdict(Status.ERROR, Text(f"Niet gemeten: {outcome['error']}", f"Not measured: {outcome['error']}"),
                        {"consent": outcome}, reason=reason if reason in set(Reason) else Reason.BROWSER)
     records = visits(browser, choice)
-    tracking, _ = judge_cookies(records)
+    tracking, _, _ = judge_cookies(records)
     found = tracker_requests(records)
     details = {"consent": outcome, "tracking": tracking, "trackers": found,
                "pages": [r["page"] for r in records], **_versions()}
@@ -180,6 +213,7 @@ def _after_click(facts: Facts, choice: str, count_requests: bool) -> Verdict:
 
 
 @check("privacy.tracking_after_reject", level="required", family="privacy", requires=("browser",), norm=NORM,
+       version=2,
        title=("Geen tracking na weigeren", "No tracking after rejecting"),
        advice=("Laad trackers en hun cookies niet meer nadat een bezoeker heeft geweigerd; controleer de instelling "
                "van het toestemmingsplatform.",
@@ -189,6 +223,7 @@ def tracking_after_reject(facts: Facts) -> Verdict:
 
 
 @check("privacy.tracking_with_consent", level="required", family="privacy", requires=("browser",), norm=NORM,
+       version=2,
        title=("Geen trackingcookies na toestemming", "No tracking cookies after consent"),
        advice=("Het kabinetsdoel geldt ook met toestemming: vervang diensten die trackingcookies plaatsen door "
                "privacyvriendelijke alternatieven.",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
+from checks.cookie_policy import POLICY_FILES
 from govscan import paths
 from scanner.addresses import AddressPolicy
 
@@ -262,7 +263,7 @@ def in_force(settings: Settings) -> list[tuple[str, Any, str]]:
         ("paths.ca_bundle", str(settings.trust.ca_bundle_path), "trust.ca_bundle"),
         ("paths.package_data", str(paths.package_data()), "package"),
     ]
-    for name in ("cookies.csv", "trackers.txt"):
+    for name in POLICY_FILES:
         path = paths.data_file(name)
         rows.append((f"paths.{name}", str(path), "imported" if path == paths.user_data(name) else "package"))
     rio = settings.register.rio_export_path

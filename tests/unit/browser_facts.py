@@ -10,8 +10,9 @@ FRONT = "https://www.gemeente.nl/"
 
 
 def cookie(name: str, domain: str = "www.gemeente.nl", *, third_party: bool = False, session: bool = False,
-           days: float | None = 365) -> dict:
-    return {"name": name, "domain": domain, "path": "/", "session": session, "expires": None if session else 1,
+           days: float | None = 365, value: str = "1") -> dict:
+    return {"name": name, "value": value, "domain": domain, "path": "/", "session": session,
+            "expires": None if session else 1,
             "days": None if session else days, "secure": True, "http_only": False, "same_site": "Lax",
             "partition_key": None, "third_party": third_party, "set_by": {"via": "script", "url": FRONT}}
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from checks.cookie_policy import cookie_rules, trackers
+from checks.cookie_policy import TRACKERS, cookie_classification, tracker_lists
 from govscan import paths
 from scanner import config
 from scanner.cli import main
@@ -86,20 +86,22 @@ def test_an_unknown_setting_is_a_usage_error(home, capsys):
 
 
 def test_import_writes_into_the_data_directory_and_is_then_in_force(home, capsys):
-    shipped = paths.package_data("trackers.txt")
+    shipped = paths.package_data(TRACKERS)
     before = shipped.read_bytes()
     (home / "list.txt").write_text("||stats.example.com^\n")
     try:
+        assert tracker_lists().tracker_for("stats.example.com") is None
         assert main(["import", "trackers", str(home / "list.txt")]) == 0
-        imported = home / "data" / "govscan" / "trackers.txt"
+        imported = home / "data" / "govscan" / TRACKERS
         assert "stats.example.com" in imported.read_text()
         assert shipped.read_bytes() == before
-        assert "stats.example.com" in trackers()[0]
-        assert shown(capsys)["paths.trackers.txt"] == {"key": "paths.trackers.txt", "value": str(imported),
-                                                       "source": "imported"}
+        assert tracker_lists().tracker_for("stats.example.com") == {"tracker": "stats.example.com",
+                                                                    "list": "filter-list"}
+        key = f"paths.{TRACKERS}"
+        assert shown(capsys)[key] == {"key": key, "value": str(imported), "source": "imported"}
     finally:
-        trackers.cache_clear()
-        cookie_rules.cache_clear()
+        tracker_lists.cache_clear()
+        cookie_classification.cache_clear()
 
 
 def test_version(capsys):

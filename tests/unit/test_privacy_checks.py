@@ -1,4 +1,6 @@
 """privacy.* checks on hand-built browser facts: every rule of the catalogue passing and failing."""
+import pytest
+
 from checks.privacy import (consent_banner, tracking_after_reject, tracking_cookies, tracking_with_consent,
                             trackers_without_interaction)
 from govscan.model import Status
@@ -47,6 +49,66 @@ def test_unknown_first_party_or_session_cookies_are_not_listed():
     assert tracking_cookies(facts(data)).status == Status.PASS
 
 
+@pytest.mark.parametrize("name, platform", [("__qca", "Quantcast"), ("_scid", "Snapchat"), ("_rdt_uuid", "Reddit"),
+                                            ("_lfa", "Leadfeeder")])
+def test_any_marketing_cookie_of_the_open_cookie_database_fails_with_its_platform_named(name, platform):
+    verdict = tracking_cookies(facts(browser([visit(cookies=[cookie(name, value="a1b2c3d4e5f6")])])))
+    assert verdict.status == Status.FAIL
+    assert f"{name} ({platform})" in verdict.summary.en and f"{name} ({platform})" in verdict.summary.nl
+    assert verdict.details["tracking"][0]["listed_by"] == "open-cookie-database"
+
+
+def test_instagrams_third_party_sessionid_fails_and_a_first_party_sessionid_passes():
+    instagram = browser([visit(cookies=[cookie("sessionid", ".instagram.com", third_party=True)])])
+    own = browser([visit(cookies=[cookie("sessionid", session=True)])])
+    verdict = tracking_cookies(facts(instagram))
+    assert verdict.status == Status.FAIL and "sessionid (Instagram)" in verdict.summary.en
+    assert tracking_cookies(facts(own)).status == Status.PASS
+
+
+def test_self_hosted_matomo_passes_and_third_party_analytics_fails():
+    matomo = browser([visit(cookies=[cookie("_pk_id.1.ab12", value="4f3a2b1c.1764979200"),
+                                     cookie("_pk_ses.1.ab12", session=True)])])
+    assert tracking_cookies(facts(matomo)).status == Status.PASS
+    hotjar = browser([visit(cookies=[cookie("_hjSessionUser_3925006", value="eyJpZCI6IjEyMyJ9")])])
+    verdict = tracking_cookies(facts(hotjar))
+    assert verdict.status == Status.FAIL and verdict.details["tracking"][0]["controller"] == "Hotjar"
+
+
+def test_first_party_analytics_on_another_sites_domain_is_processed_by_a_third_party():
+    data = browser([visit(cookies=[cookie("_pk_id.1.ab12", "stats.example-analytics.com", third_party=True)])])
+    verdict = tracking_cookies(facts(data))
+    assert verdict.status == Status.FAIL and "Matomo" in verdict.summary.en
+
+
+def test_analytics_the_database_says_the_site_operator_controls_passes():
+    assert tracking_cookies(facts(browser([visit(cookies=[cookie("umami.disabled")])]))).status == Status.PASS
+
+
+def test_unknown_first_party_cookie_with_an_identifier_is_listed_as_unclassified():
+    data = browser([visit(cookies=[cookie("bezoeker", value="7f9c2ba4e88f827d616045507605853e")])])
+    verdict = tracking_cookies(facts(data))
+    assert verdict.status == Status.PASS
+    assert [c["name"] for c in verdict.details["unclassified"]] == ["bezoeker"]
+    assert "bezoeker" in verdict.summary.en and "value" not in verdict.details["unclassified"][0]
+
+
+def test_a_value_that_differs_between_fresh_visits_is_an_identifier_and_a_constant_one_is_not():
+    differs = browser([visit(cookies=[cookie("vid", value="a1b2c3d4")]),
+                       visit(page=SUBPAGE, cookies=[cookie("vid", value="e5f6a7b8")])])
+    constant = browser([visit(cookies=[cookie("build", value="v2-20251101")]),
+                        visit(page=SUBPAGE, cookies=[cookie("build", value="v2-20251101")])])
+    assert [c["name"] for c in tracking_cookies(facts(differs)).details["unclassified"]] == ["vid"]
+    assert tracking_cookies(facts(constant)).details["unclassified"] == []
+
+
+def test_short_or_word_values_and_session_cookies_are_not_identifiers():
+    data = browser([visit(cookies=[cookie("taal", value="nl"), cookie("thema", value="donkerblauw"),
+                                   cookie("tab", value="a1b2c3d4e5", session=True)])])
+    verdict = tracking_cookies(facts(data))
+    assert verdict.status == Status.PASS and verdict.details["unclassified"] == []
+
+
 def test_cookies_after_a_click_do_not_count_for_the_no_interaction_check():
     data = browser([visit(), visit("accept", cookies=[cookie("_ga")])])
     assert tracking_cookies(facts(data)).status == Status.PASS
@@ -66,6 +128,21 @@ def test_trackers_fail_lists_hosts_and_pages():
     assert {t["host"]: t["tracker"] for t in verdict.details["trackers"]} == {
         "www.google-analytics.com": "google-analytics.com", "www.googletagmanager.com": "googletagmanager.com"}
     assert verdict.details["trackers"][0]["pages"] == [SUBPAGE]
+
+
+def test_trackers_from_the_filter_list_fail_and_processor_analytics_passes():
+    snap = browser([visit(requests=[request("https://tr.snapchat.com/p")])])
+    verdict = trackers_without_interaction(facts(snap))
+    assert verdict.status == Status.FAIL
+    assert verdict.details["trackers"][0] == {**verdict.details["trackers"][0], "tracker": "tr.snapchat.com",
+                                              "list": "filter-list"}
+    siteimprove = browser([visit(requests=[request("https://siteimproveanalytics.com/js/siteanalyze_1.js")])])
+    assert trackers_without_interaction(facts(siteimprove)).status == Status.PASS
+
+
+def test_findings_record_the_versions_of_the_lists():
+    details = trackers_without_interaction(facts(browser())).details
+    assert {"cookie_database", "cookie_overrides", "tracker_filters", "tracker_overrides"} <= set(details)
 
 
 def test_banner_absent_is_info():
@@ -146,4 +223,4 @@ def test_with_consent_fails_on_tracking_cookies_even_after_accept():
                                                                            third_party=True)])],
                    banner_=banner(), consent_={"accept": consent("accept")})
     verdict = tracking_with_consent(facts(data))
-    assert verdict.status == Status.FAIL and "IDE" in verdict.summary.nl
+    assert verdict.status == Status.FAIL and "IDE (DoubleClick)" in verdict.summary.nl
