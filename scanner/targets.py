@@ -2,8 +2,10 @@
 host names (one per line, `#` starts a comment).
 
 Every entry is normalised the same way (lower case, IDN to punycode, no trailing dot, `https://host/` when
-only a host is given) and de-duplicated by host, because the host is what the checks judge. A bad row is
-reported as `FILE:LINE: reason` and skipped; it never stops the rows after it.
+only a host is given) and de-duplicated by host, because the host is what the checks judge. An IP address,
+or a name a browser would read as one (its last label a number: `127.1`, `0x7f.0.0.1`, `2130706433`), is
+not a host name and is refused. A bad row is reported as `FILE:LINE: reason` and skipped; it never stops the
+rows after it.
 """
 from __future__ import annotations
 
@@ -27,6 +29,9 @@ AREA_CODES = {
     "waterschap": re.compile(r"WS\d{4}"),
 }
 OTHER_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+# The WHATWG URL standard's "ends in a number checker": a host whose last label is decimal digits, or 0x and
+# hex digits, is parsed by browsers as an IPv4 address (127.1, 0x7f.0.0.1 and 2130706433 are 127.0.0.1).
+IPV4_NUMBER = re.compile(r"[0-9]+|0x[0-9a-f]*")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -67,6 +72,10 @@ def normalise_host(host: str) -> str:
         ascii_host = idna.encode(host, uts46=True).decode("ascii")
     except idna.IDNAError as exc:
         raise ValueError(f"invalid host name {host!r}: {exc}") from None
+    last = ascii_host.rsplit(".", 1)[-1]
+    if IPV4_NUMBER.fullmatch(last):
+        raise ValueError(f"{ascii_host} ends in a number ({last}), so browsers read it as an IPv4 address: "
+                         "give the site's host name")
     if "." not in ascii_host:
         raise ValueError(f"{ascii_host} is not a fully qualified host name")
     return ascii_host

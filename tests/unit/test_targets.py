@@ -29,6 +29,12 @@ def test_parse_target_normalises(text, url, host):
     ("https://user:secret@www.example.nl/", "user name or password"),
     ("192.0.2.10", "IP address"),
     ("https://[2001:db8::1]/", "IP address"),
+    ("127.1", r"ends in a number \(1\), so browsers read it as an IPv4 address"),
+    ("https://0x7f.0.0.1/", r"ends in a number \(1\)"),
+    ("2130706433", r"ends in a number \(2130706433\)"),
+    ("0x7F000001", r"ends in a number \(0x7f000001\)"),
+    ("https://www.gemeente.0x/", r"ends in a number \(0x\)"),
+    ("\uff11\uff12\uff17.\uff10.\uff10.\uff11", r"127.0.0.1 ends in a number"),  # full-width digits
     ("intranet", "not a fully qualified host name"),
     ("www..example.nl", "invalid host name"),
     ("www_example.nl", "invalid host name"),
@@ -37,6 +43,11 @@ def test_parse_target_normalises(text, url, host):
 def test_parse_target_rejects(text, reason):
     with pytest.raises(ValueError, match=reason):
         parse_target(text)
+
+
+@pytest.mark.parametrize("host", ["www.123gemeente.nl", "123.gemeente.nl", "x.0xg", "www.gemeente.nl0"])
+def test_digits_before_the_last_label_or_mixed_into_it_are_a_host_name(host):
+    assert parse_target(host).host == host
 
 
 def test_parse_organisation_accepts_codes_per_type():
