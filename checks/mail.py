@@ -5,6 +5,10 @@ They judge the `mail` probe's facts (scanner/probes/mail.py). A domain without M
 RFC 7505) receives no mail: the MX checks do not apply to it. A domain whose only SPF record is
 `v=spf1 -all` sends no mail: it needs DMARC `p=reject` and no DKIM. STARTTLS is judged with the web TLS
 checks' own functions on the evaluation made over STARTTLS, so both use one rule book.
+
+SPF is evaluated from the stored DNS answers by checks/spf.py (RFC 7208: grammar, limits, macros) for a
+sender the record does not list; DMARC's record is found and parsed by checks/dmarc.py (RFC 7489). Both
+modules' docstrings state the rules exactly; docs/mail.md sums them up.
 """
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from typing import Callable
 
 from cryptography import x509
 
+from checks import dmarc as dmarc_rules
+from checks import spf as spf_rules
 from checks.dns import describe_problem, match_record, record_text
 from checks.registry import Facts, check
 from checks.tls import tls_ciphers, tls_key_exchange, tls_version
@@ -20,13 +26,21 @@ from govscan.model import Artifact, Reason, Status, Text, Verdict, worst
 
 FAMILY = "mail"
 NORM = "Forum Standaardisatie, pas toe of leg uit"
-SPF_MAX_LOOKUPS = 10
 ENFORCING_POLICIES = ("quarantine", "reject")
+PROTECTING_RESULTS = ("fail", "softfail")  # what -all and ~all give a sender the record does not list
+# Characters of a record shown in a finding (RFC 7208 3.4 asks SPF records to fit in 450); the artifact
+# keeps every record whole.
+RECORD_CHARACTERS = 512
 DANE_USAGES = (2, 3)  # RFC 7672: SMTP ignores the PKIX usages 0 and 1
 
 
 def sends_no_mail(mail: dict) -> bool:
-    return [record.split()[1:] for record in mail["spf"]["records"]] == [["-all"]]
+    records = spf_rules.records_at(mail["domain"], mail["spf"]["answers"])
+    return [record.lower().split()[1:] for record in records] == [["-all"]]
+
+
+def excerpt(record: str) -> str:
+    return record if len(record) <= RECORD_CHARACTERS else record[:RECORD_CHARACTERS] + "..."
 
 
 def receives_no_mail(mail: dict) -> Verdict | None:
@@ -73,69 +87,113 @@ def per_mx_address(mail: dict, judge: Callable[[dict, str, dict], Verdict]) -> l
 
 # --- SPF, DMARC, DKIM ---------------------------------------------------------------------------------------
 
-@check("mail.spf", level="required", family=FAMILY, requires=("mail",),
+@check("mail.spf", level="required", family=FAMILY, requires=("mail",), version=2,
        norm=NORM + ": SPF (RFC 7208), eindigend op -all of ~all",
        title=("SPF", "SPF"),
        advice=("Publiceer precies één SPF-record (TXT 'v=spf1 ...') dat de verzendende servers noemt en eindigt op "
-               "'-all' (of '~all'), met hooguit 10 DNS-opvragingen (include, a, mx, ptr, exists, redirect). Een "
-               "domein dat niet mailt: 'v=spf1 -all'.",
+               "'-all' (of '~all'), volgens de grammatica van RFC 7208, met hooguit 10 DNS-opvragingen (include, a, "
+               "mx, ptr, exists, redirect) en hooguit 2 die niets opleveren. Een domein dat niet mailt: 'v=spf1 -all'.",
                "Publish exactly one SPF record (TXT 'v=spf1 ...') that names the sending servers and ends in "
-               "'-all' (or '~all'), with at most 10 DNS lookups (include, a, mx, ptr, exists, redirect). A domain "
-               "that sends no mail: 'v=spf1 -all'."))
+               "'-all' (or '~all'), following RFC 7208's grammar, with at most 10 DNS lookups (include, a, mx, ptr, "
+               "exists, redirect) and at most 2 that find nothing. A domain that sends no mail: 'v=spf1 -all'."))
 def spf(facts: Facts) -> Verdict:
+    """The SPF result a sender the domain's records do not list gets (checks/spf.py): `fail` or `softfail`
+    passes; `none`, `neutral`, `pass` and `permerror` fail; `temperror` is an error (DNS); `unknown` (a
+    redirect that depends on the sender) is info."""
     mail = facts["mail"]
-    found, domain = mail["spf"], mail["domain"]
-    details = {"domain": domain, **found}
-    records = found["records"]
-    if not records:
+    domain = mail["domain"]
+    outcome = spf_rules.evaluate(domain, mail["spf"]["answers"])
+    records = spf_rules.records_at(domain, mail["spf"]["answers"])
+    details = {"domain": domain, "records": [excerpt(r) for r in records], "result": outcome.result,
+               "decided_by": outcome.term, "decided_in": outcome.where, "lookups": outcome.lookups,
+               "void_lookups": outcome.void_lookups, "notes": outcome.notes,
+               "included": {where: excerpt(r) for where, r in outcome.records.items() if where != domain}}
+    result, term = outcome.result, spf_rules.shown(outcome.term or "")
+    in_record = (f" in het record van {outcome.where}", f" in the record of {outcome.where}") \
+        if outcome.where != domain else ("", "")
+    if outcome.reason is not None:
+        details["reason"] = outcome.reason.en
+    if result == "none":
         return Verdict(Status.FAIL, Text(f"{domain} heeft geen SPF-record.", f"{domain} has no SPF record."), details)
-    if len(records) > 1:
-        return Verdict(Status.FAIL, Text(f"{domain} heeft {len(records)} SPF-records; er mag er één zijn.",
-                                         f"{domain} has {len(records)} SPF records; there must be one."), details)
-    if found["errors"]:
-        errors = "; ".join(found["errors"])
-        return Verdict(Status.FAIL, Text(f"Het SPF-record is ongeldig: {errors}.",
-                                         f"The SPF record is invalid: {errors}."), details)
-    if found["lookups"] > SPF_MAX_LOOKUPS:
-        return Verdict(Status.FAIL, Text(f"Het SPF-record vraagt {found['lookups']} DNS-opvragingen (max. 10).",
-                                         f"The SPF record needs {found['lookups']} DNS lookups (at most 10)."),
-                       details)
-    if found["all"] not in ("-all", "~all"):
-        ending = f"'{found['all']}'" if found["all"] else "geen 'all'"
-        ending_en = f"'{found['all']}'" if found["all"] else "no 'all'"
-        return Verdict(Status.FAIL, Text(f"Het SPF-record eindigt op {ending}, niet op -all of ~all.",
-                                         f"The SPF record ends in {ending_en}, not in -all or ~all."), details)
-    return Verdict(Status.PASS, Text(f"Eén geldig SPF-record, eindigend op {found['all']}: {records[0]}",
-                                     f"One valid SPF record, ending in {found['all']}: {records[0]}"), details)
+    if result == "temperror":
+        return Verdict(Status.ERROR, Text(f"SPF kon niet worden geëvalueerd (temperror): {outcome.reason.nl}.",
+                                          f"SPF could not be evaluated (temperror): {outcome.reason.en}."),
+                       details, reason=Reason.DNS)
+    if result == "permerror":
+        return Verdict(Status.FAIL, Text(f"Het SPF-record is ongeldig (permerror): {outcome.reason.nl}.",
+                                         f"The SPF record is invalid (permerror): {outcome.reason.en}."), details)
+    if result == "unknown":
+        return Verdict(Status.INFO, Text(f"Wat een afzender die het SPF-record niet noemt krijgt, hangt af van de "
+                                         f"afzender: '{term}'{in_record[0]} is niet geëvalueerd.",
+                                         f"What a sender the SPF record does not list gets depends on the sender: "
+                                         f"'{term}'{in_record[1]} was not evaluated."), details)
+    if result in PROTECTING_RESULTS:
+        return Verdict(Status.PASS, Text(f"Eén geldig SPF-record; een afzender die het niet noemt krijgt {result} "
+                                         f"('{term}'{in_record[0]}): {excerpt(records[0])}",
+                                         f"One valid SPF record; a sender it does not list gets {result} "
+                                         f"('{term}'{in_record[1]}): {excerpt(records[0])}"), details)
+    how = (f" door '{term}'{in_record[0]}", f" from '{term}'{in_record[1]}") if outcome.term else \
+        (" (geen mechanisme past, en er is geen all of redirect)", " (no mechanism matches, and there is no all or "
+                                                                   "redirect)")
+    return Verdict(Status.FAIL, Text(f"Een afzender die het SPF-record niet noemt krijgt '{result}'{how[0]}: dat "
+                                     "beschermt het domein niet; het record moet eindigen op -all of ~all.",
+                                     f"A sender the SPF record does not list gets '{result}'{how[1]}: that does not "
+                                     "protect the domain; the record must end in -all or ~all."), details)
 
 
-@check("mail.dmarc", level="required", family=FAMILY, requires=("mail",),
+@check("mail.dmarc", level="required", family=FAMILY, requires=("mail",), version=2,
        norm=NORM + ": DMARC (RFC 7489) met beleid quarantine of reject",
        title=("DMARC", "DMARC"),
        advice=("Publiceer op _dmarc.<domein> één record 'v=DMARC1; p=reject' (of p=quarantine) met een rua-adres "
-               "voor rapporten. Een domein dat niet mailt: p=reject.",
+               "voor rapporten, elke tag één keer en p direct na v. Een domein dat niet mailt: p=reject.",
                "Publish one record 'v=DMARC1; p=reject' (or p=quarantine) at _dmarc.<domain>, with a rua address "
-               "for reports. A domain that sends no mail: p=reject."))
+               "for reports, every tag once and p right after v. A domain that sends no mail: p=reject."))
 def dmarc(facts: Facts) -> Verdict:
+    """The one DMARC record that applies to the mail domain (checks/dmarc.py): its policy for the domain (p,
+    or sp when found at the organisational domain) must be quarantine or reject; reject when the domain sends
+    no mail."""
     mail = facts["mail"]
-    found = mail["dmarc"]
-    details = {"domain": mail["domain"], **found}
-    records, policy, name = found["records"], found["policy"], found["name"]
+    domain, found = mail["domain"], mail["dmarc"]
+    organisational = found["organisational_domain"]
+    details: dict = {"domain": domain, "organisational_domain": organisational}
+    try:
+        discovery = dmarc_rules.discover(domain, organisational, found["answers"])
+    except dmarc_rules.DnsError as error:
+        return Verdict(Status.ERROR, Text(f"DMARC kon niet worden opgezocht: {error}.",
+                                          f"DMARC could not be looked up: {error}."), details, reason=Reason.DNS)
+    name, records = discovery.name, discovery.records
+    details.update(name=name, records=[excerpt(r) for r in records],
+                   found_at_organisational_domain=discovery.at_organisational_domain)
     if not records:
-        return Verdict(Status.FAIL, Text(f"Geen DMARC-record op {name}.", f"No DMARC record at {name}."), details)
+        asked = " of ".join(dict.fromkeys((f"_dmarc.{domain}", f"_dmarc.{organisational}")))
+        asked_en = asked.replace(" of ", " or ")
+        discarded = spf_rules.shown(discovery.discarded[0]) if discovery.discarded else None
+        return Verdict(Status.FAIL, Text(f"Geen DMARC-record op {asked}" + (
+            f" (een TXT-record daar begint niet met 'v=DMARC1': '{discarded}')." if discarded else "."),
+            f"No DMARC record at {asked_en}" + (
+            f" (a TXT record there does not begin with 'v=DMARC1': '{discarded}')." if discarded else ".")), details)
     if len(records) > 1:
         return Verdict(Status.FAIL, Text(f"{len(records)} DMARC-records op {name}; er mag er één zijn.",
                                          f"{len(records)} DMARC records at {name}; there must be one."), details)
-    if sends_no_mail(mail) and policy != "reject":
-        return Verdict(Status.FAIL, Text(f"Het domein mailt niet, maar het DMARC-beleid is p={policy}, niet reject.",
-                                         f"The domain sends no mail, but its DMARC policy is p={policy}, not "
-                                         "reject."), details)
-    if policy not in ENFORCING_POLICIES:
-        return Verdict(Status.FAIL, Text(f"Het DMARC-beleid is p={policy}: het moet quarantine of reject zijn.",
-                                         f"The DMARC policy is p={policy}: it must be quarantine or reject."),
+    try:
+        policy = dmarc_rules.parse(records[0])
+    except dmarc_rules.Invalid as error:
+        return Verdict(Status.FAIL, Text(f"Het DMARC-record op {name} is ongeldig: {error.text.nl}.",
+                                         f"The DMARC record at {name} is invalid: {error.text.en}."), details)
+    p, sp, test = policy.value("p"), policy.value("sp"), policy.value("t")
+    applies, tag = (sp, "sp") if discovery.at_organisational_domain and sp else (p, "p")
+    details.update(policy=applies, p=p, sp=sp, t=test, notes=policy.notes)
+    if sends_no_mail(mail) and applies != "reject":
+        return Verdict(Status.FAIL, Text(f"Het domein mailt niet, maar het DMARC-beleid is {tag}={applies}, niet "
+                                         "reject.", f"The domain sends no mail, but its DMARC policy is "
+                                         f"{tag}={applies}, not reject."), details)
+    if applies not in ENFORCING_POLICIES:
+        return Verdict(Status.FAIL, Text(f"Het DMARC-beleid is {tag}={applies}: het moet quarantine of reject zijn.",
+                                         f"The DMARC policy is {tag}={applies}: it must be quarantine or reject."),
                        details)
-    return Verdict(Status.PASS, Text(f"DMARC op {name} met p={policy}.", f"DMARC at {name} with p={policy}."),
-                   details)
+    testing = (" (t=y: testmodus)", " (t=y: test mode)") if test == "y" else ("", "")
+    return Verdict(Status.PASS, Text(f"DMARC op {name} met {tag}={applies}{testing[0]}.",
+                                     f"DMARC at {name} with {tag}={applies}{testing[1]}."), details)
 
 
 @check("mail.dkim", level="required", family=FAMILY, requires=("mail",),

@@ -46,6 +46,7 @@ class ScanSettings:
     lang: str = "nl"
     smtp_max_reply_lines: int = 100
     smtp_max_line_bytes: int = 8192
+    spf_timeout: float = 20.0
     # Networks the scanner may connect to besides globally reachable addresses (scanner/addresses.py).
     allowed_networks: list[str] = field(default_factory=list)
 

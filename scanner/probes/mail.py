@@ -4,10 +4,11 @@ The mail domain is the zone that holds the site's host (`www.noordstad.nl` -> `n
 MX, SPF, DMARC and DKIM records live. Collected here, in one site-level probe because the targets (the MX
 hosts and their addresses) are not the site's own addresses:
 
-- SPF: the `v=spf1` TXT records, and for a single one its terms, the DNS lookups it costs (includes and
-  redirects followed, RFC 7208 section 4.6.4) and the `all` it ends with;
-- DMARC: the `v=DMARC1` records at `_dmarc.<domain>`, else at the registrable domain (the last two
-  labels, as an approximation of the organisational domain without a public-suffix list), and `p`;
+- SPF: every DNS answer the domain's SPF evaluation needs (checks/spf.py drives the queries: the records,
+  includes and redirects followed, the a, mx and exists lookups), bounded by RFC 7208's own limits and
+  `scan.spf_timeout`; mail.spf evaluates them again;
+- DMARC: the TXT records at `_dmarc.<domain>` and at `_dmarc.<organisational domain>` (the public suffix
+  list's registrable domain: `x.gov.nl` for `www.x.gov.nl`); mail.dmarc decides which applies;
 - DKIM: whether `_domainkey.<domain>` exists (NOERROR) or not (NXDOMAIN);
 - DNSSEC of the domain's MX records and of every MX host's addresses;
 - per MX host: its addresses, the TLSA records at `_25._tcp.<mx>`, and per address the SMTP greeting
@@ -24,8 +25,10 @@ from typing import Any
 import dns.name
 import dns.rcode
 
+from checks.spf import evaluation as spf_evaluation
 from govscan.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
+from scanner.probes.browser import registrable_domain
 from scanner.probes.dns_records import addresses_in, answer_records, resolved, tlsa_facts
 from scanner.probes.dnssec import Validator, examine, show, zone_of
 from scanner.probes.tls import Endpoint, Evaluation, SmtpLimits, smtp_greeting
@@ -36,110 +39,67 @@ SMTP_PORT = 25
 # banner for about 6 s from a client they have not seen before. Every reply also ends by the probe's
 # deadline and is capped in lines and bytes (scanner/probes/tls.py, "Deadlines").
 SMTP_TIMEOUT_FACTOR = 2
-# RFC 7208 section 4.6.4: the terms that cost a DNS lookup, at most 10 per evaluation.
-SPF_LOOKUP_TERMS = ("include", "a", "mx", "ptr", "exists", "redirect")
-SPF_MECHANISMS = ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
-SPF_MAX_DEPTH = 10  # includes within includes; deeper is a loop or abuse
+
+
+def txt_texts(response) -> list[str]:
+    """Each TXT record of an answer as one text: its character strings joined (RFC 7208 3.3)."""
+    return [b"".join(rdata.strings).decode("utf-8", "replace")
+            for rrset in answer_records(response, "TXT") for rdata in rrset]
 
 
 async def txt_strings(ctx: ProbeContext, name: str, tally: QueryTally) -> tuple[str, list[str]]:
-    """The rcode and the TXT strings at `name` (each record's character strings joined)."""
+    """The rcode and the TXT records at `name`."""
     response = await resolved(ctx, dns.name.from_text(name), "TXT", tally)
-    texts = [b"".join(rdata.strings).decode("utf-8", "replace")
-             for rrset in answer_records(response, "TXT") for rdata in rrset]
-    return dns.rcode.to_text(response.rcode()), texts
+    return dns.rcode.to_text(response.rcode()), txt_texts(response)
 
 
-def spf_records(texts: list[str]) -> list[str]:
-    return [t for t in texts if t.lower() == "v=spf1" or t.lower().startswith("v=spf1 ")]
-
-
-def spf_term(term: str) -> tuple[str, str, str, bool]:
-    """(qualifier, name, value, is modifier) of one SPF term: `-all`, `include:x`, `ip4:1.2.3.0/24`, `a/24`,
-    `redirect=x` (RFC 7208 section 12)."""
-    qualifier, body = (term[0], term[1:]) if term[0] in "+-~?" else ("+", term)
-    end = min((i for i in (body.find(":"), body.find("/"), body.find("=")) if i >= 0), default=len(body))
-    separator = body[end:end + 1]
-    return qualifier, body[:end].lower(), body[end + 1:] if separator in (":", "=") else "", separator == "="
-
-
-async def spf_evaluation(ctx: ProbeContext, record: str, tally: QueryTally, depth: int = 0,
-                         seen: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """Lookups (counting those of included and redirected records), errors and the final `all`."""
-    facts: dict[str, Any] = {"lookups": 0, "errors": [], "all": None, "included": {}}
-    redirect = None
-    for term in record.split()[1:]:
-        qualifier, name, value, modifier = spf_term(term)
-        if modifier:  # redirect=, exp= or an unknown modifier (allowed)
-            if name == "redirect":
-                facts["lookups"] += 1
-                redirect = value
-        elif name not in SPF_MECHANISMS:
-            facts["errors"].append(f"unknown mechanism '{term}'")
-        else:
-            facts["lookups"] += name in SPF_LOOKUP_TERMS
-            if name == "all":
-                facts["all"] = qualifier + "all"
-            elif name == "include":
-                await _follow(ctx, value, facts, tally, depth, seen, term)
-    if redirect and facts["all"] is None:  # RFC 7208 section 6.1: redirect applies only without an `all`
-        target = await _follow(ctx, redirect, facts, tally, depth, seen, f"redirect={redirect}")
-        if target is not None:
-            facts["all"] = target["all"]
-    return facts
-
-
-async def _follow(ctx, domain: str, facts: dict, tally: QueryTally, depth: int, seen: frozenset[str],
-                  term: str) -> dict | None:
-    """Evaluate the SPF record of an include or redirect target into `facts`; the target's facts, or None."""
-    domain = domain.lower().rstrip(".")
-    if not domain:
-        facts["errors"].append(f"'{term}' names no domain")
-        return None
-    if domain in seen or depth >= SPF_MAX_DEPTH:
-        facts["errors"].append(f"'{term}' loops or nests too deep")
-        return None
-    _, texts = await txt_strings(ctx, domain, tally)
-    records = spf_records(texts)
-    if len(records) != 1:
-        facts["errors"].append(f"'{term}': {domain} has {len(records)} SPF records, not one")
-        return None
-    target = await spf_evaluation(ctx, records[0], tally, depth + 1, seen | {domain})
-    facts["lookups"] += target["lookups"]
-    facts["errors"] += target["errors"]
-    facts["included"][domain] = records[0]
-    facts["included"].update(target["included"])
-    return target
+async def dns_answer(ctx: ProbeContext, rdtype: str, name: str, tally: QueryTally) -> dict:
+    """One answer as the SPF and DMARC rules read it (checks/spf.py, `Query`): the rcode and the records (TXT
+    texts, MX host names, addresses), or the error that kept it away."""
+    qname = dns.name.Name([label.encode() for label in name.split(".")] + [b""])
+    try:
+        response = await resolved(ctx, qname, rdtype, tally)
+    except ProbeError as exc:
+        return {"error": f"{exc.reason}: {exc.detail}"}
+    if rdtype == "TXT":
+        records = txt_texts(response)
+    elif rdtype == "MX":
+        records = [show(r.exchange) for rrset in answer_records(response, "MX") for r in rrset]
+    else:
+        records = addresses_in(response, rdtype)
+    return {"rcode": dns.rcode.to_text(response.rcode()), "records": records}
 
 
 async def spf_facts(ctx: ProbeContext, domain: str, tally: QueryTally) -> dict[str, Any]:
-    _, texts = await txt_strings(ctx, domain, tally)
-    records = spf_records(texts)
-    facts: dict[str, Any] = {"records": records}
-    if len(records) == 1:
-        facts.update(await spf_evaluation(ctx, records[0], tally, seen=frozenset({domain})))
-    return facts
-
-
-def registrable_domain(domain: str) -> str:
-    labels = domain.split(".")
-    return ".".join(labels[-2:])
+    """The answers to every query of the domain's SPF evaluation, each asked once. The evaluation stops at
+    RFC 7208's limits (10 lookups, 2 void lookups, loops), so a hostile tree of includes costs at most 21
+    queries, and all of them must be answered within `scan.spf_timeout` seconds (a `temperror` after)."""
+    answers: dict[str, dict] = {}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ctx.settings.scan.spf_timeout
+    steps = spf_evaluation(domain)
+    query = next(steps)
+    while True:
+        if query.key not in answers:
+            try:
+                answers[query.key] = await asyncio.wait_for(dns_answer(ctx, query.type, query.name, tally),
+                                                            deadline - loop.time())
+            except asyncio.TimeoutError:
+                answers[query.key] = {"error": "timeout: the SPF evaluation took longer than scan.spf_timeout "
+                                               f"({ctx.settings.scan.spf_timeout:g} s)"}
+        try:
+            query = steps.send(answers[query.key])
+        except StopIteration:
+            return {"answers": answers}
 
 
 async def dmarc_facts(ctx: ProbeContext, domain: str, tally: QueryTally) -> dict[str, Any]:
-    """The DMARC records at the domain, or else at its registrable domain, with the policy `p`."""
-    for where in dict.fromkeys((domain, registrable_domain(domain))):
-        name = f"_dmarc.{where}"
-        _, texts = await txt_strings(ctx, name, tally)
-        records = [t for t in texts if t.replace(" ", "").lower().startswith("v=dmarc1")]
-        if records:
-            break
-    tags = {}
-    if len(records) == 1:
-        for tag in records[0].split(";")[1:]:
-            key, _, value = tag.partition("=")
-            tags.setdefault(key.strip().lower(), value.strip().lower())
-    return {"name": name, "records": records, "policy": tags.get("p")}
+    """The TXT records at `_dmarc.<domain>` and, when that is another name, at `_dmarc.<organisational
+    domain>` (RFC 7489 3.2, from the public suffix list)."""
+    organisational = registrable_domain(domain)
+    names = list(dict.fromkeys(f"_dmarc.{where}" for where in (domain, organisational)))
+    answers = await asyncio.gather(*(dns_answer(ctx, "TXT", name, tally) for name in names))
+    return {"organisational_domain": organisational, "answers": dict(zip(names, answers))}
 
 
 def dnssec_summary(examined: dict) -> dict:
@@ -149,7 +109,7 @@ def dnssec_summary(examined: dict) -> dict:
 
 class MailProbe(Probe):
     name = "mail"
-    version = 1
+    version = 2  # 2: SPF and DMARC as the DNS answers their rules read
 
     def __init__(self, port: int = SMTP_PORT):
         self.port = port  # another port only in tests, where the servers are not privileged

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 
 import pytest
 from cryptography import x509
@@ -54,10 +55,28 @@ def mx_host(**changes) -> dict:
     return facts
 
 
+def answer(*records: str) -> dict:
+    return {"rcode": "NOERROR" if records else "NXDOMAIN", "records": list(records)}
+
+
+def spf_answers(*records: str, **others: list[str]) -> dict:
+    """The mail probe's SPF facts: the domain's TXT records, its MX, and the answers to other queries by key
+    ("TXT _spf.example.nl"; no records is NXDOMAIN)."""
+    answers = {"TXT noordstad.nl": answer(*records), "MX noordstad.nl": answer(MX)}
+    answers.update({key: answer(*values) for key, values in others.items()})
+    return {"answers": answers}
+
+
+def dmarc_answers(*records: str, organisational: str = "noordstad.nl", **others: list[str]) -> dict:
+    answers = {"_dmarc.noordstad.nl": answer(*records)}
+    answers.update({name: answer(*values) for name, values in others.items()})
+    return {"organisational_domain": organisational, "answers": answers}
+
+
 def mail(**changes) -> dict:
     facts = {"domain": "noordstad.nl", "mx": [{"preference": 10, "host": MX}], "null_mx": False,
-             "spf": {"records": ["v=spf1 mx -all"], "lookups": 1, "errors": [], "all": "-all", "included": {}},
-             "dmarc": {"name": "_dmarc.noordstad.nl", "records": ["v=DMARC1; p=reject"], "policy": "reject"},
+             "spf": spf_answers("v=spf1 mx -all"),
+             "dmarc": dmarc_answers("v=DMARC1; p=reject"),
              "dkim": {"name": "_domainkey.noordstad.nl", "rcode": "NOERROR"},
              "dnssec": {"state": "secure", "zone": "noordstad.nl", "problem": None},
              "mx_hosts": [mx_host()]}
@@ -80,47 +99,136 @@ def test_a_well_configured_domain_passes_every_mail_check(check_id):
 
 # --- SPF ---
 
-@pytest.mark.parametrize("spf, words", [
-    ({"records": []}, "no SPF record"),
-    ({"records": ["v=spf1 -all", "v=spf1 mx -all"]}, "2 SPF records"),
-    ({"records": ["v=spf1 mx +all"], "lookups": 1, "errors": [], "all": "+all", "included": {}}, "'+all'"),
-    ({"records": ["v=spf1 mx"], "lookups": 1, "errors": [], "all": None, "included": {}}, "no 'all'"),
-    ({"records": ["v=spf1 include:a -all"], "lookups": 11, "errors": [], "all": "-all", "included": {}},
-     "11 DNS lookups"),
-    ({"records": ["v=spf1 mxx -all"], "lookups": 0, "errors": ["unknown mechanism 'mxx'"], "all": "-all",
-      "included": {}}, "unknown mechanism"),
+@pytest.mark.parametrize("records, words", [
+    ((), "noordstad.nl has no SPF record"),
+    (("v=spf1 -all", "v=spf1 mx -all"), "noordstad.nl has 2 SPF records; there must be one"),
+    (("v=spf1 mx +all",), "gets 'pass' from '+all'"),
+    (("v=spf1 mx ?all",), "gets 'neutral' from '?all'"),
+    (("v=spf1 mx",), "gets 'neutral' (no mechanism matches, and there is no all or redirect)"),
+    (("v=spf1 ip4:999.1.1.1 mx -all",), "invalid (permerror): in the SPF record of noordstad.nl: '999.1.1.1' in "
+                                        "'ip4:999.1.1.1' is not an IPv4 address"),
+    (("v=spf1 ip4:192.0.2.0/33 -all",), "prefix length /33 is over 32"),
+    (("v=spf1 include:bad_domain -all",), "'bad_domain' does not end in a top-level label"),
+    (("v=spf1 redirect=a.example.nl redirect=b.example.nl",), "redirect= more than once"),
+    (("v=spf1 -all:foo",), "all takes no argument"),
+    (("v=spf1 mxx -all",), "unknown mechanism 'mxx'"),
+    (("v=spf1 " + "a " * 11 + "-all",), "more than 10 DNS lookups"),
+    (("v=spf1 a:x1.example.nl a:x2.example.nl a:x3.example.nl -all",), "more than 2 void lookups"),
 ])
-def test_spf_fails(spf, words):
-    finding = judge("mail.spf", mail(spf=spf))
-    assert finding.status == Status.FAIL and words in finding.summary.en
+def test_spf_fails(records, words):
+    others = {"A noordstad.nl": ["192.0.2.1"], "AAAA noordstad.nl": ["2001:db8::1"],
+              **{f"{rtype} x{i}.example.nl": [] for i in (1, 2, 3) for rtype in ("A", "AAAA")}}
+    finding = judge("mail.spf", mail(spf=spf_answers(*records, **others)))
+    assert finding.status == Status.FAIL and words in finding.summary.en, finding.summary.en
+    assert finding.summary.nl != finding.summary.en
 
 
-def test_spf_softfail_passes():
-    spf = {"records": ["v=spf1 ip4:203.0.113.0/24 ~all"], "lookups": 0, "errors": [], "all": "~all", "included": {}}
-    assert judge("mail.spf", mail(spf=spf)).status == Status.PASS
+@pytest.mark.parametrize("record, words", [
+    ("v=spf1 ip4:203.0.113.0/24 ~all", "gets softfail ('~all')"),
+    ("v=spf1 mx -all", "gets fail ('-all')"),
+])
+def test_spf_ending_in_fail_or_softfail_passes(record, words):
+    finding = judge("mail.spf", mail(spf=spf_answers(record)))
+    assert finding.status == Status.PASS and words in finding.summary.en
+    assert finding.details["result"] in ("fail", "softfail") and finding.details["lookups"] <= 1
+
+
+def test_spf_judges_what_includes_and_redirects_give():
+    included_pass = spf_answers("v=spf1 include:_spf.provider.example -all",
+                                **{"TXT _spf.provider.example": ["v=spf1 +all"]})
+    finding = judge("mail.spf", mail(spf=included_pass))
+    assert finding.status == Status.FAIL and "gets 'pass' from 'include:_spf.provider.example'" in finding.summary.en
+    redirected = spf_answers("v=spf1 redirect=_spf.provider.example",
+                             **{"TXT _spf.provider.example": ["v=spf1 ip4:192.0.2.0/24 -all"]})
+    finding = judge("mail.spf", mail(spf=redirected))
+    assert finding.status == Status.PASS and "in the record of _spf.provider.example" in finding.summary.en
+    assert finding.details["included"] == {"_spf.provider.example": "v=spf1 ip4:192.0.2.0/24 -all"}
+
+
+def test_spf_that_cannot_be_evaluated_is_an_error_or_info_never_a_fail():
+    timeout = mail(spf={"answers": {"TXT noordstad.nl": {"error": "timeout: resolver did not answer"}}})
+    finding = judge("mail.spf", timeout)
+    assert finding.status == Status.ERROR and finding.reason == Reason.DNS and "temperror" in finding.summary.en
+    per_sender = judge("mail.spf", mail(spf=spf_answers("v=spf1 redirect=%{l}._spf.example.nl")))
+    assert per_sender.status == Status.INFO and "depends on the sender" in per_sender.summary.en
+
+
+def test_an_spf_include_diamond_gives_a_small_finding():
+    """Issue 15: 38 records that each include the next two; the evaluation stops at the lookup limit and
+    the finding stays small."""
+    names = ["noordstad.nl"] + [f"r{i}.{'x' * 40}.example" for i in range(1, 38)]
+    others = {f"TXT {name}": [f"v=spf1 include:{names[i + 1]} include:{names[i + 2]} ip4:192.0.2.0/24 -all"]
+              for i, name in enumerate(names[1:-2], start=1)}
+    data = mail(spf=spf_answers(f"v=spf1 include:{names[1]} include:{names[2]} -all", **others))
+    finding = judge("mail.spf", data)
+    assert finding.status == Status.FAIL and "more than 10 DNS lookups" in finding.summary.en
+    assert len(json.dumps({"summary": finding.summary.en, "details": finding.details})) < 10_000
+
+
+def test_a_long_record_is_shortened_in_the_finding():
+    record = "v=spf1 " + " ".join(f"ip4:192.0.2.{i}" for i in range(200)) + " -all"
+    finding = judge("mail.spf", mail(spf=spf_answers(record)))
+    assert finding.status == Status.PASS and len(finding.details["records"][0]) == 512 + len("...")
 
 
 # --- DMARC and DKIM ---
 
 @pytest.mark.parametrize("dmarc, words", [
-    ({"name": "_dmarc.noordstad.nl", "records": [], "policy": None}, "No DMARC record"),
-    ({"name": "_dmarc.noordstad.nl", "records": ["v=DMARC1; p=none"], "policy": "none"}, "p=none"),
-    ({"name": "_dmarc.noordstad.nl", "records": ["v=DMARC1; p=reject", "v=DMARC1; p=none"], "policy": None},
-     "2 DMARC records"),
+    (dmarc_answers(), "No DMARC record at _dmarc.noordstad.nl."),
+    (dmarc_answers(" v=DMARC1; p=reject"), "a TXT record there does not begin with 'v=DMARC1': ' v=DMARC1; p=reject'"),
+    (dmarc_answers("v=DMARC1; p=none"), "The DMARC policy is p=none"),
+    (dmarc_answers("v=DMARC1; p=reject", "v=DMARC1; p=none"), "2 DMARC records at _dmarc.noordstad.nl"),
+    (dmarc_answers("v=DMARC1; p=reject; p=none"), "invalid: the tag p appears more than once"),
+    (dmarc_answers("v=DMARC1; p=reject; sp=everything"), "invalid: sp=everything is not none, quarantine or reject"),
+    (dmarc_answers("v=DMARC1; rua=mailto:dmarc@noordstad.nl"), "invalid: the tag p (the policy) is missing"),
+    (dmarc_answers("v=DMARC1; p=reject; rua mailto:dmarc@noordstad.nl"), "invalid: 'rua mailto:dmarc@noordstad.nl' "
+                                                                         "is not a tag"),
 ])
 def test_dmarc_fails(dmarc, words):
     finding = judge("mail.dmarc", mail(dmarc=dmarc))
-    assert finding.status == Status.FAIL and words in finding.summary.en
+    assert finding.status == Status.FAIL and words in finding.summary.en, finding.summary.en
+
+
+def test_dmarc_reports_sp_and_test_mode():
+    finding = judge("mail.dmarc", mail(dmarc=dmarc_answers("v=DMARC1; p=reject; sp=none; t=y; pct=50")))
+    assert finding.status == Status.PASS and finding.summary.en == "DMARC at _dmarc.noordstad.nl with p=reject " \
+                                                                   "(t=y: test mode)."
+    assert (finding.details["sp"], finding.details["t"], finding.details["policy"]) == ("none", "y", "reject")
+
+
+def test_dmarc_of_the_organisational_domain_applies_with_its_sp():
+    """A subdomain zone without its own record gets the organisational domain's, whose sp decides."""
+    data = mail(domain="post.noordstad.nl",
+                dmarc={"organisational_domain": "noordstad.nl",
+                       "answers": {"_dmarc.post.noordstad.nl": answer(),
+                                   "_dmarc.noordstad.nl": answer("v=DMARC1; p=reject; sp=none")}})
+    finding = judge("mail.dmarc", data)
+    assert finding.status == Status.FAIL and "sp=none" in finding.summary.en
+    assert finding.details["found_at_organisational_domain"] and finding.details["name"] == "_dmarc.noordstad.nl"
+
+
+def test_dmarc_of_a_gov_nl_domain_is_its_own():
+    """gov.nl is a public suffix: x.gov.nl is its own organisational domain (the probe asks only there)."""
+    data = mail(domain="digitalezaken.gov.nl",
+                dmarc={"organisational_domain": "digitalezaken.gov.nl",
+                       "answers": {"_dmarc.digitalezaken.gov.nl": answer()}})
+    finding = judge("mail.dmarc", data)
+    assert finding.status == Status.FAIL and finding.summary.en == "No DMARC record at _dmarc.digitalezaken.gov.nl."
+
+
+def test_dmarc_that_cannot_be_looked_up_is_an_error():
+    data = mail(dmarc={"organisational_domain": "noordstad.nl",
+                       "answers": {"_dmarc.noordstad.nl": {"error": "timeout: resolver did not answer"}}})
+    finding = judge("mail.dmarc", data)
+    assert finding.status == Status.ERROR and finding.reason == Reason.DNS
 
 
 def no_mail(**changes) -> dict:
-    return mail(spf={"records": ["v=spf1 -all"], "lookups": 0, "errors": [], "all": "-all", "included": {}},
-                **changes)
+    return mail(spf=spf_answers("v=spf1 -all"), **changes)
 
 
 def test_a_domain_that_sends_no_mail_needs_reject_and_no_dkim():
-    quarantine = {"name": "_dmarc.noordstad.nl", "records": ["v=DMARC1; p=quarantine"], "policy": "quarantine"}
-    assert judge("mail.dmarc", no_mail(dmarc=quarantine)).status == Status.FAIL
+    assert judge("mail.dmarc", no_mail(dmarc=dmarc_answers("v=DMARC1; p=quarantine"))).status == Status.FAIL
     assert judge("mail.dmarc", no_mail()).status == Status.PASS
     assert judge("mail.dkim", no_mail(dkim={"name": "_domainkey.noordstad.nl", "rcode": "NXDOMAIN"})).status \
         == Status.NOT_APPLICABLE

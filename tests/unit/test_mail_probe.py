@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import dns.name
 import pytest
 
+from checks import spf
 from checks.registry import all_checks, evaluate
 from govscan.model import Artifact, Reason, Site, Status
-from scanner.probes.mail import MailProbe, spf_term
+from scanner.probes.mail import MailProbe, dmarc_facts, spf_facts
+from scanner.resolver import QueryTally
 from lab.pki import spki_sha256
 from lab.smtp import Smtp
 from tests.unit.fakedns import INSECURE, SECURE, Tree, ZoneSpec, context
@@ -62,9 +65,12 @@ def judge(check_id: str, data: dict, run=None):
 def test_a_well_configured_domain_is_collected_and_passes(smtp_servers, tmp_path):
     facts = collect(smtp_servers, tmp_path)
     assert facts["domain"] == "noordstad.nl" and facts["mx"] == [{"preference": 10, "host": MX}]
-    assert facts["spf"]["lookups"] == 5  # mx, include, and in the includes: include, a, mx
-    assert set(facts["spf"]["included"]) == {"_spf.mailhost.nl", "_spf2.mailhost.nl"}
-    assert facts["dmarc"]["policy"] == "quarantine" and facts["dkim"]["rcode"] == "NOERROR"
+    outcome = spf.evaluate("noordstad.nl", facts["spf"]["answers"])
+    assert outcome.lookups == 5  # mx, include, and in the includes: include, a, mx
+    assert set(outcome.records) == {"noordstad.nl", "_spf.mailhost.nl", "_spf2.mailhost.nl"}
+    assert facts["dmarc"] == {"organisational_domain": "noordstad.nl", "answers": {"_dmarc.noordstad.nl": {
+        "rcode": "NOERROR", "records": ["v=DMARC1; p=quarantine; rua=mailto:dmarc@noordstad.nl"]}}}
+    assert facts["dkim"]["rcode"] == "NOERROR"
     [host] = facts["mx_hosts"]
     assert set(host["addresses"]) == {"127.0.0.1", "::1"}
     session = host["addresses"]["::1"]
@@ -80,10 +86,11 @@ def test_an_unsigned_domain_fails_dnssec_and_dane(smtp_servers, tmp_path):
     assert "not DNSSEC-secure" in judge("mail.dane", facts).summary.en
 
 
-def test_an_spf_include_without_a_record_is_an_error_in_the_record(smtp_servers, tmp_path):
+def test_an_spf_include_without_a_record_is_a_permerror(smtp_servers, tmp_path):
     facts = collect(smtp_servers, tmp_path, spf="v=spf1 include:nergens.mailhost.nl -all")
-    assert facts["spf"]["errors"] == ["'include:nergens.mailhost.nl': nergens.mailhost.nl has 0 SPF records, not one"]
-    assert judge("mail.spf", facts).status == Status.FAIL
+    assert facts["spf"]["answers"]["TXT nergens.mailhost.nl"] == {"rcode": "NXDOMAIN", "records": []}
+    finding = judge("mail.spf", facts)
+    assert finding.status == Status.FAIL and "nergens.mailhost.nl has no SPF record" in finding.summary.en
 
 
 def test_without_ipv6_the_ipv6_address_is_not_contacted(smtp_servers, tmp_path):
@@ -93,13 +100,56 @@ def test_without_ipv6_the_ipv6_address_is_not_contacted(smtp_servers, tmp_path):
     assert judge("mail.starttls", facts, {"ipv6": False}).status == Status.ERROR
 
 
-@pytest.mark.parametrize("term, parsed", [
-    ("-all", ("-", "all", "", False)), ("include:_spf.x.nl", ("+", "include", "_spf.x.nl", False)),
-    ("~ip4:192.0.2.0/24", ("~", "ip4", "192.0.2.0/24", False)), ("a/24", ("+", "a", "", False)),
-    ("redirect=_spf.x.nl", ("+", "redirect", "_spf.x.nl", True)), ("MX", ("+", "mx", "", False)),
-])
-def test_spf_terms(term, parsed):
-    assert spf_term(term) == parsed
+def spf_tree(records: list[str], **options) -> Tree:
+    return Tree([ZoneSpec(".", []), ZoneSpec("nl.", []), ZoneSpec("noordstad.nl.", records, **options)])
+
+
+def test_an_spf_include_diamond_costs_at_most_the_rfc_limit(tmp_path):
+    """Issue 15: 38 records that each include the next two (349,524 lookups before). The probe asks each
+    query once, and the evaluation stops at the 11th lookup."""
+    names = ["@"] + [f"r{i}" for i in range(1, 38)]
+    records = [f'{name} 3600 IN TXT "v=spf1 include:{names[i + 1]}.noordstad.nl include:{names[i + 2]}.noordstad.nl '
+               f'-all"' for i, name in enumerate(names[:-2])]
+    ctx = context(spf_tree(records), tmp_path)
+    tally = QueryTally()
+    facts = asyncio.run(spf_facts(ctx, "noordstad.nl", tally))
+    assert list(facts["answers"]) == ["TXT noordstad.nl"] + [f"TXT r{i}.noordstad.nl" for i in range(1, 11)]
+    assert tally.asked == 11
+    outcome = spf.evaluate("noordstad.nl", facts["answers"])
+    assert outcome.result == "permerror" and "more than 10 DNS lookups" in outcome.reason.en
+
+
+def test_an_spf_target_that_does_not_answer_is_a_temperror(tmp_path):
+    tree = spf_tree(['@ 3600 IN TXT "v=spf1 include:_spf.noordstad.nl -all"'])
+    tree.unreachable.add((dns.name.from_text("_spf.noordstad.nl."), "TXT"))
+    facts = asyncio.run(spf_facts(context(tree, tmp_path), "noordstad.nl", QueryTally()))
+    assert facts["answers"]["TXT _spf.noordstad.nl"]["error"].startswith("timeout: ")
+    assert spf.evaluate("noordstad.nl", facts["answers"]).result == "temperror"
+
+
+def test_an_spf_evaluation_past_its_time_is_a_temperror(tmp_path):
+    ctx = context(spf_tree(['@ 3600 IN TXT "v=spf1 mx -all"']), tmp_path)
+    ctx.settings.scan.spf_timeout = 0.0
+    facts = asyncio.run(spf_facts(ctx, "noordstad.nl", QueryTally()))
+    assert facts["answers"] == {"TXT noordstad.nl": {
+        "error": "timeout: the SPF evaluation took longer than scan.spf_timeout (0 s)"}}
+
+
+def test_dmarc_is_asked_at_the_organisational_domain_from_the_public_suffix_list(tmp_path):
+    """post.noordstad.nl (a zone of its own) also asks _dmarc.noordstad.nl; x.gov.nl asks only its own name,
+    as gov.nl is a public suffix whose _dmarc record speaks for no one else."""
+    tree = Tree([ZoneSpec(".", []), ZoneSpec("nl.", []),
+                 ZoneSpec("gov.nl.", ['_dmarc 3600 IN TXT "v=DMARC1; p=reject"']),
+                 ZoneSpec("digitalezaken.gov.nl.", ["www 3600 IN A 198.51.100.10"]),
+                 ZoneSpec("noordstad.nl.", ['_dmarc 3600 IN TXT "v=DMARC1; p=reject"']),
+                 ZoneSpec("post.noordstad.nl.", ["www 3600 IN A 198.51.100.10"])])
+    ctx = context(tree, tmp_path)
+    sub = asyncio.run(dmarc_facts(ctx, "post.noordstad.nl", QueryTally()))
+    assert sub["organisational_domain"] == "noordstad.nl"
+    assert sub["answers"]["_dmarc.noordstad.nl"]["records"] == ["v=DMARC1; p=reject"]
+    gov = asyncio.run(dmarc_facts(ctx, "digitalezaken.gov.nl", QueryTally()))
+    assert gov == {"organisational_domain": "digitalezaken.gov.nl",
+                   "answers": {"_dmarc.digitalezaken.gov.nl": {"rcode": "NXDOMAIN", "records": []}}}
 
 
 def test_an_mx_address_is_measured_once_per_run(smtp_servers, tmp_path):
