@@ -214,10 +214,11 @@ def content_locations(host: HostPlan) -> list[str]:
         return lines + THIRD_PARTY_LOCATIONS.get(host.host, [])
     variant = host.site["security_txt"]
     if variant == "wrong_type":
-        variant = {"path": "well_known", "content_type": "text/html"}
-    if isinstance(variant, dict) and variant["content_type"] != SECURITY_TXT_TYPE:
+        lines += [f"    location = {WELL_KNOWN_SECURITY_TXT} {{", "        types { }", "        default_type text/html;",
+                  "    }"]
+    elif isinstance(variant, dict) and variant["content_type"] != SECURITY_TXT_TYPE:
         path = LEGACY_SECURITY_TXT if variant["path"] == "legacy" else WELL_KNOWN_SECURITY_TXT
-        lines += [f"    location = {path} {{", "        types { }", "        charset off;",
+        lines += [f"    location = {path} {{", "        types { }", "        charset off;  # the type exactly as given",
                   f"        default_type {_quote(variant['content_type'])};", "    }"]
     return lines
 

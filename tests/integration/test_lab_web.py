@@ -280,6 +280,8 @@ def test_http_only_site(web, family):
     ("www.sluisdijk.nl", None),
     ("www.terpwerd.nl", "max_age=31536000; includeSubDomains"),
     ("www.duinhout.nl", "max-age=63072000; includeSubDomains; preload"),
+    ("www.klokkenveen.nl", "max-age=31536000; includeSubDomains=true"),
+    ("www.ganzenwaard.nl", 'max-age=31536000; note="see https://www.ganzenwaard.nl/hsts;v=2"'),
 ])
 def test_hsts(web, host, hsts):
     for family in (4, 6):
@@ -297,6 +299,13 @@ def test_security_headers(web):
     assert "'unsafe-inline'" in bad["content-security-policy"]
     mapping = web.curl("www.brakel-oost.nl", "https://www.brakel-oost.nl/")["headers"]
     assert mapping["x-frame-options"] == "DENY" and "content-security-policy" not in mapping
+    assert "x-frame-options" not in web.curl("www.dubbelbeleid.nl", "https://www.dubbelbeleid.nl/")["headers"]
+    raw = subprocess.run(["curl", "-sS", "--cacert", web.ca_file, "--resolve",
+                          f"www.dubbelbeleid.nl:443:{web.address('www.dubbelbeleid.nl', 4)}", "-o", "/dev/null", "-D", "-",
+                          "https://www.dubbelbeleid.nl/"], capture_output=True, timeout=30).stdout.decode("latin-1")
+    assert [line.split(":", 1)[1].strip() for line in raw.split("\r\n")
+            if line.lower().startswith("content-security-policy:")] == [
+        "default-src 'self'; base-uri 'self'; object-src 'none'", "frame-ancestors 'self'; form-action 'self'"]
     session = web.curl("loket.beekdal.nl", "https://loket.beekdal.nl/")["headers"]
     assert session["set-cookie"].startswith("PHPSESSID=") and "HttpOnly" in session["set-cookie"]
 
@@ -318,6 +327,15 @@ def test_security_txt(web, host, well_known, root, content_type):
     body = at_well_known["body"] if well_known == 200 else ""
     if host == "www.beekdal.nl":
         assert "Contact: mailto:" in body and "Preferred-Languages: nl, en" in body
+
+
+def test_security_txt_given_as_text(web):
+    """A scenario's own text is served byte for byte with the Content-Type it names (docs/scenario.md)."""
+    own = web.curl("www.lindeoord.nl", "https://www.lindeoord.nl/.well-known/security.txt")
+    assert own["headers"]["content-type"] == "text/plain; charset=csUTF8"
+    assert own["body"].startswith("Contact: mailto:security@lindeoord.nl\nExpires: ") and "t12:00:00z\n" in own["body"]
+    unterminated = web.curl("www.regelrode.nl", "https://www.regelrode.nl/.well-known/security.txt")
+    assert unterminated["body"].endswith("Preferred-Languages: nl, en")
     if host == "www.hofstede.nl":
         assert "Contact:" not in body and "Expires:" in body
     if host == "www.lageveen.nl":
