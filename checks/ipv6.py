@@ -56,6 +56,8 @@ def nameservers(facts: Facts) -> Verdict:
     found = facts["nameservers"]
     servers = found["nameservers"]
     details = {"zone": found["zone"], "nameservers": servers}
+    if found.get("limits"):  # name servers or addresses the scanner's bounds left out
+        details["limits"] = found["limits"]
     with_aaaa = [s for s in servers if s["ipv6"]]
     if not with_aaaa:
         return Verdict(Status.FAIL, Text(f"Geen van de {len(servers)} naamservers van {found['zone']} heeft een "
@@ -97,6 +99,8 @@ def nameservers(facts: Facts) -> Verdict:
 def address(facts: Facts) -> Verdict:
     found = facts["dns"]
     details = {"ipv4": found.get("ipv4", []), "ipv6": found.get("ipv6", [])}
+    if found.get("limits"):  # addresses the scanner's bounds left out
+        details["limits"] = found["limits"]
     if found.get("ipv6"):
         return Verdict(Status.PASS, Text(f"IPv6-adres: {', '.join(found['ipv6'])}.",
                                          f"IPv6 address: {', '.join(found['ipv6'])}."), details)

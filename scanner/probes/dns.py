@@ -1,11 +1,16 @@
 """The site's addresses: A and AAAA through the configured resolver. Every per-address probe starts here.
 
 `refused` lists the addresses the address policy refuses (scanner/addresses.py), with why: the per-address
-probes report them as `refused_address` errors without connecting."""
+probes report them as `refused_address` errors without connecting.
+
+At most `[dns] max_addresses_per_name` addresses of each family are used (in address order): every one
+costs the per-address probes (dozens of TLS handshakes, HTTP requests), and a zone could list thousands
+(issue 15). A cut is listed in `limits` and shown by web.ipv6.address."""
 from __future__ import annotations
 
 from govscan.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
+from scanner.probes.dns_records import capped
 
 
 class AddressProbe(Probe):
@@ -22,7 +27,9 @@ class AddressProbe(Probe):
         if not found["ipv4"] and not found["ipv6"]:
             rcodes = ", ".join(f"{t} {r}" for t, r in found["rcode"].items())
             raise ProbeError(Reason.DNS, f"{site.host} has no A or AAAA record ({rcodes})")
-        refused = {ip: why for ip in found["ipv4"] + found["ipv6"]
-                   if (why := ctx.address_policy.refusal(ip)) is not None}
-        return {"host": site.host, "ipv4": found["ipv4"], "ipv6": found["ipv6"], "rcode": found["rcode"],
-                "validated": validated, "refused": refused}
+        limits: list[dict] = []
+        ipv4, ipv6 = (capped(found[family], "max_addresses_per_name", ctx.settings.dns.max_addresses_per_name,
+                             limits, name=site.host, type=rdtype) for family, rdtype in (("ipv4", "A"), ("ipv6", "AAAA")))
+        refused = {ip: why for ip in ipv4 + ipv6 if (why := ctx.address_policy.refusal(ip)) is not None}
+        return {"host": site.host, "ipv4": ipv4, "ipv6": ipv6, "rcode": found["rcode"],
+                "validated": validated, "refused": refused, "limits": limits}

@@ -4,6 +4,13 @@ CAA record that applies to the host, and the TLSA record for DANE with its DNSSE
 Each is its own probe, so a name server that does not answer costs the IPv6 name-server check only, not
 DANE or CAA. All lookups go through the run's resolver (cached per run) and are counted in the artifact
 (`queries`); the name servers' own answers over IPv6 are asked of them directly, by address.
+
+Bounds (issue 15): the zone's owner chooses how many name servers and addresses there are, and every
+address asked directly is a query this scanner sends wherever the zone points (a reflector, with 2,000
+AAAA records on one name). So at most `[dns] max_nameservers` NS names are examined (in name order), at
+most `max_addresses_per_name` A and AAAA records of each are used (the first as sorted), and at most
+`nameserver_queries_in_flight` direct queries are under way at once. What was cut is listed in the
+artifact's `limits` (setting, limit, what the zone had), which web.ipv6.nameservers shows in its details.
 """
 from __future__ import annotations
 
@@ -44,6 +51,14 @@ async def resolved(ctx: ProbeContext, name, rdtype: str, tally: QueryTally) -> d
 
 def addresses_in(response: dns.message.Message, rdtype: str) -> list[str]:
     return sorted({rdata.address for rrset in answer_records(response, rdtype) for rdata in rrset})
+
+
+def capped(items: list, setting: str, limit: int, limits: list[dict], **about) -> list:
+    """The first `limit` items; when there were more, the bound hit is added to `limits` (for the artifact
+    and the finding's details): the setting, its value, how many there were, and `about` what."""
+    if len(items) > limit:
+        limits.append({"setting": f"dns.{setting}", "limit": limit, "found": len(items), **about})
+    return items[:limit]
 
 
 async def ask_directly(ctx: ProbeContext, address: str, zone: dns.name.Name, port: int = 53) -> dict:
@@ -95,19 +110,30 @@ class NameserversProbe(Probe):
         if not names:
             raise ProbeError(Reason.DNS, f"{zone} has no NS records")
         ipv6 = ctx.run_facts.get("ipv6", True)
+        bounds = ctx.settings.dns
+        limits: list[dict] = []
+        names = capped(names, "max_nameservers", bounds.max_nameservers, limits, zone=show(zone))
+        in_flight = asyncio.Semaphore(bounds.nameserver_queries_in_flight)
+
+        async def ask(addr: str) -> dict:
+            async with in_flight:
+                return await ask_directly(ctx, addr, zone, self.port)
 
         async def one(name: dns.name.Name) -> dict:
             a, aaaa = await asyncio.gather(resolved(ctx, name, "A", tally), resolved(ctx, name, "AAAA", tally))
-            server = {"name": show(name), "ipv4": addresses_in(a, "A"), "ipv6": addresses_in(aaaa, "AAAA")}
+            server = {"name": show(name)}
+            for family, response, rdtype in (("ipv4", a, "A"), ("ipv6", aaaa, "AAAA")):
+                server[family] = capped(addresses_in(response, rdtype), "max_addresses_per_name",
+                                        bounds.max_addresses_per_name, limits, name=show(name), type=rdtype)
             if ipv6:
-                answers = await asyncio.gather(*(ask_directly(ctx, addr, zone, self.port) for addr in server["ipv6"]))
+                answers = await asyncio.gather(*(ask(addr) for addr in server["ipv6"]))
                 server["ipv6_answers"] = dict(zip(server["ipv6"], answers))
             return server
 
         servers = await asyncio.gather(*(one(name) for name in names))
         direct = sum(len(s.get("ipv6_answers", {})) for s in servers)
         return {"zone": show(zone), "nameservers": list(servers), "ipv6_tested": ipv6,
-                "queries": tally.to_dict(), "direct_queries": direct}
+                "queries": tally.to_dict(), "direct_queries": direct, "limits": limits}
 
 
 class CaaProbe(Probe):
