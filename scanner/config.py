@@ -112,6 +112,7 @@ class BrowserSettings:
     concurrency: int = 4
     canary_url: str = "https://canary.govscan-lab.com/"
     axe_script: str = ""
+    cookie_value_chars: int = 64
 
 
 @dataclass

@@ -610,7 +610,8 @@ class Visit:
     def cookie(self, c: dict, now: float) -> dict:
         session = c.get("expires", -1) in (-1, None) or c["expires"] < 0
         record = {
-            "name": c["name"], "domain": c["domain"], "path": c["path"], "session": session,
+            "name": c["name"], "value": c["value"][:self.settings.browser.cookie_value_chars],
+            "domain": c["domain"], "path": c["path"], "session": session,
             "expires": None if session else int(c["expires"]),
             "days": None if session else round((c["expires"] - now) / 86400, 2),
             "secure": c.get("secure", False), "http_only": c.get("httpOnly", False),

@@ -39,7 +39,8 @@ PAGES = {
 <main><h1>Welkom</h1><img src="https://pixel.test:{port}/p" alt="">
 <a href="/afval">Afval</a> <a href="/video">Video</a> <a href="/folder.pdf">Folder</a></main>
 <footer><a href="/toegankelijkheid">Toegankelijkheid</a></footer>
-<script>setTimeout(function () { document.cookie = 'late=1; max-age=999; path=/'; localStorage.setItem('seen', '1') }, 300)</script>
+<script>setTimeout(function () { document.cookie = 'late=' + '7'.repeat(100) + '; max-age=999; path=/';
+  localStorage.setItem('seen', '1') }, 300)</script>
 </body></html>"""),
     ("www.gemeente.test", "/afval"): (200, HTML, "<!doctype html><html lang='nl'><head><title>Afval</title></head>"
                                       "<body><main><h1>Afval</h1></main></body></html>"),
@@ -112,6 +113,7 @@ def test_a_visit_collects_cookies_requests_banner_axe_and_statement(web):
     assert none["VISITOR_INFO1_LIVE"]["third_party"] and none["VISITOR_INFO1_LIVE"]["set_by"]["via"] == "script"
     assert none["YSC"]["session"]
     assert none["late"]["set_by"]["via"] == "script" and none["late"]["set_by"]["seconds"] >= 0.3
+    assert none["PHPSESSID"]["value"] == "s1" and none["late"]["value"] == "7" * 64  # [browser] cookie_value_chars
     assert not none["PHPSESSID"]["third_party"] and none["PHPSESSID"]["session"]
     assert "_ga" not in none
     front = data["visits"][0]
