@@ -185,8 +185,9 @@ def import_rio(ctx: Context, args) -> int:
 
 
 def cmd_import(ctx: Context, args) -> int:
-    """Refresh policy data: the cookie classification from the Open Cookie Database CSV, the tracker list
-    from an EasyPrivacy-style filter list (rows already present are kept as they are), the RIO export."""
+    """Refresh policy data: the cookie database (an Open Cookie Database CSV) or the tracker filter list
+    (EasyPrivacy or another list in its syntax), checked and put in the data directory in place of the shipped
+    copy, govscan's own rows staying on top (docs/browser.md); the RIO export."""
     if args.kind == "rio":
         return import_rio(ctx, args)
     from checks import cookie_policy
@@ -196,13 +197,13 @@ def cmd_import(ctx: Context, args) -> int:
     target = Path(args.out) if args.out else paths.user_data(name)
     try:
         source = Path(args.file).read_text(encoding="utf-8")
-        base = target if target.exists() else paths.data_file(name)  # add to what is in force
+        base = target if target.exists() else paths.data_file(name)  # to count what is new
         text, added = importer(source, base.read_text(encoding="utf-8"))
     except (OSError, cookie_policy.PolicyFileError) as exc:
         raise UsageError(f"{args.file}: {exc}") from None
     cookie_policy.write_imported(target, text)
-    ctx.out.print(say(ctx.lang, f"{added} nieuwe regel(s) toegevoegd aan {safe(target)}",
-                                f"{added} new row(s) added to {safe(target)}"))
+    ctx.out.print(say(ctx.lang, f"{safe(target)} geschreven, {added} nieuwe regel(s)",
+                                f"{safe(target)} written, {added} new row(s)"))
     return EXIT_OK
 
 
