@@ -22,6 +22,7 @@ import asyncio
 import time
 from typing import Any
 
+import dns.exception
 import dns.name
 import dns.rcode
 
@@ -56,7 +57,10 @@ async def txt_strings(ctx: ProbeContext, name: str, tally: QueryTally) -> tuple[
 async def dns_answer(ctx: ProbeContext, rdtype: str, name: str, tally: QueryTally) -> dict:
     """One answer as the SPF and DMARC rules read it (checks/spf.py, `Query`): the rcode and the records (TXT
     texts, MX host names, addresses), or the error that kept it away."""
-    qname = dns.name.Name([label.encode() for label in name.split(".")] + [b""])
+    try:
+        qname = dns.name.Name([label.encode() for label in name.split(".")] + [b""])
+    except dns.exception.DNSException as exc:  # longer than a name may be (`_dmarc.` + a 250-character zone)
+        return {"error": f"{Reason.DNS}: {name} cannot be asked: {exc}"}
     try:
         response = await resolved(ctx, qname, rdtype, tally)
     except ProbeError as exc:

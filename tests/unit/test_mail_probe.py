@@ -165,3 +165,14 @@ def test_an_mx_address_is_measured_once_per_run(smtp_servers, tmp_path):
     first, second = asyncio.run(run())
     assert len(probe.sessions) == 2  # 127.0.0.1 and ::1
     assert first["mx_hosts"][0]["addresses"]["::1"] is second["mx_hosts"][0]["addresses"]["::1"]
+
+
+def test_a_dmarc_name_too_long_to_ask_is_an_error_not_a_crash(tmp_path):
+    """A 247-character zone: `_dmarc.` makes a name over DNS's 255 octets, which is not asked."""
+    domain = ".".join(["a" * 48] * 5) + ".nl"
+    ctx = context(spf_tree([]), tmp_path)
+    facts = asyncio.run(dmarc_facts(ctx, domain, QueryTally()))
+    assert "cannot be asked" in facts["answers"][f"_dmarc.{domain}"]["error"]
+    data = {"domain": domain, "spf": {"answers": {}}, "dmarc": facts}
+    finding = judge("mail.dmarc", data)
+    assert finding.status == Status.ERROR and finding.reason == Reason.DNS
