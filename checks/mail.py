@@ -35,8 +35,21 @@ DANE_USAGES = (2, 3)  # RFC 7672: SMTP ignores the PKIX usages 0 and 1
 
 
 def sends_no_mail(mail: dict) -> bool:
-    records = spf_rules.records_at(mail["domain"], mail["spf"]["answers"])
+    found = mail["spf"]
+    # Mail probe version 1 kept the domain's SPF records themselves, version 2 the DNS answers.
+    records = found["records"] if "records" in found else spf_rules.records_at(mail["domain"], found["answers"])
     return [record.lower().split()[1:] for record in records] == [["-all"]]
+
+
+def collected_before_answers(facts: Facts, what: str) -> Verdict | None:
+    """An error for the facts of mail probe version 1, which kept no DNS answers for SPF and DMARC (so old
+    scans judged again say why they cannot be), else None."""
+    if facts.artifacts["mail"].version >= 2:
+        return None
+    return Verdict(Status.ERROR, Text(f"Verzameld door een oudere govscan (mail-probe versie 1), zonder de "
+                                      f"DNS-antwoorden die de huidige {what}-regels lezen: scan opnieuw.",
+                                      f"Collected by an older govscan (mail probe version 1), without the DNS "
+                                      f"answers the current {what} rules read: scan again."), reason=Reason.BUG)
 
 
 def excerpt(record: str) -> str:
@@ -100,6 +113,9 @@ def spf(facts: Facts) -> Verdict:
     """The SPF result a sender the domain's records do not list gets (checks/spf.py): `fail` or `softfail`
     passes; `none`, `neutral`, `pass` and `permerror` fail; `temperror` is an error (DNS); `unknown` (a
     redirect that depends on the sender) is info."""
+    outdated = collected_before_answers(facts, "SPF")
+    if outdated:
+        return outdated
     mail = facts["mail"]
     domain = mail["domain"]
     outcome = spf_rules.evaluate(domain, mail["spf"]["answers"])
@@ -152,6 +168,9 @@ def dmarc(facts: Facts) -> Verdict:
     """The one DMARC record that applies to the mail domain (checks/dmarc.py): its policy for the domain (p,
     or sp when found at the organisational domain) must be quarantine or reject; reject when the domain sends
     no mail."""
+    outdated = collected_before_answers(facts, "DMARC")
+    if outdated:
+        return outdated
     mail = facts["mail"]
     domain, found = mail["domain"], mail["dmarc"]
     organisational = found["organisational_domain"]

@@ -85,7 +85,7 @@ def mail(**changes) -> dict:
 
 
 def judge(check_id: str, data: dict, run: dict | None = None):
-    artifacts = {"mail": Artifact("mail", 1, HOST, data)}
+    artifacts = {"mail": Artifact("mail", 2, HOST, data)}
     return evaluate(all_checks()[check_id], SITE, artifacts, {}, run or {"ipv6": True})
 
 
@@ -327,3 +327,16 @@ def test_ipv6_without_ipv6_on_the_scanner_is_an_error():
     no_ipv6 = {"error": Reason.NO_IPV6, "detail": "this scanner has no IPv6 connectivity"}
     finding = judge("mail.ipv6", mail(mx_hosts=[mx_host(addresses={V4: session(), V6: no_ipv6})]))
     assert finding.status == Status.ERROR and finding.reason == Reason.NO_IPV6
+
+
+def test_facts_of_the_first_mail_probe_are_judged_again_only_where_they_suffice():
+    """Mail probe version 1 kept SPF and DMARC as conclusions, not DNS answers: judging an old scan again
+    says so for SPF and DMARC, and DKIM still reads its SPF records."""
+    old = mail(spf={"records": ["v=spf1 -all"], "lookups": 0, "errors": [], "all": "-all", "included": {}},
+               dmarc={"name": "_dmarc.noordstad.nl", "records": ["v=DMARC1; p=reject"], "policy": "reject"},
+               dkim={"name": "_domainkey.noordstad.nl", "rcode": "NXDOMAIN"})
+    for check_id in ("mail.spf", "mail.dmarc"):
+        finding = evaluate(all_checks()[check_id], SITE, {"mail": Artifact("mail", 1, HOST, old)}, {}, {})
+        assert finding.status == Status.ERROR and "mail probe version 1" in finding.summary.en
+    dkim = evaluate(all_checks()["mail.dkim"], SITE, {"mail": Artifact("mail", 1, HOST, old)}, {}, {})
+    assert dkim.status == Status.NOT_APPLICABLE

@@ -58,7 +58,7 @@ def collect(smtp_servers, tmp_path, run_facts=None, **tree_options) -> dict:
 
 
 def judge(check_id: str, data: dict, run=None):
-    return evaluate(all_checks()[check_id], SITE, {"mail": Artifact("mail", 1, SITE.host, data)}, {},
+    return evaluate(all_checks()[check_id], SITE, {"mail": Artifact("mail", 2, SITE.host, data)}, {},
                     run or {"ipv6": True})
 
 
