@@ -405,12 +405,13 @@ class Walk:
             self.chain.pop()
 
     def count(self, term: str, domain: str) -> None:
-        self.lookups += 1
-        if self.lookups > MAX_LOOKUPS:
+        """One more term that costs a DNS lookup; the 11th is refused (and not counted as made)."""
+        if self.lookups == MAX_LOOKUPS:
             raise PermError(f"meer dan {MAX_LOOKUPS} DNS-opvragingen (include, a, mx, ptr, exists, redirect): de "
                             f"{MAX_LOOKUPS + 1}e is '{shown(term)}' in het record van {domain}",
                             f"more than {MAX_LOOKUPS} DNS lookups (include, a, mx, ptr, exists, redirect): number "
                             f"{MAX_LOOKUPS + 1} is '{shown(term)}' in the record of {domain}")
+        self.lookups += 1
 
     def target(self, parts: tuple | None, term: str, domain: str) -> str | None:
         """The name a term looks up, or None (noted) when it needs what only a real sender gives."""

@@ -162,6 +162,7 @@ def test_an_spf_include_diamond_gives_a_small_finding():
     data = mail(spf=spf_answers(f"v=spf1 include:{names[1]} include:{names[2]} -all", **others))
     finding = judge("mail.spf", data)
     assert finding.status == Status.FAIL and "more than 10 DNS lookups" in finding.summary.en
+    assert finding.details["lookups"] == 10
     assert len(json.dumps({"summary": finding.summary.en, "details": finding.details})) < 10_000
 
 
