@@ -184,12 +184,11 @@ def dmarc(facts: Facts) -> Verdict:
     details.update(name=name, records=[excerpt(r) for r in records],
                    found_at_organisational_domain=discovery.at_organisational_domain)
     if not records:
-        asked = " of ".join(dict.fromkeys((f"_dmarc.{domain}", f"_dmarc.{organisational}")))
-        asked_en = asked.replace(" of ", " or ")
+        asked = list(dict.fromkeys((f"_dmarc.{domain}", f"_dmarc.{organisational}")))
         discarded = spf_rules.shown(discovery.discarded[0]) if discovery.discarded else None
-        return Verdict(Status.FAIL, Text(f"Geen DMARC-record op {asked}" + (
+        return Verdict(Status.FAIL, Text(f"Geen DMARC-record op {' of '.join(asked)}" + (
             f" (een TXT-record daar begint niet met 'v=DMARC1': '{discarded}')." if discarded else "."),
-            f"No DMARC record at {asked_en}" + (
+            f"No DMARC record at {' or '.join(asked)}" + (
             f" (a TXT record there does not begin with 'v=DMARC1': '{discarded}')." if discarded else ".")), details)
     if len(records) > 1:
         return Verdict(Status.FAIL, Text(f"{len(records)} DMARC-records op {name}; er mag er één zijn.",
