@@ -23,7 +23,7 @@ from sqlalchemy.types import TypeDecorator
 
 from govscan import model
 
-RUN_KINDS = ("nightly", "on-demand", "batch")
+RUN_KINDS = ("nightly", "on-demand", "batch", "reevaluation")  # reevaluation: stored facts judged again
 
 
 # Scanned text is hostile: a NUL stops PostgreSQL (DataError) and control characters reach terminals. Every
@@ -100,6 +100,12 @@ class RunRow(Base):
     sites_done: Mapped[int] = mapped_column(Integer, default=0)
     sites_failing: Mapped[int] = mapped_column(Integer, default=0)
     sites_error: Mapped[int] = mapped_column(Integer, default=0)
+    # What the runner handed every check besides the artifacts (whether this scanner had IPv6 ...), so a
+    # re-evaluation judges with the same facts; NULL for runs stored before govscan kept them.
+    run_facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A re-evaluation: the run whose sites it judged again, or the moment from which every site scanned was.
+    reevaluates_run_id: Mapped[int | None] = mapped_column(Integer)
+    reevaluates_since: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class WorkItem(Base):

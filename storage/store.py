@@ -307,8 +307,11 @@ class Store:
     # --- runs ---
 
     def start_run(self, kind: str, sites: list[Site], *, checks: str = "", source: str = "",
-                  config_hash: str = "") -> int:
-        """A new run in state `running`, with one queued work item per site. Returns the run id."""
+                  config_hash: str = "", reevaluates_run_id: int | None = None,
+                  reevaluates_since: datetime | None = None) -> int:
+        """A new run in state `running`, with one queued work item per site. Returns the run id. A
+        re-evaluation names the run it judges again (`reevaluates_run_id`) or the moment from which
+        (`reevaluates_since`)."""
         if kind not in RUN_KINDS:
             raise ValueError(f"unknown run kind {kind!r}")
         sites = list({site.host: site for site in sites}.values())
@@ -317,7 +320,8 @@ class Store:
             run = RunRow(kind=kind, state="running", started=self.now(), tool_version=tool_version(),
                          config_hash=config_hash, checks=checks or "", source=source, host=socket.gethostname(),
                          pid=pid, process_start=_process_start(pid), sites_total=len(sites), sites_done=0,
-                         sites_failing=0, sites_error=0)
+                         sites_failing=0, sites_error=0, reevaluates_run_id=reevaluates_run_id,
+                         reevaluates_since=reevaluates_since)
             session.add(run)
             session.flush()
             site_ids = self._sites(session, sites)
@@ -404,6 +408,19 @@ class Store:
             if key[0] in probes and key not in seen:
                 row.valid_until = moment
 
+    def record_run_facts(self, run_id: int, facts: dict) -> None:
+        """Keep what the runner hands every check besides the artifacts, for re-evaluations."""
+        with self.session() as session:
+            session.get(RunRow, run_id).run_facts = facts
+
+    def skip_site(self, run_id: int, host: str, reason: str) -> None:
+        """A site of the run that could not be handled at all: its work item ends in `error` with the reason."""
+        with self.session() as session:
+            item = session.scalar(select(WorkItem).join(SiteRow, SiteRow.id == WorkItem.site_id)
+                                  .where(WorkItem.run_id == run_id, SiteRow.host == host))
+            item.state, item.error, item.finished = "error", reason, self.now()
+            session.get(RunRow, run_id).sites_error += 1
+
     @contextmanager
     def recorder(self, run_id: int) -> Iterator[Callable[[SiteResult], None]]:
         """An `on_site` callback for the Runner that stores each site from a background thread, so the scan's
@@ -464,6 +481,21 @@ class Store:
                 return session.get(RunRow, run_id)
             return session.scalar(select(RunRow).order_by(RunRow.id.desc()).limit(1))
 
+    def last_finished_scan(self) -> RunRow | None:
+        """The newest finished run that observed its sites (a re-evaluation observes nothing)."""
+        with self.session() as session:
+            return session.scalar(select(RunRow).where(RunRow.state == "finished", RunRow.kind != "reevaluation")
+                                  .order_by(RunRow.id.desc()).limit(1))
+
+    def sites_scanned_since(self, moment: datetime) -> list[Site]:
+        """Every site a run (not a re-evaluation) finished scanning at or after a moment, by host."""
+        with self.session() as session:
+            scanned = (select(WorkItem.site_id).join(RunRow, RunRow.id == WorkItem.run_id)
+                       .where(WorkItem.state == "done", WorkItem.finished >= as_utc(moment),
+                              RunRow.kind != "reevaluation"))
+            rows = session.scalars(select(SiteRow).where(SiteRow.id.in_(scanned)).order_by(SiteRow.host))
+            return [row.to_model() for row in rows.unique()]
+
     def work_items(self, run_id: int) -> list[WorkItem]:
         with self.session() as session:
             return list(session.scalars(select(WorkItem).where(WorkItem.run_id == run_id).order_by(WorkItem.id)))
@@ -501,18 +533,30 @@ class Store:
         with self.session() as session:
             return state_on(session, when, checks)
 
+    def current_findings(self, host: str) -> list[FindingRow]:
+        """A site's findings as they stand now, one per check."""
+        with self.session() as session:
+            return list(session.scalars(
+                select(FindingRow).join(SiteRow, SiteRow.id == FindingRow.site_id)
+                .where(SiteRow.host == host, FindingRow.valid_until.is_(None))
+                .order_by(FindingRow.check_id)).unique())
+
     # --- artifacts ---
 
     def artifacts(self, host: str, when: datetime | date | None = None) -> list[Artifact]:
         """The raw facts of a site as they were at a moment (now by default), to re-run checks on."""
+        return [row.to_model() for row in self.artifact_versions(host, when)]
+
+    def artifact_versions(self, host: str, when: datetime | date | None = None) -> list[ArtifactRow]:
+        """The stored versions behind `artifacts`: with the run that last wrote each (`last_run_id`) and
+        whether a later observation replaced it (`valid_until`)."""
         moment = as_utc(when) if when is not None else self.now()
         with self.session() as session:
-            rows = session.scalars(
+            return list(session.scalars(
                 select(ArtifactRow).join(SiteRow, SiteRow.id == ArtifactRow.site_id)
                 .where(SiteRow.host == host, ArtifactRow.first_seen <= moment,
                        or_(ArtifactRow.valid_until.is_(None), ArtifactRow.valid_until > moment))
-                .order_by(ArtifactRow.probe, ArtifactRow.subject))
-            return [row.to_model() for row in rows]
+                .order_by(ArtifactRow.probe, ArtifactRow.subject)))
 
     def prune_artifacts(self, older_than: datetime | date) -> int:
         """Delete artifact versions last seen before a moment. Returns how many were deleted."""
