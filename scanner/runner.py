@@ -53,6 +53,12 @@ def has_ipv6_connectivity(settings: Settings) -> bool:
         return False
 
 
+def run_facts(settings: Settings) -> dict:
+    """What the runner hands every check besides the artifacts, found once per run. Stored with the run
+    (`Store.record_run_facts`), so a re-evaluation judges the stored artifacts with the same facts."""
+    return {"ipv6": has_ipv6_connectivity(settings)}
+
+
 def probes_for(checks: Iterable[Check]) -> list[Probe]:
     """The probes the selected checks need; `dns` whenever any per-address probe runs."""
     available = all_probes()
@@ -78,9 +84,8 @@ class Runner:
         self.run_facts = run_facts
 
     async def run(self, sites: list[Site]) -> list[SiteResult]:
-        run_facts = dict(self.run_facts) if self.run_facts is not None else {
-            "ipv6": has_ipv6_connectivity(self.settings)}
-        ctx = ProbeContext(settings=self.settings, resolver=Resolver(self.settings.dns), run_facts=run_facts,
+        facts = dict(self.run_facts) if self.run_facts is not None else run_facts(self.settings)
+        ctx = ProbeContext(settings=self.settings, resolver=Resolver(self.settings.dns), run_facts=facts,
                            executor=ThreadPoolExecutor(max_workers=self.settings.scan.threads))
         progress = Progress(total=len(sites))
         in_flight = asyncio.Semaphore(self.settings.scan.sites_in_flight)

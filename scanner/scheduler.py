@@ -24,7 +24,7 @@ from scanner import targets
 from govscan.paths import package_data
 from scanner.config import Settings
 from govscan.model import Site
-from scanner.runner import Runner, SiteResult
+from scanner.runner import Runner, SiteResult, run_facts
 
 SCHEDULES_FILE = package_data("schedules.toml")
 JOB_TABLE = "apscheduler_jobs"
@@ -148,10 +148,13 @@ def execute(store, settings: Settings, run_id: int, work_settings: WorkSettings,
             sleep: Callable[[float], None] = time.sleep, on_progress=None) -> list[SiteResult]:
     """Scan a run's sites until none is left: claim a batch, scan it, store each site as it finishes. Sites
     that another run is scanning are waited for, so two runs (nightly or on demand) never scan one site at
-    the same time. The run is finished at the end; returns the results of this call's scans."""
+    the same time. The run is finished at the end; returns the results of this call's scans. The run facts
+    are found once and stored with the run (a resumed run stores those of its latest start)."""
     from storage import work
 
     checks: list[Check] = select(store.run(run_id).checks or None)
+    facts = run_facts(settings)
+    store.record_run_facts(run_id, facts)
     batch = work_settings.batch or 2 * settings.scan.sites_in_flight
     lease = timedelta(minutes=work_settings.deadline_minutes)
     results: list[SiteResult] = []
@@ -163,7 +166,8 @@ def execute(store, settings: Settings, run_id: int, work_settings: WorkSettings,
             sleep(work_settings.poll_seconds)
             continue
         with store.recorder(run_id) as record:
-            results += asyncio.run(Runner(settings, checks, on_site=record, on_progress=on_progress).run(sites))
+            results += asyncio.run(Runner(settings, checks, on_site=record, on_progress=on_progress,
+                                          run_facts=facts).run(sites))
     store.finish_run(run_id)
     return results
 
