@@ -202,6 +202,9 @@ class ZoneBuilder:
                 name = dns.name.from_text(host + ".")
                 for covered in (dns.rdatatype.A, dns.rdatatype.AAAA):
                     built.delete_rdataset(name, dns.rdatatype.RRSIG, covered)
+        if zone.dnssec == "bogus_keytrap":
+            keytrap(built, (private, dnskey), [dns.name.from_text(host + ".") for host in zone.sites], inception,
+                    expiration)
         ds_key = dnskey if zone.dnssec != "bogus_ds" else _key()[1]
         ds = dns.dnssec.make_ds(zone.origin, ds_key, "SHA256").to_text()
         if zone.name:

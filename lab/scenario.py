@@ -50,7 +50,7 @@ THIRD_PARTIES = (
 CHOICES = {
     "stack": ("dual", "ipv4", "ipv6"),
     "ipv6_unreachable": ("none", "no_listener", "dropped"),
-    "dnssec": ("secure", "insecure", "bogus_ds", "bogus_expired", "bogus_missing_rrsig"),
+    "dnssec": ("secure", "insecure", "bogus_ds", "bogus_expired", "bogus_missing_rrsig", "bogus_keytrap"),
     "tlsa": ("none", "match", "mismatch"),
     "cert": ("valid", "expired", "wrong_host", "self_signed", "rsa2048", "rsa1024", "sha1"),
     "ocsp_stapling": ("none", "good", "revoked", "expired"),
@@ -62,7 +62,7 @@ CHOICES = {
     "security_txt_path": ("well_known", "legacy"),
     "hostile": ("none", "hang", "drip", "redirect_loop", "huge_body", "gzip_bomb", "tls_stall", "js_loop",
                 "js_dialogs"),
-    "mail": ("none", "starttls", "plain"),
+    "mail": ("none", "starttls", "plain", "drip"),
     "mail_tlsa": ("none", "match", "mismatch"),
     "trackers": ("analytics", "pixel", "video", "delayed_cookie"),
     "banner": ("none", "first_layer", "second_layer", "honours_reject", "tracks_after_reject",

@@ -5,20 +5,26 @@
 CONFIG is a list of {host, mode, tls, weak_certificate, addresses, chain, key} (written by
 lab/web.py). mode `starttls` offers STARTTLS with the site's TLS profile (the same protocols, suites
 and order as its web server); `plain` offers no STARTTLS. Enough SMTP for a scanner: EHLO/HELO, STARTTLS,
-NOOP, RSET, QUIT; a message is refused politely (MAIL gets 550), nothing is ever delivered."""
+NOOP, RSET, QUIT; a message is refused politely (MAIL gets 550), nothing is ever delivered. `drip` is hostile:
+an endless multi-line greeting (`220-` lines), one byte per second, until the client leaves."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 from lab import serving
 from lab.tls_profiles import PROFILES, server_context
 
 IDLE = 60  # seconds without a command before the server hangs up
+DRIP_LINE = b"220-mail server warming up, please wait\r\n"
+DRIP_INTERVAL = 1.0  # seconds between two bytes of the dripping greeting
+DRIP_BYTES = 3600  # how much of it a client that never leaves gets (an hour)
 
 
 class Smtp:
     def __init__(self, entry: dict):
         self.host = entry["host"]
+        self.mode = entry["mode"]
         self.tls = None
         if entry["mode"] == "starttls":
             self.tls = server_context(PROFILES[entry["tls"]], entry["chain"], entry["key"],
@@ -37,6 +43,9 @@ class Smtp:
             writer.write(text.encode() + b"\r\n")
 
         try:
+            if self.mode == "drip":
+                await drip(writer)
+                return
             reply(f"220 {self.host} ESMTP lab")
             await writer.drain()
             while True:
@@ -71,6 +80,14 @@ class Smtp:
             pass
         finally:
             writer.close()
+
+
+async def drip(writer: asyncio.StreamWriter) -> None:
+    """The greeting that never ends: DRIP_LINE over and over, a byte a second."""
+    for byte in itertools.islice(itertools.cycle(DRIP_LINE), DRIP_BYTES):
+        writer.write(bytes([byte]))
+        await writer.drain()
+        await asyncio.sleep(DRIP_INTERVAL)
 
 
 async def start(entry: dict) -> list[asyncio.Server]:

@@ -35,6 +35,7 @@ SCENARIO = textwrap.dedent("""\
       - {host: www.weak.nl, cert: rsa2048}
       - {host: www.sha1.nl, cert: sha1}
       - {host: www.kex.nl, tls: rsa_kex, records: ["@ TXT \\"v=spf1 -all\\""]}
+      - {host: www.trap.nl, dnssec: bogus_keytrap, mail: drip}
     """)
 
 
@@ -118,6 +119,24 @@ def test_dnssec_variants(built):
     unsigned = zone(plan, "unsigned.nl")
     assert unsigned.get_rdataset("unsigned.nl.", dns.rdatatype.DNSKEY) is None
     assert zone(plan, "nl").get_rdataset("unsigned.nl.", dns.rdatatype.DS) is None
+
+
+def test_a_keytrap_zone(built):
+    """KeyTrap: the DNSKEY set, with 80 colliding RSA keys, still validates with the key the DS points at;
+    the host's addresses carry 150 RRSIGs with the colliding tag and no other."""
+    plan, _ = built
+    _validate(plan, "trap.nl", "trap.nl", dns.rdatatype.DNSKEY)
+    assert _ds_matches(plan, "trap.nl")
+    trap = zone(plan, "trap.nl")
+    keys = trap.find_rrset("trap.nl.", dns.rdatatype.DNSKEY)
+    colliding = [key for key in keys if dns.dnssec.key_id(key) == lab_dns.KEYTRAP_TAG]
+    assert len(keys) == 81 and len(colliding) == lab_dns.KEYTRAP_KEYS
+    assert all(key.algorithm == dns.dnssec.Algorithm.RSASHA256 and len(key.key) > 2 * lab_dns.KEYTRAP_BITS // 8
+               for key in colliding)  # exponent and modulus of 2048 bits each
+    for covered in (dns.rdatatype.A, dns.rdatatype.AAAA):
+        signatures = trap.find_rdataset("www.trap.nl.", dns.rdatatype.RRSIG, covered)
+        assert len(signatures) == lab_dns.KEYTRAP_SIGNATURES
+        assert {rrsig.key_tag for rrsig in signatures} == {lab_dns.KEYTRAP_TAG}
 
 
 def test_records_glue_tlsa_and_name_servers(built):

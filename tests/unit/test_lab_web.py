@@ -359,3 +359,18 @@ def test_smtp_refuses_tls12_for_tls13_only(mail_server):
         client.ehlo("scanner.example")
         with pytest.raises(ssl.SSLError):
             client.starttls(context=context)
+
+
+def test_a_dripping_mail_server_greets_without_end(monkeypatch):
+    """mail: drip: 220- lines, one after the other, none the last (the drip made fast for the test)."""
+    monkeypatch.setattr(smtp, "DRIP_INTERVAL", 0)
+
+    async def read_greeting() -> list[bytes]:
+        server = await asyncio.start_server(smtp.Smtp({"host": "mail.druppel.nl", "mode": "drip"}).handle,
+                                            "127.0.0.1", 0)
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
+        lines = [await reader.readline() for _ in range(50)]
+        writer.close()
+        server.close()
+        return lines
+    assert asyncio.run(read_greeting()) == [smtp.DRIP_LINE] * 50
