@@ -1,5 +1,6 @@
 """Everything govscan shows in a terminal: the report of one site (`check`), the progress and summary of a
-`scan`, the list of runs, a site's history and the settings in force, and the JSON of `--format json`. The
+`scan`, what a re-evaluation changed, the list of runs, a site's history and the settings in force, and the
+JSON of `--format json`. The
 command line only gathers the data and calls these.
 
 Scanned data holds whatever a web server or DNS answer chose to send, so every string that is not our own
@@ -21,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from govscan.model import CheckInfo, Finding, Status, say
+from reports.reevaluation import COLOUR_NAMES, FACTS_ASSUMED, FACTS_DERIVED, Reevaluation
 from reports.site_report import (LEVEL_LABEL, SHOW_ORDER, STATUS_STYLE, WORDS, Catalogue, ScanSummary, SiteReport,
                                  by_family, status_label)
 
@@ -176,6 +178,77 @@ def scan_summary(out: Console, summary: ScanSummary, stored_in: str, lang: str) 
                         f"{summary.failing} site(s) fail one or more checks; "
                         f"{summary.errors} had something that could not be measured."))
     out.print(say(lang, f"Opgeslagen in {safe(stored_in)}", f"Stored in {safe(stored_in)}"))
+
+
+# --- a re-evaluation ---
+
+def reevaluation(out: Console, result: Reevaluation, lang: str) -> None:
+    """What the current rules change on the stored facts: each verdict that changes status with its check's
+    old and new version, how many sites change colour, what was left as it was, and where the run facts the
+    checks were told came from."""
+    run = result.run
+    if run.reevaluates_run_id is not None:
+        basis = f"run {run.reevaluates_run_id}"
+    else:
+        basis = say(lang, f"de sites gescand sinds {run.reevaluates_since:%Y-%m-%d %H:%M} UTC",
+                          f"the sites scanned since {run.reevaluates_since:%Y-%m-%d %H:%M} UTC")
+    out.print(say(lang, f"[bold]Run {run.id}: {basis} opnieuw beoordeeld met de huidige regels[/bold] "
+                        f"({len(result.outcomes)} sites, {result.judged()} uitkomsten; niets gescand)",
+                        f"[bold]Run {run.id}: {basis} judged again under the current rules[/bold] "
+                        f"({len(result.outcomes)} sites, {result.judged()} verdicts; nothing scanned)"))
+    changes = result.changes()
+    if changes:
+        table = _table(say(lang, "Veranderde uitkomsten", "Changed verdicts"), [say(lang, *pair) for pair in (
+            ("site", "site"), ("controle", "check"), ("was", "was"), ("wordt", "now"), ("versie", "version"),
+            ("samenvatting", "summary"))])
+        for c in changes:
+            table.add_row(safe(c.host), safe(c.check), _status(Status(c.old_status), lang),
+                          _status(Status(c.new_status), lang), f"{c.old_version} → {c.new_version}",
+                          safe(c.summary.get(lang)))
+        out.print(table)
+    colours = result.colour_changes()
+    if colours:
+        table = _table(say(lang, "Kleur over alle standaarden", "Colour over all standards"),
+                       [say(lang, "site", "site"), say(lang, "was", "was"), say(lang, "wordt", "now")])
+        for c in colours:
+            table.add_row(safe(c.host), COLOUR_NAMES[c.old].get(lang), COLOUR_NAMES[c.new].get(lang))
+        out.print(table)
+    changed_sites = len({c.host for c in changes})
+    out.print(say(lang, f"Met de huidige regels veranderen {len(colours)} site(s) van kleur; "
+                        f"{len(changes)} uitkomst(en) op {changed_sites} site(s) veranderen.",
+                        f"Under the current rules, {len(colours)} site(s) change colour; "
+                        f"{len(changes)} verdict(s) on {changed_sites} site(s) change."))
+    same = result.same_status_new_version()
+    if same:
+        out.print(say(lang, f"{same} uitkomst(en) blijven gelijk onder een nieuwe versie van hun controle.",
+                            f"{same} verdict(s) stay the same under a new version of their check."))
+    left = result.not_rejudged()
+    if left:
+        table = _table(say(lang, "Niet opnieuw beoordeeld (de oude uitkomst blijft)",
+                             "Not judged again (the old verdict stays)"),
+                       [say(lang, "site", "site"), say(lang, "controle", "check"), say(lang, "waarom", "why")])
+        for host, check_id, why in left:
+            table.add_row(safe(host), safe(check_id), safe(why.get(lang)))
+        out.print(table)
+    if result.skipped:
+        table = _table(say(lang, "Overgeslagen sites", "Sites skipped"),
+                       [say(lang, "site", "site"), say(lang, "waarom", "why")])
+        for skipped in result.skipped:
+            table.add_row(safe(skipped.host), safe(skipped.reason.get(lang)))
+        out.print(table)
+    sources = result.facts_sources()
+    if sources[FACTS_DERIVED] or sources[FACTS_ASSUMED]:
+        runs = ", ".join(map(str, result.runs_without_facts()))
+        how = [say(lang, *pair) for count, pair in (
+            (sources[FACTS_DERIVED], (f"voor {sources[FACTS_DERIVED]} site(s) afgeleid uit de opgeslagen gegevens",
+                                      f"derived from the stored facts for {sources[FACTS_DERIVED]} site(s)")),
+            (sources[FACTS_ASSUMED], (f"voor {sources[FACTS_ASSUMED]} site(s) niet af te leiden en aangenomen "
+                                      "(IPv6 aanwezig, zoals de controles doen als niets gezegd wordt)",
+                                      f"not derivable for {sources[FACTS_ASSUMED]} site(s), so assumed (IPv6 "
+                                      "present, as the checks assume when not told)"))) if count]
+        out.print(say(lang, f"Run(s) {runs} zijn opgeslagen zonder hun runfeiten (had de scanner IPv6): ",
+                            f"Run(s) {runs} were stored without their run facts (whether the scanner had IPv6): ")
+                  + "; ".join(how) + ".")
 
 
 # --- what the store holds ---

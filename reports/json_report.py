@@ -1,4 +1,5 @@
-"""What `--format json` prints (docs/json.md): `check`, `scan`, `runs` and `history`, one versioned format.
+"""What `--format json` prints (docs/json.md): `check`, `scan`, `reevaluate`, `runs` and `history`, one
+versioned format.
 
 Texts for people come in both languages, so a program picks one; times are UTC with a `Z` (`utc_iso`).
 """
@@ -8,6 +9,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from govscan.model import utc_iso
+from reports.reevaluation import Reevaluation
 from reports.site_report import SHOW_ORDER, Catalogue, ScanSummary, SiteReport, family_of
 
 if TYPE_CHECKING:  # the command line starts without loading SQLAlchemy
@@ -24,6 +26,9 @@ def run(row: RunRow) -> dict[str, Any]:
         "checks": row.checks, "source": row.source,
         "sites": {"total": row.sites_total, "done": row.sites_done, "failing": row.sites_failing,
                   "error": row.sites_error},
+        "run_facts": row.run_facts,
+        "reevaluates": None if row.kind != "reevaluation" else {
+            "run": row.reevaluates_run_id, "since": utc_iso(row.reevaluates_since)},
     }
 
 
@@ -65,6 +70,28 @@ def scan(row: RunRow, summary: ScanSummary, reports: list[SiteReport], catalogue
         "format": FORMAT, "run": run(row), "seconds": summary.seconds,
         "checks": {check_id: _statuses(counts) for check_id, counts in sorted(summary.per_check.items())},
         "sites": [site(report, catalogue) for report in reports],
+    }
+
+
+def reevaluation(result: Reevaluation) -> dict[str, Any]:
+    """`govscan reevaluate`: the stored re-evaluation run, every verdict whose status changes, the sites
+    that change colour, and what was not judged again."""
+    changes = result.changes()
+    colours = result.colour_changes()
+    return {
+        "format": FORMAT, "run": run(result.run),
+        "counts": {"sites": len(result.outcomes), "verdicts": result.judged(), "changed": len(changes),
+                   "sites_changed": len({c.host for c in changes}), "sites_changing_colour": len(colours),
+                   "same_status_new_version": result.same_status_new_version(), "skipped": len(result.skipped)},
+        "changes": [{"site": c.host, "check": c.check, "old": {"status": c.old_status, "check_version": c.old_version},
+                     "new": {"status": c.new_status, "check_version": c.new_version},
+                     "summary": {"nl": c.summary.nl, "en": c.summary.en}} for c in changes],
+        "colours": [{"site": c.host, "old": str(c.old), "new": str(c.new)} for c in colours],
+        "not_rejudged": [{"site": host, "check": check_id, "reason": {"nl": why.nl, "en": why.en}}
+                         for host, check_id, why in result.not_rejudged()],
+        "skipped": [{"site": s.host, "reason": {"nl": s.reason.nl, "en": s.reason.en}} for s in result.skipped],
+        "run_facts": [{"site": o.host, "facts": o.facts, "source": o.facts_source, "run": o.facts_run}
+                      for o in result.outcomes],
     }
 
 

@@ -1,4 +1,5 @@
-"""The `govscan` command line: check one site, scan a list, list runs, write run reports.
+"""The `govscan` command line: check one site, scan a list, judge stored facts again, list runs, write run
+reports.
 
 Every command stores what it scans (SQLite by default, `--db URL` for another database) and can be pointed
 at the lab with `--lab`. Texts for people are Dutch unless `--lang en` is given. Exit status: 0 when the
@@ -216,6 +217,38 @@ def cmd_runs(ctx: Context, args) -> int:
     return EXIT_OK
 
 
+def parse_since(text: str, lang: str):
+    """`--since`: a date (from its start) or a date and time, in UTC unless it names its zone."""
+    from datetime import datetime
+
+    from storage.store import as_utc
+
+    try:
+        return as_utc(datetime.fromisoformat(text))
+    except ValueError:
+        raise UsageError(say(lang, f"--since {text}: geen datum (JJJJ-MM-DD of ISO 8601)",
+                                   f"--since {text}: not a date (YYYY-MM-DD or ISO 8601)")) from None
+
+
+def cmd_reevaluate(ctx: Context, args) -> int:
+    """Judge the stored facts of a run's sites (or of every site scanned since a date) by the current rules,
+    without scanning; stored as a run of kind `reevaluation`."""
+    from scanner.reevaluate import NothingToReevaluate, reevaluate
+
+    ctx.checks(args.checks)
+    since = parse_since(args.since, ctx.lang) if args.since else None
+    ctx.recover_interrupted()
+    try:
+        result = reevaluate(ctx.store, ctx.settings, args.checks, run_id=args.run, since=since)
+    except NothingToReevaluate as exc:
+        raise UsageError(exc.text.get(ctx.lang)) from None
+    if args.format == "json":
+        console.print_json(json_report.reevaluation(result))
+    else:
+        console.reevaluation(ctx.out, result, ctx.lang)
+    return EXIT_OK
+
+
 def write_run_report(ctx: Context, run_id: int, out: Path, note: Console) -> None:
     from reports.run_report import write
 
@@ -357,6 +390,20 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
                       help=say(lang, "hoeveel (standaard 50)", "how many (default 50)"))
     runs.add_argument("--format", choices=("text", "json"), default="text", help=format_help)
     runs.set_defaults(func=cmd_runs)
+
+    reevaluate = commands.add_parser("reevaluate", help=say(
+        lang, "beoordeel opgeslagen gegevens opnieuw met de huidige regels, zonder te scannen",
+              "judge stored facts again under the current rules, without scanning"))
+    basis = reevaluate.add_mutually_exclusive_group()
+    basis.add_argument("--run", type=int, metavar="N", help=say(lang, "de sites van deze run (standaard de laatste "
+                                                                      "afgeronde scan)",
+                                                                "the sites of this run (default the latest "
+                                                                "finished scan)"))
+    basis.add_argument("--since", metavar="DATE", help=say(lang, "elke site gescand vanaf deze datum (UTC)",
+                                                                 "every site scanned from this date on (UTC)"))
+    reevaluate.add_argument("--checks", metavar="PATTERNS", help=checks_help)
+    reevaluate.add_argument("--format", choices=("text", "json"), default="text", help=format_help)
+    reevaluate.set_defaults(func=cmd_reevaluate)
 
     report = commands.add_parser("report", help=say(lang, "schrijf rapporten", "write reports"))
     report_kinds = report.add_subparsers(dest="report", metavar="KIND", required=True)
