@@ -116,7 +116,9 @@ class Publisher:
         runs = self.store.runs()
         state = self.store.state_on(self.now)
         first_day = min((r.started.date() for r in runs), default=self.now.date())
-        self.state_at = trends.state_from(status_versions(self.store, first_day, self.now))
+        versions = status_versions(self.store, first_day, self.now)
+        self.state_at = trends.state_from(versions)
+        self.rule_changes = trends.rule_changes(versions, self.standards)
         series = {}
         for period in trends.PERIODS:
             start = max(first_day, self.now.date() - timedelta(days=DAY_SERIES_DAYS)) if period == "day" else first_day
@@ -171,17 +173,30 @@ class Publisher:
                         for p in sorted(mine, key=lambda p: (p.group != trends.TOTAL, p.group)) if p.day == last_day]
                 table = _table(f"{standard.title.get(lang)}, {last_day.isoformat()}",
                                [say(lang, "groep", "group"), say(lang, "voldoet", "complies")], rows)
+            changes = [c for c in self.rule_changes if c.standard == standard.id]
+            chart = trends.chart_svg(mine, standard, projections[standard.id], lang=lang, changes=changes)
             body.append(f'<section aria-labelledby="t-{standard.id}"><h2 id="t-{standard.id}">'
                         f"{escape(standard.title.get(lang))}</h2>"
                         f"<p>{escape(say(lang, 'Prognose', 'Projection'))}: {escape(projections[standard.id].describe(lang))}."
                         + (f" {escape(say(lang, 'Norm', 'Norm'))}: {escape(standard.norm)}" if standard.norm else "")
                         + "</p>"
-                        f'<div class="chart">{trends.chart_svg(mine, standard, projections[standard.id], lang=lang)}'
-                        f"</div>{table}</section>")
+                        f'<div class="chart">{chart}</div>{self.rule_change_list(changes)}{table}</section>')
         body.append(f"<p>{escape(say(lang, 'Alle cijfers', 'All figures'))}: "
-                    + ", ".join(f'<a href="exports/trends-{p}.csv">trends-{p}.csv</a>' for p in trends.PERIODS)
+                    + ", ".join(f'<a href="exports/{name}">{name}</a>'
+                                for name in [f"trends-{p}.csv" for p in trends.PERIODS] + ["rule-changes.csv"])
                     + "</p>")
         self.page("trends.html", say(lang, "Trends per standaard", "Trends per standard"), "\n".join(body))
+
+    def rule_change_list(self, changes) -> str:
+        """The days a check of the standard got new rules (the grey lines of the chart), in words."""
+        if not changes:
+            return ""
+        lang = self.lang
+        intro = say(lang, "Nieuwe regels (grijze lijnen; een sprong op zo'n dag kan van de regel komen, niet van "
+                          "de sites)", "New rules (grey lines; a jump on such a day may come from the rule, not "
+                                       "from the sites)")
+        return (f"<p>{escape(intro)}:</p><ul>"
+                + "".join(f"<li>{escape(trends.describe_rule_change(c, lang))}</li>" for c in changes) + "</ul>")
 
     def map_pages(self, state) -> None:
         lang = self.lang
@@ -330,7 +345,7 @@ class Publisher:
     # --- exports ---
 
     export_names = ("state.csv", "state.json", "trends-day.csv", "trends-week.csv", "trends-month.csv",
-                    "projections.csv", "organisations.json")
+                    "rule-changes.csv", "projections.csv", "organisations.json")
 
     def exports(self, state, series, projections) -> None:
         columns = ("host", "url", "org_name", "org_type", "org_code", "check", "status", "reason", "summary_nl",
@@ -350,6 +365,7 @@ class Publisher:
                                                     ensure_ascii=False, indent=1))
         for period, points in series.items():
             self.write(f"exports/trends-{period}.csv", trends.to_csv(points, period))
+        self.write("exports/rule-changes.csv", trends.rule_changes_csv(self.rule_changes))
         out = io.StringIO()
         writer = csv_writer(out, lineterminator="\n")
         writer.writerow(["standard", "group", "outcome", "when", "per_month"])

@@ -1,6 +1,8 @@
 """Adoption of each standard over time: the share of sites that comply (shared/spec/checks.md, "Scores and
 colours"), per organisation type and in total, sampled per day, week or month; per organisation its history
-per standard; and a projection of when adoption reaches 100% at the pace of the last months.
+per standard; a projection of when adoption reaches 100% at the pace of the last months; and the days a
+check of a standard was first judged by a new version of its rules, so a jump a rule caused is told apart
+from one the sites made.
 
 Pure functions over state rows (`storage`'s state at a moment); `state_at` is any function from a moment to
 those rows, so the numbers can be checked by hand.
@@ -113,6 +115,51 @@ def to_csv(points: Iterable[Adoption], period: str) -> str:
 
 
 @dataclass(frozen=True)
+class RuleChange:
+    """From `day` on, a check of a standard was judged by a new version of its rules (a scan or a
+    re-evaluation under the new rule): a jump in adoption from that day may come from the rule, not the sites."""
+
+    day: date
+    standard: str
+    check: str
+    old_version: int
+    new_version: int
+
+
+def rule_changes(versions: Iterable, standards: list[Standard]) -> list[RuleChange]:
+    """Per standard, the day each newer version of one of its checks was first stored, from finding versions
+    with `check`, `check_version` and `first_seen` (as `storage.history.status_versions` gives them)."""
+    first: dict[tuple[str, int], datetime] = {}
+    for v in versions:
+        key = (v.check, v.check_version)
+        first[key] = min(first.get(key, v.first_seen), v.first_seen)
+    by_check: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
+    for (check, version), seen in first.items():
+        by_check[check].append((version, seen))
+    changes = []
+    for standard in standards:
+        for check in standard.checks:
+            known = sorted(by_check.get(check, []))
+            changes += [RuleChange(seen.date(), standard.id, check, old, new)
+                        for (old, _), (new, seen) in zip(known, known[1:])]
+    return sorted(changes, key=lambda c: (c.day, c.standard, c.check))
+
+
+def rule_changes_csv(changes: Iterable[RuleChange]) -> str:
+    out = io.StringIO()
+    writer = csv_writer(out, lineterminator="\n")
+    writer.writerow(["date", "standard", "check", "old_version", "new_version"])
+    for c in changes:
+        writer.writerow([c.day.isoformat(), c.standard, c.check, c.old_version, c.new_version])
+    return out.getvalue()
+
+
+def describe_rule_change(change: RuleChange, lang: str) -> str:
+    return say(lang, f"{change.day.isoformat()}: {change.check} versie {change.old_version} → {change.new_version}",
+                     f"{change.day.isoformat()}: {change.check} version {change.old_version} → {change.new_version}")
+
+
+@dataclass(frozen=True)
 class Projection:
     """When adoption reaches 100% at the pace of the window: `outcome` is "reached" (already there),
     "on_pace" (on `when`), "never" (flat or falling) or "unknown" (too few points)."""
@@ -207,9 +254,11 @@ def group_name(group: str, lang: str) -> str:
 
 
 def chart_svg(points: Iterable[Adoption], standard: Standard, projection: Projection | None = None, *,
-              lang: str = "nl", width: int = 640, height: int = 300) -> str:
+              lang: str = "nl", width: int = 640, height: int = 300,
+              changes: Iterable[RuleChange] = ()) -> str:
     """A line chart of one standard's adoption (0-100%) over time, one line per group; the projection of
-    the total is a thin line to the day it reaches 100% when that falls within twice the chart's span."""
+    the total is a thin line to the day it reaches 100% when that falls within twice the chart's span; each
+    day a check of the standard got a new rule version (`changes`) is a grey vertical line marked "v"."""
     mine = [p for p in points if p.standard == standard.id and p.share is not None]
     title = f"{standard.title.get(lang)}: " + say(lang, "adoptie door de tijd", "adoption over time")
     left, right, top, bottom = 48, 150, 16, 36
@@ -240,6 +289,12 @@ def chart_svg(points: Iterable[Adoption], standard: Standard, projection: Projec
     for day in (first, end):
         parts.append(f'<text x="{x(day):.1f}" y="{height - 12}" text-anchor="middle" font-size="11" '
                      f'fill="#3d3d3d">{day.isoformat()}</text>')
+    for change in (c for c in changes if c.standard == standard.id and first <= c.day <= end):
+        xx = x(change.day)
+        parts.append(f'<g class="rule-change"><title>{escape(describe_rule_change(change, lang))}</title>'
+                     f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top}" y2="{top + plot_h}" stroke="#595959" '
+                     f'stroke-width="1" stroke-dasharray="3 3"/><text x="{xx:.1f}" y="{top - 4}" '
+                     f'text-anchor="middle" font-size="10" fill="#3d3d3d">v{change.new_version}</text></g>')
     groups = sorted({p.group for p in mine}, key=lambda g: (g != TOTAL, g))
     labels = []
     for index, group in enumerate(groups):

@@ -17,11 +17,11 @@ from storage.store import Store, as_utc
 
 def status_versions(store: Store, start: datetime | date, end: datetime | date) -> list:
     """Every finding version current at some moment from the start of `start` to `end` (a date: the end of
-    that day). Rows have `host`, `check`, `status`, `org_code`, `org_name`, `org_type`, `first_seen` and
-    `valid_until` (None while current)."""
+    that day). Rows have `host`, `check`, `status`, `check_version`, `org_code`, `org_name`, `org_type`,
+    `first_seen` and `valid_until` (None while current)."""
     begin = datetime.combine(start, datetime.min.time()) if not isinstance(start, datetime) else start
     query = (
-        select(SiteRow.host, FindingRow.check_id.label("check"), FindingRow.status,
+        select(SiteRow.host, FindingRow.check_id.label("check"), FindingRow.status, FindingRow.check_version,
                func.coalesce(OrganisationRow.code, "").label("org_code"),
                func.coalesce(OrganisationRow.name, "").label("org_name"),
                func.coalesce(OrganisationRow.type, "").label("org_type"),

@@ -219,6 +219,26 @@ def test_nothing_to_reevaluate_is_a_usage_error(tmp_path, capsys):
     assert "not a date" in capsys.readouterr().err
 
 
+def test_published_trends_mark_the_day_the_new_rule_was_applied(db_url, clock, tmp_path):
+    from reports.publish import Options, publish
+
+    store = Store(db_url, clock=clock)
+    stored_run(store, clock, [scanned(A, VALUED, Status.PASS), scanned(B, GOOD_HEADERS[1:2], Status.PASS)])
+    clock.advance(days=3)
+    reevaluate(store, settings())
+    clock.advance(days=1)
+    publish(store, tmp_path / "site", all_checks(), Options(lang="en", lab=True))
+    store.close()
+
+    change = f"2026-01-04: {HSTS} version 1 → {all_checks()[HSTS].version}"
+    page = (tmp_path / "site" / "trends.html").read_text()
+    assert f"<li>{change}</li>" in page and f"<title>{change}</title>" in page
+    assert "a jump on such a day may come from the rule" in page
+    exported = (tmp_path / "site" / "exports" / "rule-changes.csv").read_text().splitlines()
+    assert exported == ["date,standard,check,old_version,new_version",
+                        f"2026-01-04,https,{HSTS},1,{all_checks()[HSTS].version}"]
+
+
 # --- run facts ---
 
 IPV6_AWARE = "test.reeval.ipv6"

@@ -131,3 +131,33 @@ def test_state_from_versions_gives_the_versions_current_at_a_moment():
     assert state_at(datetime(2025, 12, 31)) == []
     assert state_at(datetime(2026, 1, 4, 23)) == [old]
     assert state_at(datetime(2026, 1, 5)) == [new]
+
+
+def test_rule_changes_are_the_days_a_newer_check_version_was_first_stored():
+    from types import SimpleNamespace as Version
+
+    def version(host, check, check_version, day):
+        return Version(host=host, check=check, status="pass", check_version=check_version,
+                       first_seen=datetime(2026, 1, day, 2), valid_until=None)
+
+    versions = [version("a.nl", "web.https.hsts", 1, 1), version("b.nl", "web.https.hsts", 1, 2),
+                version("b.nl", "web.https.hsts", 2, 6), version("a.nl", "web.https.hsts", 2, 5),
+                version("a.nl", "web.https.hsts", 3, 9), version("a.nl", "dns.dnssec", 1, 1),
+                version("a.nl", "web.https.redirect", 1, 1)]
+    changes = trends.rule_changes(versions, [HTTPS, DNSSEC])
+    assert [(c.day.day, c.standard, c.check, c.old_version, c.new_version) for c in changes] == [
+        (5, "https", "web.https.hsts", 1, 2), (9, "https", "web.https.hsts", 2, 3)]
+    assert trends.rule_changes_csv(changes).splitlines() == [
+        "date,standard,check,old_version,new_version", "2026-01-05,https,web.https.hsts,1,2",
+        "2026-01-09,https,web.https.hsts,2,3"]
+
+
+def test_chart_marks_the_days_a_check_of_the_standard_got_new_rules():
+    points = points_from([0.5, 0.5, 0.9, 0.9])  # days 1 to 4: the jump on day 3 came from a rule
+    changes = [trends.RuleChange(date(2026, 1, 3), "https", "web.https.hsts", 1, 2),
+               trends.RuleChange(date(2026, 1, 3), "dnssec", "dns.dnssec", 1, 2),   # another standard's
+               trends.RuleChange(date(2025, 12, 1), "https", "web.https.hsts", 0, 1)]  # before the chart
+    svg = trends.chart_svg(points, HTTPS, lang="en", changes=changes)
+    assert svg.count('class="rule-change"') == 1
+    assert "<title>2026-01-03: web.https.hsts version 1 → 2</title>" in svg and ">v2</text>" in svg
+    assert 'class="rule-change"' not in trends.chart_svg(points, HTTPS)
