@@ -10,11 +10,17 @@ hosts and their addresses) are not the site's own addresses:
 - DMARC: the TXT records at `_dmarc.<domain>` and at `_dmarc.<organisational domain>` (the public suffix
   list's registrable domain: `x.gov.nl` for `www.x.gov.nl`); mail.dmarc decides which applies;
 - DKIM: whether `_domainkey.<domain>` exists (NOERROR) or not (NXDOMAIN);
-- DNSSEC of the domain's MX records and of every MX host's addresses;
+- DNSSEC of the domain's MX records and of every MX host's addresses (one `Validator` for the whole probe:
+  its `[dns]` bounds on signature work hold for the site, scanner/probes/dnssec.py);
 - per MX host: its addresses, the TLSA records at `_25._tcp.<mx>`, and per address the SMTP greeting
   (banner, EHLO, STARTTLS offered, the chain served after STARTTLS) and the full TLS evaluation over
   STARTTLS (scanner/probes/tls.py); an MX address the address policy refuses (scanner/addresses.py) is
   not connected to and has the error `refused_address` instead.
+
+Bounds (issue 15): every SMTP reply must be complete within SMTP_TIMEOUT_FACTOR x `connect_timeout` and
+before the probe's deadline, with at most `[scan] smtp_max_reply_lines` lines of `smtp_max_line_bytes`
+bytes, and every read waits only for the time left (scanner/probes/tls.py, "Deadlines"): a server that
+drips an endless greeting is an error naming what it broke, and the thread is free by the deadline.
 """
 from __future__ import annotations
 
