@@ -53,7 +53,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
-from math import ceil
 from pathlib import Path
 from typing import Any, Callable
 
@@ -500,8 +499,8 @@ class Endpoint:
         self.smtp = smtp
         self.starttls = smtp is not None
         self.location = ServerNetworkLocation(hostname=host, port=port, ip_address=address)
-        self.network = ServerNetworkConfiguration(
-            tls_server_name_indication=host, network_timeout=max(1, ceil(timeout)), network_max_retries=1)
+        # sslyze's own timeout is not used: BoundedConnection connects through `open`, with ours.
+        self.network = ServerNetworkConfiguration(tls_server_name_indication=host, network_max_retries=1)
         self.timeout = timeout
         self.deadline = deadline
         self.handshakes = 0
