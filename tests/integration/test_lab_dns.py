@@ -202,6 +202,7 @@ def test_the_scanner_config_points_at_the_lab(lab):
     assert settings["dns"]["resolvers"] == [lab["resolver"]["ipv4"], lab["resolver"]["ipv6"]]
     assert settings["dns"]["trust_anchor"] == lab["trust_anchor"]
     assert settings["trust"]["ca_bundle"] == lab["ca_bundle"]
+    assert settings["scan"]["allowed_networks"] == ["198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"]
     assert Path(settings["lab"]["sites_file"]).read_text().splitlines()[0] == "organisation,type,code,url"
     assert Path(lab["trust_anchor"]).read_text().startswith(". 300 IN DS ")
 
