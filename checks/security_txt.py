@@ -206,12 +206,10 @@ def _unsign(lines: list[tuple[int, str]], problems: Problems) -> list[tuple[int,
 
 def _check_signature_block(lines: list[tuple[int, str]], index: int, problems: Problems) -> None:
     """Armor headers, an empty line, base64 data with an optional CRC-24 line, the end line, nothing after."""
-    while index < len(lines) and lines[index][1]:
-        if not ARMOR_HEADER.fullmatch(lines[index][1]):
-            break
+    while index < len(lines) and ARMOR_HEADER.fullmatch(lines[index][1]):
         index += 1
-    else:
-        index += 1
+    if index < len(lines) and not lines[index][1]:
+        index += 1  # the empty line after the armor headers
     data, checksum = [], None
     while index < len(lines) and lines[index][1] != PGP_END:
         number, line = lines[index]
