@@ -28,8 +28,9 @@ class AddressProbe(Probe):
             rcodes = ", ".join(f"{t} {r}" for t, r in found["rcode"].items())
             raise ProbeError(Reason.DNS, f"{site.host} has no A or AAAA record ({rcodes})")
         limits: list[dict] = []
-        ipv4, ipv6 = (capped(found[family], "max_addresses_per_name", ctx.settings.dns.max_addresses_per_name,
-                             limits, name=site.host, type=rdtype) for family, rdtype in (("ipv4", "A"), ("ipv6", "AAAA")))
+        cap = ctx.settings.dns.max_addresses_per_name
+        ipv4, ipv6 = (capped(found[family], "max_addresses_per_name", cap, limits, name=site.host, type=rdtype)
+                      for family, rdtype in (("ipv4", "A"), ("ipv6", "AAAA")))
         refused = {ip: why for ip in ipv4 + ipv6 if (why := ctx.address_policy.refusal(ip)) is not None}
         return {"host": site.host, "ipv4": ipv4, "ipv6": ipv6, "rcode": found["rcode"],
                 "validated": validated, "refused": refused, "limits": limits}

@@ -194,10 +194,11 @@ class Validator:
         if key.algorithm not in RSA_ALGORITHMS:
             return None
         exponent, modulus = rsa_key_bits(key)
-        if exponent > self.settings.max_rsa_exponent_bits:
-            return f"RSA exponent of {exponent} bits (dns.max_rsa_exponent_bits = {self.settings.max_rsa_exponent_bits})"
-        if modulus > self.settings.max_rsa_modulus_bits:
-            return f"RSA modulus of {modulus} bits (dns.max_rsa_modulus_bits = {self.settings.max_rsa_modulus_bits})"
+        for bits, part, setting in ((exponent, "exponent", "max_rsa_exponent_bits"),
+                                    (modulus, "modulus", "max_rsa_modulus_bits")):
+            limit = getattr(self.settings, setting)
+            if bits > limit:
+                return f"RSA {part} of {bits} bits (dns.{setting} = {limit})"
         return None
 
     def keys_with_tag(self, keyset, algorithm: int, key_tag: int, limits: list[dict]) -> list:

@@ -61,7 +61,8 @@ def test_the_keytrap_zone_costs_under_a_second_of_cpu_and_the_run_goes_on(tmp_pa
     assert {(limit["setting"], limit["found"]) for limit in problem["limits"]} == {
         ("dns.max_signatures_per_rrset", KEYTRAP_SIGNATURES), ("dns.max_keys_per_key_tag", KEYTRAP_KEYS)}
     assert "dns.max_signatures_per_rrset = 8" in keytrap.summary.en
-    assert by_host[KEYTRAP_SITE.host].site_artifacts["dnssec"].data["verifications"] <= ctx.settings.dns.max_verifications
+    artifact = by_host[KEYTRAP_SITE.host].site_artifacts["dnssec"]
+    assert artifact.data["verifications"] <= ctx.settings.dns.max_verifications
     [plain] = by_host[PLAIN_SITE.host].findings
     assert plain.status == Status.PASS
 
@@ -167,6 +168,16 @@ def test_rsa_exponents_above_two_to_the_32_are_refused(exponent, refused):
     assert validator.verifications == (0 if refused else 1)
     if refused:
         assert problem["detail"] == "RSA exponent of 41 bits (dns.max_rsa_exponent_bits = 32)"
+
+
+@pytest.mark.parametrize("bits, refused", [(4096, False), (4104, True)])
+def test_rsa_moduli_above_4096_bits_are_refused(bits, refused):
+    keys = keyset(colliding_rsa_keys(KEYTRAP_TAG, 1, bits=bits, exponent=65537))
+    validator = Validator(settings(), time.monotonic() + 60)
+    problem = validator.signature_problem(a_rrset(), garbage_rrsigs(1, KEYTRAP_TAG), keys, NOW)
+    assert problem["code"] == ("key_refused" if refused else "signature_invalid")
+    if refused:
+        assert problem["detail"] == "RSA modulus of 4104 bits (dns.max_rsa_modulus_bits = 4096)"
 
 
 def test_a_response_with_too_many_records_is_not_looked_at():

@@ -63,8 +63,8 @@ class CountingNameServer:
         query = dns.message.from_wire(data)
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA
-        response.answer.append(dns.rrset.from_text(query.question[0].name, 300, "IN", "SOA",
-                                                   "ns1.noordstad.nl. hostmaster.noordstad.nl. 1 7200 3600 1209600 300"))
+        soa = "ns1.noordstad.nl. hostmaster.noordstad.nl. 1 7200 3600 1209600 300"
+        response.answer.append(dns.rrset.from_text(query.question[0].name, 300, "IN", "SOA", soa))
         self.loop.call_later(ANSWER_DELAY, self.answer, response.to_wire(), destination, peer)
 
     def answer(self, wire: bytes, destination: bytes, peer) -> None:
