@@ -16,6 +16,8 @@ How the browser is set up, and why:
   names with the run's resolver, so the browser sees the hosts the other probes test, and that connects only
   to addresses the address policy allows (scanner/addresses.py; loopback goes through it too, and WebRTC
   may not send UDP around it). A navigation it refuses is a `refused_address` error.
+- Quiet: Chromium's own services (component updater, account reconcilor, network time, the Autofill server,
+  Safe Browsing) are kept off the network, so the proxy sees only what the pages ask for.
 - Trust: when a CA bundle is configured, its certificates are imported into an NSS database in the
   browser's own HOME (`certutil`, package libnss3-tools), which Chromium on Linux trusts besides its roots.
 - The User-Agent comes from the settings (it names govscan with a URL, without "bot");
@@ -61,18 +63,33 @@ from scanner.socks import ResolvingSocksProxy
 # axe.min.js.LICENSE; `make update-axe` replaces it), all package data.
 JS_DIR = resources.files("scanner.probes.browser_js")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# Where Chromium's own services are sent so that they fail inside the browser: port 1 is on Chromium's list
+# of unsafe ports, so a request there ends with net::ERR_UNSAFE_PORT before any proxy or connection.
+NOWHERE = "http://127.0.0.1:1"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--no-default-browser-check", "--mute-audio", "--hide-scrollbars",
     "--disable-blink-features=AutomationControlled",
-    # One renderer per tab instead of one per site: the same cookies and requests, less CPU and memory.
-    "--disable-features=IsolateOrigins,site-per-process,Translate,MediaRouter,OptimizationHints",
+    # Chromium's own requests, which would reach the proxy besides the pages' (seen with Chromium 156): the
+    # component updater (update.googleapis.com, on demand at start and then every few hours, despite
+    # --disable-component-update) and the account reconcilor (accounts.google.com/ListAccounts, with
+    # backoff) are sent NOWHERE; network time queries (clients2.google.com) and the Autofill server that a
+    # form's fields are sent to (content-autofill.googleapis.com) are switched off below.
+    f"--component-updater=url-source={NOWHERE}/", f"--gaia-url={NOWHERE}",
+    # One renderer per tab instead of one per site (IsolateOrigins, site-per-process): the same cookies and
+    # requests, less CPU and memory.
+    "--disable-features=IsolateOrigins,site-per-process,Translate,MediaRouter,OptimizationHints,"
+    "NetworkTimeServiceQuerying,AutofillServerCommunication",
 ]
-# Written before launch: allow third-party cookies like a default desktop Chrome.
+# Written before launch: allow third-party cookies like a default desktop Chrome; WebRTC only through the
+# proxy (no UDP around it, so no STUN to any address a page names); no Safe Browsing lookups (they would
+# tell Google every page scanned).
 PROFILE_PREFERENCES = {
     "profile": {"cookie_controls_mode": 0, "block_third_party_cookies": False},
     "browser": {"has_seen_welcome_page": True},
+    "webrtc": {"ip_handling_policy": "disable_non_proxied_udp"},
+    "safebrowsing": {"enabled": False},
 }
 STATEMENT_PATHS = ("/toegankelijkheid", "/toegankelijkheidsverklaring", "/toegankelijkheidsverklaringen")
 MAX_STATEMENT_FETCHES = 6

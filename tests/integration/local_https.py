@@ -56,11 +56,12 @@ Response = tuple[int, dict[str, str], str]
 
 @dataclass
 class LocalWeb:
-    """HTTPS server for (host, path) -> Response; `hits` lists the (host, path) pairs requested."""
+    """HTTPS server for (host, path) -> Response on `address`; `hits` lists the (host, path) pairs requested."""
 
     pages: dict[tuple[str, str], Response | Callable[[], Response]]
     directory: Path
     hits: list[tuple[str, str]] = field(default_factory=list)
+    address: str = "127.0.0.1"
 
     def start(self) -> "LocalWeb":
         hosts = sorted({host for host, _ in self.pages})
@@ -85,7 +86,7 @@ class LocalWeb:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((self.address, 0), Handler)
         self.server.daemon_threads = True
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
@@ -104,12 +105,13 @@ class LocalWeb:
 
 
 class MappedResolver:
-    """Stands in for scanner.resolver.Resolver: the given names resolve to 127.0.0.1, others do not exist."""
+    """Stands in for scanner.resolver.Resolver: the given names resolve to `address`, or each to its own
+    when `names` is a mapping; others do not exist."""
 
-    def __init__(self, names):
-        self.names = set(names)
+    def __init__(self, names, address: str = "127.0.0.1"):
+        self.names = dict(names) if isinstance(names, dict) else dict.fromkeys(names, address)
 
     async def addresses(self, host: str) -> dict:
         if host not in self.names:
             raise ProbeError(Reason.DNS, f"{host}: NXDOMAIN")
-        return {"ipv4": ["127.0.0.1"], "ipv6": [], "rcode": {"A": "NOERROR", "AAAA": "NOERROR"}}
+        return {"ipv4": [self.names[host]], "ipv6": [], "rcode": {"A": "NOERROR", "AAAA": "NOERROR"}}
