@@ -257,7 +257,7 @@ def starttls_verdict(facts: Facts, address: str, session: dict) -> Verdict:
                                 " ".join(v.summary.en for v in verdicts if v.status == status)))
 
 
-@check("mail.starttls", level="required", family=FAMILY, requires=("mail",),
+@check("mail.starttls", level="required", family=FAMILY, requires=("mail",), version=2,
        norm=NORM + ": STARTTLS (RFC 3207) met TLS volgens de NCSC-richtlijnen",
        title=("STARTTLS", "STARTTLS"),
        advice=("Laat elke mailserver (MX) STARTTLS aanbieden met alleen TLS 1.2 of 1.3, goede of voldoende "

@@ -1,4 +1,4 @@
-"""TLS per the NCSC guidelines, and the certificate's key and signatures, per IP address
+"""TLS per the NCSC guidelines, and the keys and signatures of the certificates, per IP address
 (shared/spec/checks.md, "Web: TLS per NCSC" and `web.cert.public_key` / `web.cert.signature`).
 
 Judges the facts of the `tls` probe (scanner/probes/tls.py) against the classes in
@@ -6,7 +6,11 @@ config/policy/tls-ncsc-2.1.toml: good and sufficient pass, phase_out warns, insu
 accepted item decides. Details list every accepted item with its class, so a site owner sees what to switch
 off. The certificate checks read the chain from the `tls` probe's handshake (the same description of each
 certificate as the `http` probe's, scanner.probes.http.describe_certificate), so all TLS-side checks of an
-address judge one measurement.
+address judge one measurement. They judge every certificate below the root, as internet.nl does: the leaf,
+and every served certificate that is not self-issued; details name each by its position in the served chain.
+
+The hash of the server's signature on its key exchange has no check of its own in the catalogue:
+web.tls.key_exchange judges it with the groups.
 """
 from __future__ import annotations
 
@@ -170,16 +174,42 @@ def _dh_item(policy: TlsPolicy, dh: dict) -> dict:
     return {"name": f"DH-{dh.get('bits')} (custom)", "class": INSUFFICIENT, "suite": dh.get("suite")}
 
 
-@check("web.tls.key_exchange", level="required", family=FAMILY, requires=("tls",), per_address=True,
-       norm=NORM + ": sleuteluitwisseling met goede groepen (ECDHE-curves, ffdhe)",
+def hash_label(name: str) -> str:
+    """SHA-256 for sha256; other names as they are."""
+    return f"SHA-{name[3:]}" if name.startswith("sha") and name[3:].isdigit() else name
+
+
+def collected_without(what: tuple[str, str]) -> Verdict:
+    """An error for facts of an older tls probe that lack what the current rule reads (an old scan judged
+    again): scan again."""
+    return Verdict(Status.ERROR, Text(f"Verzameld door een oudere govscan (tls-probe versie 1), zonder {what[0]}: "
+                                      "scan opnieuw.",
+                                      f"Collected by an older govscan (tls probe version 1), without {what[1]}: "
+                                      "scan again."), reason=Reason.BUG)
+
+
+@check("web.tls.key_exchange", level="required", family=FAMILY, requires=("tls",), per_address=True, version=2,
+       norm=NORM + ": sleuteluitwisseling met goede groepen (ECDHE-curves, ffdhe), en met een handtekening met "
+                   "SHA-256 of sterker (SHA-224 uit te faseren, SHA-1 onvoldoende; de checkcatalogus heeft voor "
+                   "deze hash geen eigen check, dus telt hij hier mee)",
        title=("Sleuteluitwisseling", "Key exchange"),
        advice=("Gebruik voor ECDHE alleen X25519, X448, secp256r1, secp384r1, secp521r1 of brainpool; gebruik "
-               "voor DHE alleen ffdhe3072 of groter uit RFC 7919, of schakel DHE uit.",
+               "voor DHE alleen ffdhe3072 of groter uit RFC 7919, of schakel DHE uit. Sta voor de handtekening op "
+               "de sleuteluitwisseling alleen SHA-256, SHA-384 en SHA-512 toe (OpenSSL: SignatureAlgorithms, in "
+               "nginx via ssl_conf_command).",
                "Use only X25519, X448, secp256r1, secp384r1, secp521r1 or brainpool curves for ECDHE; use "
-               "only RFC 7919 ffdhe3072 or larger for DHE, or disable DHE."))
+               "only RFC 7919 ffdhe3072 or larger for DHE, or disable DHE. Allow only SHA-256, SHA-384 and "
+               "SHA-512 for the signature on the key exchange (OpenSSL: SignatureAlgorithms, in nginx through "
+               "ssl_conf_command)."))
 def tls_key_exchange(facts: Facts) -> Verdict:
+    """The worst accepted group, DH parameter or hash of the key-exchange signature decides. The hashes are
+    those the server signs with on TLS 1.2 when offered only them (scanner/probes/tls.py); TLS 1.3 allows
+    SHA-256 and stronger only, and TLS 1.0 and 1.1 sign with SHA-1 (web.tls.version fails those)."""
     policy = load()
     kex = facts["tls"]["key_exchange"]
+    if "signature_hashes" not in kex:
+        return collected_without(("de hashes van de handtekening op de sleuteluitwisseling",
+                                  "the hashes of the key-exchange signature"))
     items = [{"name": g, "class": policy.group(g)} for g in kex["groups"]]
     seen = set()
     for dh in kex["dh"]:
@@ -187,14 +217,18 @@ def tls_key_exchange(facts: Facts) -> Verdict:
         if item["name"] not in seen:
             seen.add(item["name"])
             items.append(item)
+    signatures = kex["signature_hashes"]
+    hashes = [{"name": hash_label(name), "class": policy.key_exchange_hash(name)} for name in signatures["accepted"]]
     details = {"groups_measured_on": kex.get("groups_measured_on"), "groups_complete": kex.get("groups_complete"),
                "items": items,
+               "signature_hashes": {"measured_on": signatures["measured_on"], "accepted": hashes},
                **_incomplete(facts["tls"])}
     if not items:
         return Verdict(Status.NOT_APPLICABLE, Text("Geen (EC)DHE-sleuteluitwisseling aangeboden.",
                                                    "No (EC)DHE key exchange offered."),
                        {"policy": policy.version, **details})
-    return by_class(policy, items, ("groepen voor sleuteluitwisseling", "key-exchange groups"), details)
+    return by_class(policy, items + hashes, ("groepen en handtekening-hashes van de sleuteluitwisseling",
+                                             "key-exchange groups and signature hashes"), details)
 
 
 # --- web.tls.compression, renegotiation, zero_rtt -----------------------------------------------------------
@@ -303,37 +337,76 @@ def tls_ocsp_stapling(facts: Facts) -> Verdict:
 
 # --- web.cert.public_key, web.cert.signature ----------------------------------------------------------------
 
+SCHEME_LABELS = {"rsa_pkcs1v15": "RSA", "rsa_pss": "RSA-PSS", "ecdsa": "ECDSA", "eddsa": "EdDSA", "dsa": "DSA"}
+
+
 def _no_chain() -> Verdict:
     return Verdict(Status.ERROR, Text("De server stuurde geen certificaat.", "The server sent no certificate."),
                    reason=Reason.TLS)
 
 
+def below_root(chain: list[dict]) -> list[tuple[int, dict]]:
+    """(position in the served chain, 1 for the leaf; certificate) of every certificate below the root: the leaf
+    always, then every served certificate that is not self-issued (a root sent along is not judged)."""
+    return [(1, chain[0])] + [(position, cert) for position, cert in enumerate(chain[1:], start=2)
+                              if not cert["self_issued"]]
+
+
+def certificate_item(position: int, cert: dict, name: str, cls: str) -> dict:
+    return {"position": position, "role": "leaf" if position == 1 else "intermediate", "subject": cert["subject"],
+            "name": name, "class": cls}
+
+
+def by_certificate(policy: TlsPolicy, items: list[dict], what: tuple[str, str]) -> Verdict:
+    """The worst class among the certificates decides; the summary names each certificate of that class by its
+    position in the served chain, its role and its subject."""
+    details = {"policy": policy.version, "certificates": items}
+    worst = worst_class(item["class"] for item in items)
+    status = status_of(worst)
+    if status == Status.PASS:
+        names = ", ".join(item["name"] for item in items)
+        return Verdict(status, Text(f"{what[0].capitalize()} van de certificaten onder de root zijn goed of "
+                                    f"voldoende: {names}.",
+                                    f"{what[1].capitalize()} of the certificates below the root are good or "
+                                    f"sufficient: {names}."), details)
+    nl, en = CLASS_NAMES[worst]
+    roles = {"leaf": ("eindcertificaat", "leaf"), "intermediate": ("tussencertificaat", "intermediate")}
+    worst_items = [item for item in items if item["class"] == worst]
+    listed_nl = "; ".join(f"{item['name']} in certificaat {item['position']} ({roles[item['role']][0]}, "
+                          f"{item['subject']})" for item in worst_items)
+    listed_en = "; ".join(f"{item['name']} in certificate {item['position']} ({roles[item['role']][1]}, "
+                          f"{item['subject']})" for item in worst_items)
+    return Verdict(status, Text(f"{what[0].capitalize()} met klasse '{nl}': {listed_nl}.",
+                                f"{what[1].capitalize()} of class '{en}': {listed_en}."), details)
+
+
 def key_name(cert: dict) -> str:
-    if cert["key_type"] == "rsa":
-        return f"RSA-{cert['key_size']}"
-    if cert["key_type"] == "ec":
-        return f"EC {cert['curve']}"
-    return cert["key_type"] + (f"-{cert['key_size']}" if cert["key_type"] == "dsa" else "")
+    size = cert["key_size"]
+    names = {"rsa": f"RSA-{size}", "dsa": f"DSA-{size}", "ec": f"EC {cert['curve']}", "ed25519": "Ed25519",
+             "ed448": "Ed448"}
+    return names.get(cert["key_type"], cert["key_type"])
 
 
-@check("web.cert.public_key", level="required", family="https", requires=("tls",), per_address=True,
-       norm=NORM + ": sleutel van het certificaat (RSA >= 3072, of ECDSA/EdDSA met goede curve)",
-       title=("Sleutel van het certificaat", "Certificate key"),
+@check("web.cert.public_key", level="required", family="https", requires=("tls",), per_address=True, version=2,
+       norm=NORM + ": sleutels van elk certificaat onder de root, het certificaat zelf en de tussencertificaten "
+                   "(RSA >= 3072, of ECDSA/EdDSA met goede curve)",
+       title=("Sleutels van de certificaten", "Certificate keys"),
        advice=("Vraag een certificaat aan met een RSA-sleutel van minstens 3072 bits of een ECDSA-sleutel op "
-               "P-256 of P-384.",
-               "Get a certificate with an RSA key of at least 3072 bits or an ECDSA key on P-256 or P-384."))
+               "P-256 of P-384, bij een uitgever wiens tussencertificaten dat ook hebben, en stuur die "
+               "tussencertificaten mee.",
+               "Get a certificate with an RSA key of at least 3072 bits or an ECDSA key on P-256 or P-384, from an "
+               "authority whose intermediates have such keys too, and serve those intermediates."))
 def cert_public_key(facts: Facts) -> Verdict:
+    """Every certificate below the root (the leaf and the intermediates served), as internet.nl judges them:
+    the worst key decides."""
     policy = load()
     chain = facts["tls"].get("certificates") or []
     if not chain:
         return _no_chain()
-    leaf = chain[0]
-    name = key_name(leaf)
-    cls = policy.certificate_key(leaf["key_type"], leaf["key_size"] or 0, leaf["curve"])
-    details = {"policy": policy.version, "key": {"name": name, "class": cls, "subject": leaf["subject"]}}
-    nl, en = CLASS_NAMES[cls]
-    return Verdict(status_of(cls), Text(f"De sleutel van het certificaat ({name}) is {nl}.",
-                                        f"The certificate's key ({name}) is {en}."), details)
+    items = [certificate_item(position, cert, key_name(cert),
+                              policy.certificate_key(cert["key_type"], cert["key_size"] or 0, cert["curve"]))
+             for position, cert in below_root(chain)]
+    return by_certificate(policy, items, ("sleutels", "keys"))
 
 
 def signature_name(cert: dict) -> str:
@@ -341,20 +414,30 @@ def signature_name(cert: dict) -> str:
     return (cert.get("signature_hash") or cert.get("signature_algorithm") or "").lower()
 
 
-@check("web.cert.signature", level="required", family="https", requires=("tls",), per_address=True,
-       norm=NORM + ": handtekeningen met SHA-256 of sterker",
+def signature_item(policy: TlsPolicy, position: int, cert: dict) -> dict:
+    """A certificate's signature: its scheme (by the algorithm's OID) and its hash, the worse class decides."""
+    scheme, scheme_class = policy.signature_scheme(cert["signature_oid"])
+    hash_name = signature_name(cert)
+    hash_class = policy.signature_hash(hash_name)
+    item = certificate_item(position, cert, f"{SCHEME_LABELS.get(scheme, scheme)} {hash_label(hash_name)}",
+                            worst_class((scheme_class, hash_class)))
+    return item | {"scheme": scheme, "scheme_class": scheme_class, "hash": hash_name, "hash_class": hash_class}
+
+
+@check("web.cert.signature", level="required", family="https", requires=("tls",), per_address=True, version=2,
+       norm=NORM + ": elk certificaat onder de root is ondertekend met RSA (PKCS#1 v1.5 of PSS), ECDSA of EdDSA, "
+                   "met SHA-256 of sterker",
        title=("Handtekening van de certificaten", "Certificate signatures"),
-       advice=("Vervang certificaten die met SHA-1 of MD5 zijn ondertekend door certificaten met SHA-256 of "
-               "sterker (ook de tussenliggende certificaten).",
-               "Replace certificates signed with SHA-1 or MD5 by ones signed with SHA-256 or stronger "
-               "(intermediates included)."))
+       advice=("Vervang certificaten die met DSA, SHA-1 of MD5 zijn ondertekend door certificaten met een "
+               "RSA-, ECDSA- of EdDSA-handtekening met SHA-256 of sterker (ook de tussenliggende certificaten).",
+               "Replace certificates signed with DSA, SHA-1 or MD5 by ones with an RSA, ECDSA or EdDSA signature "
+               "with SHA-256 or stronger (intermediates included)."))
 def cert_signature(facts: Facts) -> Verdict:
     policy = load()
     chain = facts["tls"].get("certificates") or []
     if not chain:
         return _no_chain()
-    # Every certificate below the root: the leaf always, then every served certificate that is not a root.
-    below_root = [chain[0]] + [c for c in chain[1:] if not c["self_issued"]]
-    items = [{"name": f"{signature_name(c)} ({c['subject']})", "hash": signature_name(c),
-              "class": policy.signature_hash(signature_name(c)), "subject": c["subject"]} for c in below_root]
-    return by_class(policy, items, ("handtekeningen", "signatures"), {"certificates": items})
+    if any("signature_oid" not in cert for cert in chain):
+        return collected_without(("het algoritme van de handtekeningen", "the signatures' algorithms"))
+    items = [signature_item(policy, position, cert) for position, cert in below_root(chain)]
+    return by_certificate(policy, items, ("handtekeningen", "signatures"))

@@ -37,7 +37,10 @@ class TlsPolicy:
     rsa_key_sizes: tuple[tuple[int, str], ...]
     ec_curves: dict[str, str]
     other_keys: dict[str, str]
+    signature_schemes: dict[str, str]
+    signature_algorithms: dict[str, str]
     signature_hashes: dict[str, str]
+    key_exchange_hashes: dict[str, str]
 
     def protocol(self, name: str) -> str:
         return self.protocols.get(name, INSUFFICIENT)
@@ -60,12 +63,28 @@ class TlsPolicy:
     def signature_hash(self, name: str | None) -> str:
         return self.signature_hashes.get(name or "", INSUFFICIENT)
 
+    def signature_scheme(self, oid: str) -> tuple[str, str]:
+        """(scheme, class) of a certificate signature algorithm by its dotted OID; an OID the tables do not
+        name is its own scheme, insufficient."""
+        scheme = self.signature_algorithms.get(oid, oid)
+        return scheme, self.signature_schemes.get(scheme, INSUFFICIENT)
+
+    def key_exchange_hash(self, name: str) -> str:
+        return self.key_exchange_hashes.get(name, INSUFFICIENT)
+
 
 def _checked(table: dict[str, str], where: str) -> dict[str, str]:
     for key, cls in table.items():
         if cls not in CLASSES:
             raise ValueError(f"{where}.{key}: unknown class {cls!r}")
     return dict(table)
+
+
+def _schemes(algorithms: dict[str, str], schemes: dict[str, str]) -> dict[str, str]:
+    for oid, scheme in algorithms.items():
+        if scheme not in schemes:
+            raise ValueError(f"signature_algorithms.{oid}: scheme {scheme!r} is not in signature_schemes")
+    return dict(algorithms)
 
 
 def read(path: Path) -> TlsPolicy:
@@ -84,7 +103,10 @@ def read(path: Path) -> TlsPolicy:
         rsa_key_sizes=tuple(sorted(rsa, reverse=True)),
         ec_curves=_checked(raw["certificate_keys"]["ec"], "certificate_keys.ec"),
         other_keys=_checked(raw["certificate_keys"]["other"], "certificate_keys.other"),
+        signature_schemes=_checked(raw["signature_schemes"], "signature_schemes"),
+        signature_algorithms=_schemes(raw["signature_algorithms"], raw["signature_schemes"]),
         signature_hashes=_checked(raw["signature_hashes"], "signature_hashes"),
+        key_exchange_hashes=_checked(raw["key_exchange_hashes"], "key_exchange_hashes"),
     )
 
 

@@ -198,6 +198,8 @@ def tls_lines(host: HostPlan) -> list[str]:
              f"    ssl_ciphers {profile.cipher_string(weak_certificate=weak)};",
              f"    ssl_prefer_server_ciphers {'on' if profile.server_order else 'off'};",
              f"    ssl_ecdh_curve {GROUPS};"]
+    if profile.sigalgs:
+        lines.append(f"    ssl_conf_command SignatureAlgorithms {profile.sigalgs};")
     if profile.dhparam:
         lines.append(f"    ssl_dhparam {profile.dhparam};")
     if profile.early_data:

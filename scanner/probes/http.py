@@ -405,6 +405,7 @@ def describe_certificate(der: bytes) -> dict[str, Any]:
         "key_size": key_size,
         "curve": curve,
         "signature_algorithm": getattr(cert.signature_algorithm_oid, "_name", cert.signature_algorithm_oid.dotted_string),
+        "signature_oid": cert.signature_algorithm_oid.dotted_string,
         "signature_hash": signature_hash,
         "sha256": hashlib.sha256(der).hexdigest(),
         "self_issued": cert.subject == cert.issuer,

@@ -119,7 +119,7 @@ def dnssec_summary(examined: dict) -> dict:
 
 class MailProbe(Probe):
     name = "mail"
-    version = 2  # 2: SPF and DMARC as the DNS answers their rules read
+    version = 3  # 2: SPF and DMARC as the DNS answers their rules read; 3: the MX's TLS facts as tls probe 2's
 
     def __init__(self, port: int = SMTP_PORT):
         self.port = port  # another port only in tests, where the servers are not privileged

@@ -15,7 +15,8 @@ time over a single connection slot of the address:
 4. key-exchange groups by elimination too: on TLS 1.3 for the curves it allows, then the RFC 7919 groups
    with hand-made TLS 1.3 ClientHellos that stop at the server's HelloRetryRequest (nassl's OpenSSL 1.1.1
    cannot offer them), then on TLS 1.2 for the other curves; finite-field DH parameters of TLS 1.2 come
-   from the DHE suites of step 2;
+   from the DHE suites of step 2; then the hash of the server's signature on its key exchange: on TLS 1.2,
+   one handshake per hash offering only the signature schemes with that hash (as internet.nl tests it);
 5. one legacy-client connection for compression, secure renegotiation and a client-initiated renegotiation;
 6. 0-RTT: a TLS 1.3 session, and only when its ticket allows early data, a resumption that sends some;
 7. the certificate chain and OCSP staple come from the first handshake of the highest version.
@@ -62,9 +63,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.x509 import ocsp
 from nassl import _nassl
-from nassl.ephemeral_key_info import DhEphemeralKeyInfo, EcDhEphemeralKeyInfo, OpenSslEcNidEnum
+from nassl.ephemeral_key_info import DhEphemeralKeyInfo, EcDhEphemeralKeyInfo, OpenSslEcNidEnum, OpenSslEvpPkeyEnum
 from nassl.legacy_ssl_client import LegacySslClient
-from nassl.ssl_client import OpenSslEarlyDataStatusEnum, OpenSslVerifyEnum, OpenSslVersionEnum, SslClient
+from nassl.ssl_client import (OpenSslDigestNidEnum, OpenSslEarlyDataStatusEnum, OpenSslVerifyEnum, OpenSslVersionEnum,
+                              SslClient)
 from sslyze import ServerNetworkConfiguration, ServerNetworkLocation
 from sslyze.connection_helpers.tls_connection import NoCiphersAvailableBugInSSlyze, SslConnection
 from sslyze.errors import (
@@ -93,6 +95,16 @@ TLS13_CURVES = (OpenSslEcNidEnum.X25519, OpenSslEcNidEnum.SECP256R1, OpenSslEcNi
 # RFC 7919 groups as TLS 1.3 names them (RFC 8446 4.2.7); nassl's OpenSSL 1.1.1 cannot offer these.
 FFDHE_CODEPOINTS = {"ffdhe2048": 0x0100, "ffdhe3072": 0x0101, "ffdhe4096": 0x0102, "ffdhe6144": 0x0103,
                     "ffdhe8192": 0x0104}
+# TLS 1.2 signature schemes (RFC 5246 7.4.1.4.1, RFC 8446 4.2.3) nassl's client can offer, by hash: ECDSA, RSA
+# PKCS#1 v1.5 and DSA with each; RSA-PSS is defined with SHA-256 and stronger only. (No scheme has MD5.)
+_SIGNING_KEYS = (OpenSslEvpPkeyEnum.EC, OpenSslEvpPkeyEnum.RSA, OpenSslEvpPkeyEnum.DSA)
+_SHA2 = (OpenSslDigestNidEnum.SHA256, OpenSslDigestNidEnum.SHA384, OpenSslDigestNidEnum.SHA512)
+KEY_EXCHANGE_SIGNATURES = {
+    digest.name.lower(): [(digest, key) for key in _SIGNING_KEYS] + ([(digest, OpenSslEvpPkeyEnum.RSA_PSS)]
+                                                                     if digest in _SHA2 else [])
+    for digest in (OpenSslDigestNidEnum.SHA1, OpenSslDigestNidEnum.SHA224, *_SHA2)}
+# TLS 1.2 suites whose key exchange the server signs (ephemeral, authenticated by the certificate's key).
+SIGNED_KEY_EXCHANGE = re.compile(r"TLS_(ECDHE|DHE)_(ECDSA|RSA|DSS)_WITH_")
 # Handshakes the enumerations (suites, groups) may use per address; the fixed steps add about ten.
 ENUMERATION_BUDGET = 70
 # RFC 7919 named finite-field groups: p = 2^b - 2^(b-64) + ([2^(b-130) e] + X) * 2^64 - 1.
@@ -169,6 +181,15 @@ def ephemeral_facts(key) -> dict[str, Any] | None:
         prime = int.from_bytes(bytes(key.prime), "big")
         return {"type": "DH", "group": ffdhe_names().get(prime), "bits": key.size}
     return None
+
+
+def peer_signature_hash(client) -> str | None:
+    """The hash of the server's signature on the key exchange as OpenSSL reports it (None when there is none,
+    or nassl does not name it)."""
+    try:
+        return client.get_peer_signature_nid().name.lower()
+    except (ValueError, _nassl.OpenSSLError):
+        return None
 
 
 # --- certificates and OCSP --------------------------------------------------------------------------------
@@ -573,8 +594,9 @@ class Endpoint:
 
     def handshake(self, version: TlsVersionEnum, legacy: bool, suites: list[str] | None = None,
                   groups: list[OpenSslEcNidEnum] | None = None, inspect: Callable | None = None,
-                  request_ocsp: bool = False):
-        """One handshake offering `suites` (OpenSSL names) and `groups`; returns (suite picked, nassl's
+                  request_ocsp: bool = False, sigalgs: list | None = None):
+        """One handshake offering `suites` (OpenSSL names), `groups` and the signature schemes `sigalgs`
+        ((hash, key type) pairs); returns (suite picked, nassl's
         ephemeral key, what `inspect(client)` returned). All None when our own client refused the server's
         too-small DH key (the server did accept a DHE suite)."""
         conn = self.connection(version, legacy)
@@ -586,6 +608,8 @@ class Endpoint:
                 client.set_cipher_list(":".join(suites))
         if groups is not None:
             client.set_groups(list(groups))
+        if sigalgs is not None:
+            client.set_signature_algorithms(sigalgs)
         if request_ocsp:
             client.set_tlsext_status_ocsp()
         try:
@@ -787,7 +811,25 @@ class Evaluation:
             complete &= self.eliminate_groups(V.TLS_1_2, [modern_12[s] for s in ecdhe_12], left, pin,
                                               server_order.get("TLSv1.2") is False, groups)
         dh = [dict(key, suite=suite) for suite, key in self.ephemeral.items() if key.get("type") == "DH"]
-        return {"groups": groups, "groups_measured_on": measured_on, "groups_complete": complete, "dh": dh}
+        return {"groups": groups, "groups_measured_on": measured_on, "groups_complete": complete, "dh": dh,
+                "signature_hashes": self.signature_hashes(suites)}
+
+    def signature_hashes(self, suites: dict[str, list[str]]) -> dict[str, Any]:
+        """The hashes the server signs its key exchange with: on TLS 1.2, with the accepted suites whose key
+        exchange is signed, one handshake per hash offering only the schemes with that hash. A hash counts when
+        the server signed with it, not merely when it completed the handshake (some ignore the client's list).
+        TLS 1.2 only: TLS 1.3 allows SHA-256 and stronger alone (RFC 8446 4.4.3), and TLS 1.0 and 1.1 always
+        sign with SHA-1 (RFC 4346 7.4.3), which web.tls.version fails."""
+        modern_12 = client_suites(V.TLS_1_2, False)
+        signed = [modern_12[s] for s in suites.get("TLSv1.2", []) if SIGNED_KEY_EXCHANGE.match(s) and s in modern_12]
+        if not signed:
+            return {"measured_on": None, "accepted": []}
+        accepted = []
+        for name, schemes in KEY_EXCHANGE_SIGNATURES.items():
+            result = self.try_handshake(V.TLS_1_2, False, signed, sigalgs=schemes, inspect=peer_signature_hash)
+            if result is not None and result[2] == name:
+                accepted.append(name)
+        return {"measured_on": "TLSv1.2", "accepted": accepted}
 
     def eliminate_ffdhe(self, groups: list[str]) -> bool:
         """The RFC 7919 groups the server accepts in TLS 1.3, by elimination with hand-made ClientHellos."""
@@ -893,7 +935,7 @@ class Evaluation:
 
 class TlsProbe(Probe):
     name = "tls"
-    version = 1
+    version = 2  # 2: the key exchange's signature hashes; the chain's signature algorithm OIDs
     per_address = True
     port = PORT
 

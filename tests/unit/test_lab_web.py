@@ -15,6 +15,7 @@ import threading
 import pytest
 
 from lab import hostile, pages, pki, plan as lab_plan, scenario, smtp, web
+from lab.tls_profiles import SIGALGS
 
 SCENARIO = textwrap.dedent("""\
     name: unit
@@ -117,8 +118,10 @@ def test_tls_profiles_in_nginx(built):
     modern = server_block(conf, "www.proefstad.nl", 443)
     assert "ssl_protocols TLSv1.2 TLSv1.3;" in modern and "ssl_prefer_server_ciphers on;" in modern
     assert "SECLEVEL" not in modern and "ssl_ecdh_curve X25519:prime256v1:secp384r1;" in modern
+    assert f"ssl_conf_command SignatureAlgorithms {SIGALGS};" in modern and "SHA224" not in SIGALGS
     legacy = server_block(conf, "www.legacy.nl", 443)
     assert "ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;" in legacy and ":@SECLEVEL=0;" in legacy
+    assert "SignatureAlgorithms" not in legacy  # OpenSSL's defaults, SHA-1 and SHA-224 included
     assert "ECDHE-RSA-AES128-SHA:" in legacy
     dhe = server_block(conf, "www.dhe.nl", 443)
     assert "ssl_protocols TLSv1.2;" in dhe and "DHE-RSA-AES256-GCM-SHA384" in dhe

@@ -89,6 +89,9 @@ def test_modern_profile_over_starttls(lab_smtp, address):
     assert data["handshakes"] < HANDSHAKE_BUDGET
     assert judge("web.tls.version", data).status == Status.PASS
     assert judge("web.tls.ciphers", data).status == Status.PASS
+    # Python's ssl module cannot limit the signature schemes; the lab sets them on its context all the same.
+    assert data["key_exchange"]["signature_hashes"]["accepted"] == ["sha256", "sha384", "sha512"]
+    assert judge("web.tls.key_exchange", data).status == Status.PASS
 
 
 def test_legacy_profile_over_starttls_fails_the_version_check(lab_smtp):
@@ -98,6 +101,8 @@ def test_legacy_profile_over_starttls_fails_the_version_check(lab_smtp):
     assert set(data["suites"]["TLSv1.2"]) == profile_suites("legacy")
     assert data["handshakes"] < HANDSHAKE_BUDGET
     assert judge("web.tls.version", data).status == Status.FAIL
+    assert "sha1" in data["key_exchange"]["signature_hashes"]["accepted"]
+    assert judge("web.tls.key_exchange", data).status == Status.FAIL
 
 
 def test_hand_made_hellos_go_after_starttls(lab_smtp):

@@ -1,11 +1,17 @@
 """web.tls.* and web.cert.public_key / web.cert.signature: a passing and a failing case for every rule of the
-catalogue, on hand-built `tls` artifacts judged through the registry."""
+catalogue, on hand-built `tls` artifacts judged through the registry, and for the certificate checks on chains
+made by `cryptography` and described as the tls probe describes them."""
 from __future__ import annotations
 
 import pytest
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
+
 from checks.registry import all_checks, evaluate
 from govscan.model import Artifact, Reason, Site, Status
+from scanner.probes.tls import certificate_facts
+from tests.unit.tls_servers import issued_chain
 
 HOST = "www.noordstad.nl"
 ADDRESS = "2001:db8:10::1"
@@ -13,11 +19,16 @@ SITE = Site(url=f"https://{HOST}/", host=HOST)
 MEASURED_AT = "2026-11-23T10:00:00+00:00"
 
 
+ECDSA_SHA256 = "1.2.840.10045.4.3.2"
+DSA_SHA256 = "2.16.840.1.101.3.4.3.2"
+
+
 def certificate(subject: str, issuer: str, key_type="ec", key_size=256, curve="secp256r1",
-                signature_hash="sha256", signature_algorithm="ecdsa-with-SHA256") -> dict:
+                signature_hash="sha256", signature_algorithm="ecdsa-with-SHA256",
+                signature_oid=ECDSA_SHA256) -> dict:
     return {"subject": subject, "issuer": issuer, "self_issued": subject == issuer, "key_type": key_type,
             "key_size": key_size, "curve": curve, "signature_hash": signature_hash,
-            "signature_algorithm": signature_algorithm}
+            "signature_algorithm": signature_algorithm, "signature_oid": signature_oid}
 
 
 def good() -> dict:
@@ -34,7 +45,8 @@ def good() -> dict:
         "server_order": {"TLSv1.2": True},
         "key_exchange": {"groups": ["X25519", "secp256r1", "secp384r1"], "groups_measured_on": ["TLSv1.3", "TLSv1.2"],
                          "groups_complete": True,
-                         "dh": []},
+                         "dh": [],
+                         "signature_hashes": {"measured_on": "TLSv1.2", "accepted": ["sha256", "sha384", "sha512"]}},
         "legacy_connection": {"version": "TLSv1.2", "compression": None, "secure_renegotiation": True,
                               "client_renegotiation": False},
         "early_data": {"offered": False, "max_early_data": 0, "accepted": False},
@@ -221,8 +233,52 @@ def test_key_exchange_other_curve_fails(group):
 
 def test_key_exchange_not_applicable_without_ephemeral_key_exchange():
     data = tls12_only(["TLS_RSA_WITH_AES_256_GCM_SHA384"])
-    data["key_exchange"] = {"groups": [], "groups_measured_on": [], "groups_complete": True, "dh": []}
+    data["key_exchange"] = {"groups": [], "groups_measured_on": [], "groups_complete": True, "dh": [],
+                            "signature_hashes": {"measured_on": None, "accepted": []}}
     assert judge("web.tls.key_exchange", data).status == Status.NOT_APPLICABLE
+
+
+def test_key_exchange_signature_hashes_of_sha256_and_stronger_pass():
+    finding = judge("web.tls.key_exchange", good())
+    assert finding.status == Status.PASS
+    assert details(finding)["signature_hashes"] == {
+        "measured_on": "TLSv1.2", "accepted": [{"name": "SHA-256", "class": "good"},
+                                               {"name": "SHA-384", "class": "good"},
+                                               {"name": "SHA-512", "class": "good"}]}
+    assert "SHA-256" in finding.summary.en
+
+
+def test_key_exchange_signed_with_sha224_warns():
+    data = good()
+    data["key_exchange"]["signature_hashes"]["accepted"].insert(0, "sha224")
+    finding = judge("web.tls.key_exchange", data)
+    assert finding.status == Status.WARN
+    assert finding.summary.en == "Key-exchange groups and signature hashes of class 'phase out' accepted: SHA-224."
+
+
+@pytest.mark.parametrize("weak", ["sha1", "md5"])
+def test_key_exchange_signed_with_sha1_fails(weak):
+    data = good()
+    data["key_exchange"]["signature_hashes"]["accepted"] = [weak, "sha224", "sha256"]
+    finding = judge("web.tls.key_exchange", data)
+    assert finding.status == Status.FAIL
+    assert finding.summary.en.endswith(f"of class 'insufficient' accepted: {'SHA-1' if weak == 'sha1' else 'md5'}.")
+
+
+def test_key_exchange_of_tls13_only_has_no_hash_to_judge():
+    data = good()
+    data["key_exchange"]["signature_hashes"] = {"measured_on": None, "accepted": []}
+    finding = judge("web.tls.key_exchange", data)
+    assert finding.status == Status.PASS
+    assert details(finding)["signature_hashes"] == {"measured_on": None, "accepted": []}
+
+
+def test_key_exchange_on_facts_without_signature_hashes_says_scan_again():
+    data = good()
+    del data["key_exchange"]["signature_hashes"]
+    finding = judge("web.tls.key_exchange", data)
+    assert finding.status == Status.ERROR
+    assert "scan again" in finding.addresses[0].summary.en
 
 
 # --- web.tls.compression ------------------------------------------------------------------------------------
@@ -338,7 +394,7 @@ def test_public_key_phase_out_warns(key):
     data["certificates"][0].update(key)
     finding = judge("web.cert.public_key", data)
     assert finding.status == Status.WARN
-    assert details(finding)["key"]["class"] == "phase_out"
+    assert details(finding)["certificates"][0]["class"] == "phase_out"
 
 
 @pytest.mark.parametrize("key", [
@@ -358,6 +414,30 @@ def test_public_key_without_certificate_is_an_error():
     assert judge("web.cert.public_key", data).status == Status.ERROR
 
 
+@pytest.mark.parametrize("key, status", [
+    ({"key_type": "rsa", "key_size": 2048, "curve": None}, Status.WARN),
+    ({"key_type": "rsa", "key_size": 1024, "curve": None}, Status.FAIL),
+    ({"key_type": "dsa", "key_size": 2048, "curve": None}, Status.FAIL),
+])
+def test_public_key_of_an_intermediate_counts_and_is_named(key, status):
+    data = good()
+    data["certificates"][1].update(key)
+    finding = judge("web.cert.public_key", data)
+    assert finding.status == status
+    assert [(c["position"], c["role"], c["subject"]) for c in details(finding)["certificates"]] == [
+        (1, "leaf", f"CN={HOST}"), (2, "intermediate", "CN=Lab CA")]
+    assert "in certificate 2 (intermediate, CN=Lab CA)" in finding.summary.en
+    assert "in certificaat 2 (tussencertificaat, CN=Lab CA)" in finding.summary.nl
+
+
+def test_public_key_ignores_the_served_root():
+    data = good()
+    data["certificates"][2].update(key_type="rsa", key_size=1024, curve=None)
+    finding = judge("web.cert.public_key", data)
+    assert finding.status == Status.PASS
+    assert len(details(finding)["certificates"]) == 2
+
+
 # --- web.cert.signature -------------------------------------------------------------------------------------
 
 def test_signature_ignores_the_served_root():
@@ -368,8 +448,47 @@ def test_signature_ignores_the_served_root():
 
 def test_signature_eddsa_passes():
     data = good()
-    data["certificates"][0].update(signature_hash=None, signature_algorithm="ed25519")
+    data["certificates"][0].update(signature_hash=None, signature_algorithm="ed25519", signature_oid="1.3.101.112")
     assert judge("web.cert.signature", data).status == Status.PASS
+
+
+@pytest.mark.parametrize("oid, hash_name", [
+    ("1.2.840.113549.1.1.11", "sha256"),  # sha256WithRSAEncryption
+    ("1.2.840.113549.1.1.10", "sha384"),  # RSASSA-PSS
+    ("1.2.840.10045.4.3.4", "sha512"),    # ecdsa-with-SHA512
+])
+def test_signature_rsa_or_ecdsa_with_sha2_passes(oid, hash_name):
+    data = good()
+    data["certificates"][1].update(signature_oid=oid, signature_hash=hash_name)
+    assert judge("web.cert.signature", data).status == Status.PASS
+
+
+@pytest.mark.parametrize("index", [0, 1])
+@pytest.mark.parametrize("oid", ["1.2.840.10040.4.3", "2.16.840.1.101.3.4.3.1", DSA_SHA256, "2.16.840.1.101.3.4.3.4"])
+def test_signature_dsa_fails_whatever_its_hash(index, oid):
+    data = good()
+    data["certificates"][index].update(signature_oid=oid, signature_hash="sha256")
+    finding = judge("web.cert.signature", data)
+    assert finding.status == Status.FAIL
+    failing = details(finding)["certificates"][index]
+    assert (failing["scheme"], failing["scheme_class"], failing["hash_class"]) == ("dsa", "insufficient", "good")
+    assert f"DSA SHA-256 in certificate {index + 1}" in finding.summary.en
+
+
+def test_signature_of_an_algorithm_the_tables_do_not_name_fails():
+    data = good()
+    data["certificates"][0].update(signature_oid="1.2.643.7.1.1.3.2", signature_hash="unknown")  # GOST R 34.10-2012
+    finding = judge("web.cert.signature", data)
+    assert finding.status == Status.FAIL
+    assert details(finding)["certificates"][0]["scheme"] == "1.2.643.7.1.1.3.2"
+
+
+def test_signature_on_facts_without_the_algorithm_oid_says_scan_again():
+    data = good()
+    del data["certificates"][1]["signature_oid"]
+    finding = judge("web.cert.signature", data)
+    assert finding.status == Status.ERROR
+    assert "scan again" in finding.summary.en
 
 
 def test_signature_sha224_warns():
@@ -391,6 +510,56 @@ def test_signature_of_a_self_signed_leaf_counts():
     data = good()
     data["certificates"] = [certificate(f"CN={HOST}", f"CN={HOST}", signature_hash="sha1")]
     assert judge("web.cert.signature", data).status == Status.FAIL
+
+
+# --- certificates made by `cryptography`, described as the tls probe describes them -------------------------
+
+@pytest.fixture(scope="module")
+def chains(tmp_path_factory) -> dict:
+    directory = tmp_path_factory.mktemp("chains")
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
+    return {"dsa": issued_chain(directory, dsa.generate_private_key(key_size=2048), "dsa"),
+            "rsa2048": issued_chain(directory, rsa.generate_private_key(65537, 2048), "rsa2048"),
+            "ecdsa": issued_chain(directory, ec.generate_private_key(ec.SECP384R1()), "ecdsa"),
+            "pss": issued_chain(directory, rsa.generate_private_key(65537, 3072), "pss", leaf_padding=pss)}
+
+
+def served(chain: dict) -> dict:
+    """The good server, serving `chain` (leaf, intermediate and root) as the probe describes it."""
+    data = good()
+    data["certificates"] = [certificate_facts(cert) for cert in chain["certificates"]]
+    return data
+
+
+def test_a_dsa_intermediate_fails_both_certificate_checks(chains):
+    data = served(chains["dsa"])
+    signature, key = judge("web.cert.signature", data), judge("web.cert.public_key", data)
+    assert (signature.status, key.status) == (Status.FAIL, Status.FAIL)
+    # The intermediate signs the leaf with DSA; the intermediate's own key is DSA.
+    assert [(c["position"], c["scheme"], c["class"]) for c in details(signature)["certificates"]] == [
+        (1, "dsa", "insufficient"), (2, "ecdsa", "good")]
+    assert [(c["name"], c["class"]) for c in details(key)["certificates"]] == [
+        ("EC secp256r1", "good"), ("DSA-2048", "insufficient")]
+    assert "DSA-2048 in certificate 2 (intermediate, CN=govscan test intermediate dsa)" in key.summary.en
+    assert f"DSA SHA-256 in certificate 1 (leaf, CN={HOST})" in signature.summary.en
+
+
+def test_an_rsa2048_intermediate_makes_the_key_check_warn(chains):
+    data = served(chains["rsa2048"])
+    finding = judge("web.cert.public_key", data)
+    assert finding.status == Status.WARN
+    assert finding.summary.en == ("Keys of class 'phase out': RSA-2048 in certificate 2 (intermediate, "
+                                  "CN=govscan test intermediate rsa2048).")
+    assert judge("web.cert.signature", data).status == Status.PASS  # RSA PKCS#1 v1.5 with SHA-256
+
+
+@pytest.mark.parametrize("name", ["ecdsa", "pss"])
+def test_an_ecdsa_or_rsa_pss_chain_passes(chains, name):
+    data = served(chains[name])
+    assert judge("web.cert.public_key", data).status == Status.PASS
+    finding = judge("web.cert.signature", data)
+    assert finding.status == Status.PASS
+    assert details(finding)["certificates"][0]["scheme"] == ("ecdsa" if name == "ecdsa" else "rsa_pss")
 
 
 def test_findings_are_bilingual_and_carry_the_policy_version():

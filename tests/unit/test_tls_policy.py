@@ -6,6 +6,7 @@ independently of the data file, and every entry of the file is held against them
 from __future__ import annotations
 
 import pytest
+from cryptography.x509.oid import SignatureAlgorithmOID
 from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuitesRepository
 from sslyze.server_connectivity import TlsVersionEnum
 
@@ -132,6 +133,44 @@ def test_certificate_keys(key_type, bits, curve, expected):
 ])
 def test_signature_hashes(name, expected):
     assert POLICY.signature_hash(name) == expected
+
+
+def oid_scheme(constant: str) -> str | None:
+    """The scheme an OID of cryptography's SignatureAlgorithmOID is, from its name: RSA PKCS#1 v1.5, RSA-PSS,
+    ECDSA, EdDSA or DSA; None for what the tables leave out (GOST, and the SHA-3 variants, which the Web PKI
+    does not allow)."""
+    if "_SHA3_" in constant or constant.startswith("GOST"):
+        return None
+    for prefix, scheme in (("RSA_WITH_", "rsa_pkcs1v15"), ("RSASSA_PSS", "rsa_pss"), ("ECDSA_WITH_", "ecdsa"),
+                           ("ED", "eddsa"), ("DSA_WITH_", "dsa")):
+        if constant.startswith(prefix):
+            return scheme
+    raise AssertionError(f"a signature algorithm this test does not know: {constant}")
+
+
+@pytest.mark.parametrize("constant", [name for name in dir(SignatureAlgorithmOID) if not name.startswith("_")])
+def test_signature_algorithm_oids_name_their_scheme(constant):
+    oid = getattr(SignatureAlgorithmOID, constant).dotted_string
+    expected = oid_scheme(constant)
+    assert POLICY.signature_algorithms.get(oid) == expected
+    scheme, cls = POLICY.signature_scheme(oid)
+    assert cls == ("insufficient" if expected in (None, "dsa") else "good")
+    assert scheme == (expected or oid)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("sha256", "good"), ("sha384", "good"), ("sha512", "good"), ("sha224", "phase_out"), ("sha1", "insufficient"),
+    ("md5", "insufficient"), ("sha3-256", "insufficient"),
+])
+def test_key_exchange_hashes(name, expected):
+    assert POLICY.key_exchange_hash(name) == expected
+
+
+def test_a_signature_algorithm_of_an_unknown_scheme_is_refused(tmp_path):
+    broken = tmp_path / "tls.toml"
+    broken.write_text(DEFAULT_POLICY.read_text().replace('"1.3.101.112" = "eddsa"', '"1.3.101.112" = "ed25519"'))
+    with pytest.raises(ValueError, match="1.3.101.112"):
+        read(broken)
 
 
 def test_worst_class_orders_the_classes():

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_parameters
 from cryptography.x509 import ocsp
 
@@ -27,8 +28,8 @@ from scanner.probes.tls import Endpoint, Evaluation, TlsProbe, ffdhe_prime, hell
 from scanner.resolver import Resolver
 from lab.tls_profiles import PROFILES
 from tests.unit.fakedns import LOOPBACK
-from tests.unit.tls_servers import (HOST, ca_and_leaf, govscan_sets, nmap_enum, ocsp_response_file, s_server,
-                                    s_server_args, self_signed)
+from tests.unit.tls_servers import (HOST, ca_and_leaf, govscan_sets, issued_chain, nmap_enum, ocsp_response_file,
+                                    s_server, s_server_args, self_signed)
 
 HANDSHAKE_BUDGET = 60  # per address; the catalogue asks for well under 100
 
@@ -154,6 +155,71 @@ def test_sha1_certificate_fails_the_signature_check(certs):
         data = evaluate_endpoint("127.0.0.1", port)
     assert data["certificates"][0]["signature_hash"] == "sha1"
     assert judge("web.cert.signature", data).status == Status.FAIL
+
+
+# --- the hash of the key-exchange signature -----------------------------------------------------------------
+
+def without_sigalgs(args: list[str]) -> list[str]:
+    """s_server options with OpenSSL's default signature schemes instead of the profile's."""
+    at = args.index("-sigalgs")
+    return args[:at] + args[at + 2:]
+
+
+@pytest.mark.parametrize("key", ["ec", "rsa"])
+def test_a_server_that_signs_with_sha256_and_stronger_only_passes(certs, key):
+    with s_server("127.0.0.1", certs[key], s_server_args(PROFILES["modern"])) as port:
+        data = evaluate_endpoint("127.0.0.1", port)
+    assert data["key_exchange"]["signature_hashes"] == {"measured_on": "TLSv1.2",
+                                                        "accepted": ["sha256", "sha384", "sha512"]}
+    assert judge("web.tls.key_exchange", data).status == Status.PASS
+
+
+def test_openssls_default_signature_schemes_include_sha224_which_warns(certs):
+    with s_server("127.0.0.1", certs["ec"], without_sigalgs(s_server_args(PROFILES["modern"]))) as port:
+        data = evaluate_endpoint("127.0.0.1", port)
+    assert data["key_exchange"]["signature_hashes"]["accepted"] == ["sha224", "sha256", "sha384", "sha512"]
+    finding = judge("web.tls.key_exchange", data)
+    assert finding.status == Status.WARN
+    assert finding.summary.en.endswith("of class 'phase out' accepted: SHA-224.")
+
+
+def test_a_server_that_signs_with_sha1_fails(certs):
+    """The legacy profile keeps OpenSSL's default schemes at security level 0, where SHA-1 is allowed."""
+    with s_server("127.0.0.1", certs["rsa"], s_server_args(PROFILES["legacy"])) as port:
+        data = evaluate_endpoint("127.0.0.1", port)
+    assert data["key_exchange"]["signature_hashes"]["accepted"][0] == "sha1"
+    finding = judge("web.tls.key_exchange", data)
+    assert finding.status == Status.FAIL
+    assert finding.summary.en.endswith("of class 'insufficient' accepted: SHA-1.")
+
+
+def test_the_signature_hash_is_not_measured_without_tls12(certs):
+    with s_server("127.0.0.1", certs["ec"], s_server_args(PROFILES["tls13_only"])) as port:
+        data = evaluate_endpoint("127.0.0.1", port)
+    assert data["key_exchange"]["signature_hashes"] == {"measured_on": None, "accepted": []}
+    assert judge("web.tls.key_exchange", data).status == Status.PASS
+
+
+# --- the served chain, certificate by certificate ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def chains(tmp_path_factory) -> dict:
+    directory = tmp_path_factory.mktemp("tls-chains")
+    return {"dsa": issued_chain(directory, dsa.generate_private_key(key_size=2048), "dsa"),
+            "rsa2048": issued_chain(directory, rsa.generate_private_key(65537, 2048), "rsa2048"),
+            "ecdsa": issued_chain(directory, ec.generate_private_key(ec.SECP384R1()), "ecdsa")}
+
+
+@pytest.mark.parametrize("name, key_status, signature_status", [
+    ("dsa", Status.FAIL, Status.FAIL), ("rsa2048", Status.WARN, Status.PASS), ("ecdsa", Status.PASS, Status.PASS)])
+def test_every_served_certificate_below_the_root_is_judged(chains, name, key_status, signature_status):
+    chain = chains[name]
+    args = s_server_args(PROFILES["modern"]) + ["-cert_chain", str(chain["chain_file"])]
+    with s_server("127.0.0.1", chain["files"], args) as port:
+        data = evaluate_endpoint("127.0.0.1", port)
+    assert [c["subject"] for c in data["certificates"]] == [f"CN={HOST}", f"CN=govscan test intermediate {name}"]
+    assert judge("web.cert.public_key", data).status == key_status
+    assert judge("web.cert.signature", data).status == signature_status
 
 
 def test_early_data_accepted_is_seen(certs):

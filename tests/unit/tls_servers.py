@@ -73,6 +73,8 @@ def s_server_args(profile: TlsProfile) -> list[str]:
             "-cipher", profile.cipher_string(), "-groups", GROUPS]
     if profile.server_order:
         args.append("-serverpref")
+    if profile.sigalgs:
+        args += ["-sigalgs", profile.sigalgs]
     if profile.dhparam:
         args += ["-dhparam", str(profile.dhparam)]
     return args
@@ -151,6 +153,42 @@ def ca_and_leaf(directory: Path) -> dict:
     key.write_bytes(leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     return {"files": (cert, key), "ca_file": ca_file, "ca": ca, "ca_key": ca_key, "leaf": leaf}
+
+
+def _pem_key(key) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def issued_chain(directory: Path, intermediate_key, name: str, leaf_padding=None) -> dict:
+    """A root (EC P-256), an intermediate with `intermediate_key` that the root signs (ECDSA, SHA-256), and a leaf
+    for HOST (EC P-256) that the intermediate signs with SHA-256: with DSA, RSA (PKCS#1 v1.5, or `leaf_padding`)
+    or ECDSA, as its key is. The files s_server needs (-cert, -key, and -cert_chain for the intermediate) and
+    the certificates, leaf first. `name` tells chains apart in `directory`."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    root_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+
+    def issue(subject: str, issuer: str, public_key, signing_key, ca: bool, **sign) -> x509.Certificate:
+        builder = (x509.CertificateBuilder()
+                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+                   .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+                   .public_key(public_key).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=7))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if not ca:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
+        return builder.sign(signing_key, hashes.SHA256(), **sign)
+
+    root_name, intermediate_name = f"govscan test root {name}", f"govscan test intermediate {name}"
+    root = issue(root_name, root_name, root_key.public_key(), root_key, True)
+    intermediate = issue(intermediate_name, root_name, intermediate_key.public_key(), root_key, True)
+    leaf = issue(HOST, intermediate_name, leaf_key.public_key(), intermediate_key, False,
+                 **({"rsa_padding": leaf_padding} if leaf_padding else {}))
+    cert, key, chain = directory / f"{name}-leaf.pem", directory / f"{name}-leaf.key", directory / f"{name}-chain.pem"
+    cert.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(_pem_key(leaf_key))
+    chain.write_bytes(intermediate.public_bytes(serialization.Encoding.PEM))
+    return {"files": (cert, key), "chain_file": chain, "certificates": [leaf, intermediate, root]}
 
 
 def ocsp_response_file(path: Path, pki: dict, *, status=ocsp.OCSPCertStatus.GOOD, age_days: float = 0,
