@@ -148,13 +148,7 @@ class Judge:
                 f"opnieuw gescand op {replaced:%Y-%m-%d %H:%M} UTC met andere gegevens: herbeoordeel die run",
                 f"scanned again on {replaced:%Y-%m-%d %H:%M} UTC with other facts: re-evaluate that run"))
         before = {row.check_id: Stored(row.status, row.check_version) for row in self.store.current_findings(site.host)}
-        site_artifacts: dict[str, Artifact] = {}
-        address_artifacts: dict[str, dict[str, Artifact]] = {}
-        for artifact in artifacts:
-            if self.probes.get(artifact.probe, artifact.subject != site.host):
-                address_artifacts.setdefault(artifact.subject, {})[artifact.probe] = artifact
-            else:
-                site_artifacts[artifact.probe] = artifact
+        site_artifacts, address_artifacts = self.grouped(site.host, artifacts)
         facts_run = max(row.last_run_id for row in rows)
         facts, source = self.run_facts(facts_run, artifacts)
         outcome = SiteOutcome(site.host, before, [], facts, source, facts_run)
@@ -177,12 +171,26 @@ class Judge:
         return Skipped(site.host, Text("geen van de gekozen controles beoordeelde deze site",
                                        "none of the checks chosen judged this site"))
 
+    def grouped(self, host: str, artifacts: list[Artifact]) -> tuple[dict[str, Artifact],
+                                                                     dict[str, dict[str, Artifact]]]:
+        """The artifacts as the runner hands them to `evaluate`: site-level ones by probe, and per address by
+        probe, the addresses in the order its `dns` probe found them (the order decides a summary's address)."""
+        site_artifacts: dict[str, Artifact] = {}
+        address_artifacts: dict[str, dict[str, Artifact]] = {}
+        for artifact in artifacts:
+            if self.probes.get(artifact.probe, artifact.subject != host):
+                address_artifacts.setdefault(artifact.subject, {})[artifact.probe] = artifact
+            else:
+                site_artifacts[artifact.probe] = artifact
+        order = {address: i for i, address in enumerate(addresses_of(site_artifacts.get("dns")))}
+        return site_artifacts, dict(sorted(address_artifacts.items(), key=lambda item: order.get(item[0], len(order))))
+
     def missing(self, check: Check, site_artifacts: dict[str, Artifact],
                 address_artifacts: dict[str, dict[str, Artifact]]) -> str | None:
         """The first fact the scan would have handed the check that is not stored, else None: a
         site-level probe's artifact, or a per-address probe's for an address the stored `dns` found."""
         dns = site_artifacts.get("dns")
-        addresses = (dns.data.get("ipv4", []) + dns.data.get("ipv6", [])) if dns and dns.ok else []
+        addresses = addresses_of(dns)
         for probe in (*check.requires, *check.optional):
             stored_per_address = any(probe in found for found in address_artifacts.values())
             if not self.probes.get(probe, stored_per_address):  # a probe no longer registered: as it was stored
@@ -209,6 +217,11 @@ class Judge:
         if ipv6 is None:
             return {"ipv6": True}, FACTS_ASSUMED  # what the checks assume when not told
         return {"ipv6": ipv6}, FACTS_DERIVED
+
+
+def addresses_of(dns: Artifact | None) -> list[str]:
+    """The addresses a stored `dns` artifact found, in the order the runner probes and judges them."""
+    return (dns.data.get("ipv4", []) + dns.data.get("ipv6", [])) if dns is not None and dns.ok else []
 
 
 def derived_ipv6(artifacts: list[Artifact], per_address: dict[str, bool]) -> bool | None:

@@ -124,6 +124,28 @@ def test_json_lists_each_change_with_both_versions_and_the_colour(tmp_path, offl
     assert {f["source"] for f in data["run_facts"]} == {FACTS_ASSUMED}  # no run facts stored, nothing tells
 
 
+def test_judging_a_scan_again_under_the_same_rules_gives_the_very_same_findings(db_url, clock):
+    """The addresses in the order the scan judged them (2001:db8::10 sorts before 203.0.113.10, the deciding
+    address of the summary), every artifact's keys in the order the probe wrote them."""
+    from checks.registry import evaluate
+
+    ipv4, ipv6 = "203.0.113.10", "2001:db8::10"
+    v4 = with_headers(good(), VALUED)
+    v6 = with_headers(good(), GOOD_HEADERS[2:])  # no HSTS at all: fails too, with another summary
+    dns = Artifact("dns", 1, A.host, {"host": A.host, "ipv4": [ipv4], "ipv6": [ipv6], "rcode": {"A": "NOERROR"}})
+    addresses = {ipv4: {"http": Artifact("http", 1, ipv4, v4)}, ipv6: {"http": Artifact("http", 1, ipv6, v6)}}
+    finding = evaluate(all_checks()[HSTS], A, {"dns": dns}, addresses, {"ipv6": True})
+    assert finding.summary.en.startswith(ipv4)
+    store = Store(db_url, clock=clock)
+    run = stored_run(store, clock, [SiteResult(A, {"dns": dns}, addresses, [finding], 0.1)], facts={"ipv6": True})
+    assert [list(a.data) for a in store.artifacts(A.host)] == [list(dns.data), list(v6), list(v4)]
+
+    result = reevaluate(store, settings(), run_id=run)
+    assert result.judged() == 1 and result.changes() == [] and result.same_status_new_version() == 0
+    assert len(store.history(A.host, HSTS)) == 1  # the same evidence: no new version stored
+    store.close()
+
+
 def test_pruned_facts_skip_the_site_and_say_why(db_url, clock):
     store = Store(db_url, clock=clock)
     run = store.start_run("nightly", [A, B], checks=HSTS)
