@@ -27,6 +27,7 @@ import dns.rrset
 import dns.zone
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from lab.hostile import INTERNAL_ADDRESSES, internal_name
 from lab.pki import spki_sha256
 from lab.plan import PLAIN_RESOLVER_IPV4, PLAIN_RESOLVER_IPV6, LabPlan, ZonePlan
 
@@ -171,6 +172,9 @@ class ZoneBuilder:
             tlsa = self.plan.hosts[host].site["tlsa"] if self.plan.hosts[host].role != "mail" else "none"
             if tlsa != "none":
                 lines.append(self._tlsa(f"_443._tcp.{host}.", host, tlsa))
+            if self.plan.hosts[host].role == "site" and self.plan.hosts[host].site["hostile"] == "internal_redirect":
+                lines += [f"{internal_name(host)}. {TTL} IN {'AAAA' if ':' in address else 'A'} {address}"
+                          for address in INTERNAL_ADDRESSES]
         return lines
 
     def _tlsa(self, owner: str, host: str, mode: str) -> str:

@@ -5,9 +5,11 @@
 CONFIG is a list of {host, behaviour, addresses, chain, key} (written by lab/web.py). Behaviours:
 hang (accepts TCP on 80 and 443, never answers), drip (answers one byte per second), redirect_loop
 (endless redirects over HTTPS with a valid certificate), huge_body (a 1 GB body, streamed), gzip_bomb (a
-small gzip body that inflates to 4 GB), tls_stall (accepts TCP on 443, never finishes the handshake).
-Port 80 of redirect_loop, huge_body, gzip_bomb and tls_stall redirects to https on the same host, like the
-real servers these stand for; the HTTPS responses carry a one-year HSTS header."""
+small gzip body that inflates to 4 GB), tls_stall (accepts TCP on 443, never finishes the handshake),
+internal_redirect (redirects over HTTPS to `internal_name(host)`, which the lab's DNS resolves to 127.0.0.1
+and ::1: a metadata service on the scanner's own host). Port 80 of redirect_loop, huge_body, gzip_bomb,
+tls_stall and internal_redirect redirects to https on the same host, like the real servers these stand for;
+the HTTPS responses carry a one-year HSTS header."""
 from __future__ import annotations
 
 import asyncio
@@ -22,6 +24,12 @@ HUGE_BODY = 1 << 30
 BOMB_BLOCK = 1 << 20          # bytes of zeros per deflate block
 BOMB_BLOCKS = 4096            # 4 GiB inflated
 KEEP_OPEN = 3600              # seconds a hanging connection is held
+INTERNAL_ADDRESSES = ("127.0.0.1", "::1")
+
+
+def internal_name(host: str) -> str:
+    """Where `internal_redirect` sends its visitors: a name lab/dns.py publishes with INTERNAL_ADDRESSES."""
+    return f"metadata.{host}"
 
 
 async def read_request(reader: asyncio.StreamReader) -> str:
@@ -105,6 +113,9 @@ class Hostile:
             step = int(path.rsplit("/", 1)[-1]) + 1 if path.startswith("/lus/") else 1
             writer.write(f"HTTP/1.1 302 Found\r\nLocation: https://{self.host}/lus/{step}\r\n".encode() + HSTS +
                          b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+        elif self.behaviour == "internal_redirect":
+            writer.write(f"HTTP/1.1 302 Found\r\nLocation: https://{internal_name(self.host)}/latest/meta-data/"
+                         "\r\n".encode() + HSTS + b"Content-Length: 0\r\nConnection: close\r\n\r\n")
         elif self.behaviour == "huge_body":
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + HSTS +
                          b"Content-Length: %d\r\nConnection: close\r\n\r\n" % HUGE_BODY)

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import yaml
 
-from govscan.model import ORGANISATION_TYPES
+from govscan.model import ORGANISATION_TYPES, Reason
 from lab.tls_profiles import PROFILES as TLS_PROFILES
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent / "scenarios" / "default.yaml"
@@ -35,6 +35,8 @@ CATALOGUE_CHECKS = (
     "domain.gov_nl", "domain.rio",
 )
 STATUSES = ("pass", "warn", "fail", "info", "not_applicable", "error")
+# An expectation is a status, or an error with its reason: `error (refused_address)` compares both.
+EXPECTATIONS = STATUSES + tuple(f"error ({reason})" for reason in Reason)
 
 # Zones the lab always creates above site zones; a site's default zone is one label below the deepest one.
 PARENT_ZONES = ("gov.nl",)
@@ -61,7 +63,7 @@ CHOICES = {
     "security_txt": ("valid", "expired", "no_contact", "wrong_type", "legacy_path", "missing"),
     "security_txt_path": ("well_known", "legacy"),
     "hostile": ("none", "hang", "drip", "redirect_loop", "huge_body", "gzip_bomb", "tls_stall", "js_loop",
-                "js_dialogs"),
+                "js_dialogs", "internal_redirect"),
     "mail": ("none", "starttls", "plain", "drip"),
     "mail_tlsa": ("none", "match", "mismatch"),
     "trackers": ("analytics", "pixel", "video", "delayed_cookie"),
@@ -293,7 +295,7 @@ def _site_field_readers(r: _Reader) -> dict[str, Callable[[yaml.Node, str], Any]
                 suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
                 r.error(key_node, f"{where}.{check_id}", f"not a check id of the catalogue{suggestion}")
                 continue
-            status = r.choice(value_node, f"{where}.{check_id}", STATUSES)
+            status = r.choice(value_node, f"{where}.{check_id}", EXPECTATIONS)
             if status is not None:
                 found[check_id] = status
         return found

@@ -116,6 +116,8 @@ def compare_results(scenario: Scenario, results, patterns: str | None = None, wi
                 continue
             finding = findings[(host, check)]
             comparison.got = str(finding.status)
+            if "(" in status:  # an error expected with its reason
+                comparison.got += f" ({finding.reason})"
             comparison.summary = finding.summary.get(lang)
             outcome.compared.append(comparison)
     return outcome

@@ -52,7 +52,7 @@ WELL_KNOWN_SECURITY_TXT, LEGACY_SECURITY_TXT = "/.well-known/security.txt", "/se
 SESSION_COOKIE = "PHPSESSID=$request_id; Path=/; Secure; HttpOnly; SameSite=Lax"
 
 # Hostile behaviours served by lab/hostile.py; js_loop and js_dialogs are pages served by nginx.
-PYTHON_HOSTILE = ("hang", "drip", "redirect_loop", "huge_body", "gzip_bomb", "tls_stall")
+PYTHON_HOSTILE = ("hang", "drip", "redirect_loop", "huge_body", "gzip_bomb", "tls_stall", "internal_redirect")
 
 # Loopback ports in the lab namespace where nginx serves the hosts behind a TLS front end: two per host.
 BACKEND_PORT_BASE = 20000

@@ -15,6 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from lab import dns as lab_dns
+from lab import hostile as lab_hostile
 from lab import pki
 from lab import plan as lab_plan
 from lab.scenario import loads
@@ -36,6 +37,7 @@ SCENARIO = textwrap.dedent("""\
       - {host: www.sha1.nl, cert: sha1}
       - {host: www.kex.nl, tls: rsa_kex, records: ["@ TXT \\"v=spf1 -all\\""]}
       - {host: www.trap.nl, dnssec: bogus_keytrap, mail: drip}
+      - {host: www.achterdeur.nl, hostile: internal_redirect}
     """)
 
 
@@ -137,6 +139,16 @@ def test_a_keytrap_zone(built):
         signatures = trap.find_rdataset("www.trap.nl.", dns.rdatatype.RRSIG, covered)
         assert len(signatures) == lab_dns.KEYTRAP_SIGNATURES
         assert {rrsig.key_tag for rrsig in signatures} == {lab_dns.KEYTRAP_TAG}
+
+
+def test_the_internal_redirect_target_resolves_to_loopback_in_a_signed_zone(built):
+    plan, _ = built
+    name = lab_hostile.internal_name("www.achterdeur.nl") + "."
+    assert name == "metadata.www.achterdeur.nl."
+    found = zone(plan, "achterdeur.nl")
+    assert [r.address for r in found.find_rdataset(name, dns.rdatatype.A)] == ["127.0.0.1"]
+    assert [r.address for r in found.find_rdataset(name, dns.rdatatype.AAAA)] == ["::1"]
+    _validate(plan, "achterdeur.nl", name[:-1], dns.rdatatype.A)
 
 
 def test_records_glue_tlsa_and_name_servers(built):

@@ -3,10 +3,13 @@ the exact agreement line."""
 from __future__ import annotations
 
 import io
+import textwrap
 
 from rich.console import Console
 
-from lab.verify import Comparison, Outcome, render
+from govscan.model import Finding, Site, SiteResult, Status, Text
+from lab.scenario import loads
+from lab.verify import Comparison, Outcome, compare_results, render
 
 
 def outcome() -> Outcome:
@@ -30,6 +33,26 @@ def test_render_lists_mismatches_and_not_implemented_and_ends_with_the_agreement
     assert "mail.dane" in text and "not implemented: 1 expectations" in text
     assert "dns.dnssec" not in text  # met expectations are not listed
     assert text.rstrip().splitlines()[-1] == "agreement: 2/3 expectations met, 1 mismatches"
+
+
+def test_an_expected_reason_is_compared_with_the_findings_reason():
+    scenario = loads(textwrap.dedent("""\
+        name: t
+        sites:
+          - host: www.a.nl
+            expect: {a11y.wcag: error (refused_address), web.caa: error}
+        """), "s.yaml")
+
+    def result(reason):
+        findings = [Finding("www.a.nl", check, Status.ERROR, Text("niet gemeten", "not measured"), {}, "", 1,
+                            reason=reason) for check in ("a11y.wcag", "web.caa")]
+        return SiteResult(Site("https://www.a.nl/", "www.a.nl"), {}, {}, findings, 0.0)
+
+    met = compare_results(scenario, [result("refused_address")])
+    assert [(c.check, c.got, c.met) for c in met.compared] == [("a11y.wcag", "error (refused_address)", True),
+                                                               ("web.caa", "error", True)]
+    connected = compare_results(scenario, [result("connect")])
+    assert [(c.check, c.got) for c in connected.mismatches] == [("a11y.wcag", "error (connect)")]
 
 
 def test_json_round_trip_keeps_the_no_ipv6_results():

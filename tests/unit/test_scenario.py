@@ -55,6 +55,26 @@ def test_every_error_is_reported_at_once():
     assert "sites[0].expect.web.caa: 'passs' is not one of pass" in found[3]
 
 
+def test_an_error_may_be_expected_with_its_reason():
+    scenario = loads(textwrap.dedent("""\
+        name: t
+        sites:
+          - host: www.a.nl
+            hostile: internal_redirect
+            expect: {a11y.wcag: error (refused_address), web.caa: error}
+        """), "s.yaml")
+    assert scenario.site("www.a.nl")["expect"] == {"a11y.wcag": "error (refused_address)", "web.caa": "error"}
+    found = errors("""\
+        name: t
+        sites:
+          - host: www.a.nl
+            expect: {a11y.wcag: error (refused), web.caa: pass (timeout)}
+        """)
+    assert "sites[0].expect.a11y.wcag: 'error (refused)' is not one of" in found[0]
+    assert "(did you mean 'error (refused_address)'?)" in found[0]
+    assert "sites[0].expect.web.caa: 'pass (timeout)' is not one of" in found[1]
+
+
 def test_missing_required_keys_and_unknown_top_level_keys():
     found = errors("""\
         description: no name
