@@ -4,6 +4,10 @@ The CA bundle given to the scanner (`LabPlan.ca_file`) holds the lab root only. 
 so hosts share one key per RSA size; EC keys are made per host. Hosts with `ocsp_stapling` get an OCSP
 response from the intermediate (the leaf's issuer), which nginx staples as it is: `good` (valid for a
 day), `revoked`, or `expired` (its nextUpdate two days past).
+
+`cert: dsa_intermediate` hosts are issued by a second intermediate of the root instead, with a DSA-2048 key
+(made on first use): the leaf's signature is DSA with SHA-256 and the intermediate's key is DSA, both
+insufficient per NCSC.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -75,6 +79,15 @@ class Pki:
         self.intermediate = _ca("govscan lab intermediate CA", self.intermediate_key, self.root.subject,
                                 self.root_key, 0, self.now)
         self._rsa: dict[int, rsa.RSAPrivateKey] = {}
+        self._dsa_intermediate: tuple[x509.Certificate, dsa.DSAPrivateKey] | None = None
+
+    def dsa_intermediate(self) -> tuple[x509.Certificate, dsa.DSAPrivateKey]:
+        """An intermediate of the root with a DSA-2048 key (the root signs it with ECDSA and SHA-256)."""
+        if self._dsa_intermediate is None:
+            key = dsa.generate_private_key(key_size=2048)
+            self._dsa_intermediate = (_ca("govscan lab DSA intermediate CA", key, self.root.subject, self.root_key,
+                                          0, self.now), key)
+        return self._dsa_intermediate
 
     def _key(self, key_type: str):
         if key_type == "ec256":
@@ -112,7 +125,10 @@ class Pki:
         if profile == "wrong_host":
             names = [f"www.andere-organisatie.{plan.zone.rsplit('.', 1)[-1]}"]
         subject = _name(names[0])
-        issuer_name, issuer_key = self.intermediate.subject, self.intermediate_key
+        issuer, issuer_key = self.intermediate, self.intermediate_key
+        if profile == "dsa_intermediate":
+            issuer, issuer_key = self.dsa_intermediate()
+        issuer_name = issuer.subject
         if profile == "self_signed":
             issuer_name, issuer_key = subject, key
         not_before, not_after = self.now - 30 * DAY, self.now + 90 * DAY
@@ -130,12 +146,12 @@ class Pki:
                    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False))
         if profile != "self_signed":
             builder = builder.add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.intermediate_key.public_key()),
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
                 critical=False)
         cert = builder.sign(issuer_key, hashes.SHA256())
         if profile == "sha1":
             cert = self._sign_sha1(cert, key)
-        chain = _pem(cert) if profile == "self_signed" else _pem(cert) + _pem(self.intermediate)
+        chain = _pem(cert) if profile == "self_signed" else _pem(cert) + _pem(issuer)
         plan.key_file.write_bytes(_pem_key(key))
         plan.key_file.chmod(0o600)
         plan.cert_file.write_bytes(_pem(cert))

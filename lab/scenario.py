@@ -54,7 +54,7 @@ CHOICES = {
     "ipv6_unreachable": ("none", "no_listener", "dropped"),
     "dnssec": ("secure", "insecure", "bogus_ds", "bogus_expired", "bogus_missing_rrsig", "bogus_keytrap"),
     "tlsa": ("none", "match", "mismatch"),
-    "cert": ("valid", "expired", "wrong_host", "self_signed", "rsa2048", "rsa1024", "sha1"),
+    "cert": ("valid", "expired", "wrong_host", "self_signed", "rsa2048", "rsa1024", "sha1", "dsa_intermediate"),
     "ocsp_stapling": ("none", "good", "revoked", "expired"),
     "port80": ("redirect", "redirect_other_host", "content", "closed"),
     "port443": ("open", "closed"),

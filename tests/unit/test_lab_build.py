@@ -12,7 +12,8 @@ import dns.rdatatype
 import dns.zone
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+from cryptography.x509.oid import SignatureAlgorithmOID
 
 from lab import dns as lab_dns
 from lab import hostile as lab_hostile
@@ -35,6 +36,7 @@ SCENARIO = textwrap.dedent("""\
       - {host: www.self.nl, cert: self_signed}
       - {host: www.weak.nl, cert: rsa2048}
       - {host: www.sha1.nl, cert: sha1}
+      - {host: www.dsa.nl, cert: dsa_intermediate}
       - {host: www.kex.nl, tls: rsa_kex, records: ["@ TXT \\"v=spf1 -all\\""]}
       - {host: www.trap.nl, dnssec: bogus_keytrap, mail: drip}
       - {host: www.achterdeur.nl, hostile: internal_redirect}
@@ -80,6 +82,20 @@ def test_certificate_profiles(built):
     assert cert(plan, "www.sha1.nl").signature_hash_algorithm.name == "sha1"
     assert plan.ca_file.read_text().count("BEGIN CERTIFICATE") == 1
     assert plan.hosts["www.secure.nl"].chain_file.read_text().count("BEGIN CERTIFICATE") == 2
+
+
+def test_a_dsa_intermediate_issues_with_dsa(built):
+    """`cert: dsa_intermediate`: the leaf (EC P-256) is signed with DSA and SHA-256 by an intermediate with a
+    DSA-2048 key, which the lab root signs; the chain served is the leaf and that intermediate."""
+    plan, _ = built
+    leaf, intermediate = x509.load_pem_x509_certificates(plan.hosts["www.dsa.nl"].chain_file.read_bytes())
+    root = x509.load_pem_x509_certificate(plan.ca_file.read_bytes())
+    assert isinstance(leaf.public_key(), ec.EllipticCurvePublicKey)
+    assert leaf.signature_algorithm_oid == SignatureAlgorithmOID.DSA_WITH_SHA256
+    assert isinstance(intermediate.public_key(), dsa.DSAPublicKey) and intermediate.public_key().key_size == 2048
+    leaf.verify_directly_issued_by(intermediate)
+    intermediate.verify_directly_issued_by(root)
+    assert leaf.issuer != cert(plan, "www.secure.nl").issuer
 
 
 def test_every_zone_file_loads_in_nsd(built):
