@@ -180,12 +180,11 @@ def hash_label(name: str) -> str:
 
 
 def collected_without(what: tuple[str, str]) -> Verdict:
-    """An error for facts of an older tls probe that lack what the current rule reads (an old scan judged
-    again): scan again."""
-    return Verdict(Status.ERROR, Text(f"Verzameld door een oudere govscan (tls-probe versie 1), zonder {what[0]}: "
-                                      "scan opnieuw.",
-                                      f"Collected by an older govscan (tls probe version 1), without {what[1]}: "
-                                      "scan again."), reason=Reason.BUG)
+    """An error for TLS facts of an older govscan (tls probe 1, mail probe 2) that lack what the current rule
+    reads, so an old scan judged again says why it cannot be."""
+    return Verdict(Status.ERROR, Text(f"Verzameld door een oudere govscan, zonder {what[0]}: scan opnieuw.",
+                                      f"Collected by an older govscan, without {what[1]}: scan again."),
+                   reason=Reason.BUG)
 
 
 @check("web.tls.key_exchange", level="required", family=FAMILY, requires=("tls",), per_address=True, version=2,
