@@ -29,7 +29,8 @@ SITE_ADDRESS = "127.0.0.2"
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 # {port} is the web server's port, {loopback} the listener's.
 FRONT = """<!doctype html><html lang="nl"><head><title>Gemeente</title>
-<link rel="preconnect" href="https://127.0.0.1:{loopback}"><link rel="dns-prefetch" href="https://metadata.test:{loopback}">
+<link rel="preconnect" href="https://127.0.0.1:{loopback}">
+<link rel="dns-prefetch" href="https://metadata.test:{loopback}">
 </head><body><main><h1>Welkom</h1>
 <iframe title="kaart" src="https://127.0.0.1:{loopback}/frame"></iframe>
 <iframe title="meta" src="https://metadata.test:{loopback}/latest/meta-data/"></iframe>

@@ -113,6 +113,7 @@ def pki(tmp_path_factory):
 def probe_redirecting_site(pki, tmp_path, location: str, allowed) -> tuple[dict, Listener]:
     ctx = quick(context(tree("metadata 3600 IN A 127.0.0.1", "metadata 3600 IN AAAA ::1"), tmp_path,
                         allowed_networks=allowed))
+    ctx.settings.trust.ca_bundle = str(pki["ca"])
 
     async def scenario():
         async with Listener() as listener:
