@@ -150,6 +150,18 @@ def csp_problems(policies: list[dict[str, list[str]]], host: str) -> dict[str, l
                "frame-ancestors 'self'; form-action 'self'\" and without 'unsafe-inline', 'unsafe-eval', "
                "'unsafe-hashes', http:, https: or *; allow no data: in script-src and object-src."))
 def csp(facts: Facts) -> Verdict:
+    """Every enforced policy of the page response (the last HTTPS response on the host itself in the redirect
+    chain from https://host/): each Content-Security-Policy header and each comma-separated policy in one;
+    Content-Security-Policy-Report-Only is not read. A directive counts with its own sources or, for a fetch
+    directive a policy lacks, those of its CSP 3 fallback; a rule is met when any one policy meets it.
+    Pass: default-src, base-uri, frame-ancestors and form-action are each in some policy, and no directive is set
+    too wide by every policy that governs it.
+    Warn: no Content-Security-Policy header; one of those four directives in no policy; or a directive set too
+    wide: default-src or base-uri with a source other than 'self', 'none', the host or https://host[:port][/path];
+    any other source directive with 'unsafe-inline', 'unsafe-eval', 'unsafe-hashes', http:, https:, * or an
+    http:// source; script-src or object-src with data:.
+    Error: no HTTPS response on this address.
+    """
     def judge(headers):
         values = all_headers(headers, "content-security-policy")
         if not values:
@@ -184,6 +196,12 @@ def csp(facts: Facts) -> Verdict:
                "Send 'X-Frame-Options: DENY' (or SAMEORIGIN), or a Content-Security-Policy with frame-ancestors, "
                "so other sites cannot load your pages in a frame (clickjacking)."))
 def x_frame_options(facts: Facts) -> Verdict:
+    """The page response (the last HTTPS response on the host itself in the redirect chain from https://host/).
+    Pass: the first X-Frame-Options header is DENY or SAMEORIGIN (any case, spaces around it ignored), or an
+    enforced Content-Security-Policy has frame-ancestors (whatever its sources).
+    Warn: otherwise (no header, or another value such as ALLOW-FROM).
+    Error: no HTTPS response on this address.
+    """
     def judge(headers):
         value = first_header(headers, "x-frame-options")
         frame_ancestors = [p["frame-ancestors"] for p in csp_policies(headers) if "frame-ancestors" in p]
@@ -209,6 +227,11 @@ def x_frame_options(facts: Facts) -> Verdict:
        advice=("Stuur 'X-Content-Type-Options: nosniff', zodat browsers het opgegeven inhoudstype volgen.",
                "Send 'X-Content-Type-Options: nosniff' so browsers follow the declared content type."))
 def x_content_type_options(facts: Facts) -> Verdict:
+    """The page response (the last HTTPS response on the host itself in the redirect chain from https://host/).
+    Pass: the first X-Content-Type-Options header is nosniff (any case, spaces around it ignored).
+    Warn: no such header, or another value.
+    Error: no HTTPS response on this address.
+    """
     def judge(headers):
         value = first_header(headers, "x-content-type-options")
         details = {"header": value}
@@ -232,6 +255,15 @@ def x_content_type_options(facts: Facts) -> Verdict:
                "Send 'Referrer-Policy: no-referrer' or 'same-origin' so visitor data in URLs does not leak to "
                "other sites."))
 def referrer_policy(facts: Facts) -> Verdict:
+    """The first Referrer-Policy header of the page response (the last HTTPS response on the host itself in the
+    redirect chain from https://host/); of a comma-separated list, the last token (any case) that
+    [headers.referrer_policy] in config/policy/web.toml lists decides.
+    Pass: no-referrer or same-origin.
+    Info: strict-origin or strict-origin-when-cross-origin.
+    Warn: origin, origin-when-cross-origin, no-referrer-when-downgrade, unsafe-url, no listed token, or no
+    header.
+    Error: no HTTPS response on this address.
+    """
     table = policy()["headers"]["referrer_policy"]
 
     def judge(headers):
