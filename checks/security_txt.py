@@ -432,6 +432,23 @@ def judge_file(found: dict, now: dt.datetime) -> tuple[Problems, dict]:
                "the file's URL. Put one space after each colon and end every line, the last one included, with a "
                "line break. Renew Expires in time."))
 def security_txt(facts: Facts) -> Verdict:
+    """/.well-known/security.txt when it answers 200, else /security.txt; judged as of the time it was fetched,
+    against the RFC 9116 grammar line by line. Limits: [security_txt] of config/policy/web.toml.
+    Fail: neither path answers 200; a Content-Type other than text/plain; a charset parameter other than UTF-8
+    (`utf8_charsets`: utf-8, csUTF8, any case); more than `max_bytes` (102400); bytes that are not UTF-8; a byte
+    order mark; a last line without a line break; a line that is neither empty, a comment nor a field
+    `Name: value` (a space after the colon); a URI field (Contact, Canonical, Acknowledgments, Encryption, Hiring,
+    Policy, CSAF) that is not an RFC 3986 URI, or is an http: URI; an Expires that is not an RFC 3339 date-time or
+    is not after the fetch; Preferred-Languages tags that are not well-formed RFC 5646 or have a 4-8 letter
+    primary subtag; control characters in a comment or another field; no Contact; no or more than one Expires;
+    more than one Preferred-Languages; an OpenPGP cleartext frame that breaks RFC 4880 7 (the signature itself is
+    not verified).
+    Warn: no error, but only /security.txt answers 200; Expires more than `expires_warn_days` (365) ahead; no
+    Preferred-Languages; a signed file without Canonical; Canonical fields none of which is the URL fetched (asked
+    for, or answered after redirects; scheme, host case and default port normalised).
+    Pass: no error and no warning.
+    Error: no HTTPS response on this address, or /.well-known/security.txt timed out and /security.txt gave no 200.
+    """
     http = facts["http"]
     missing = unmeasured(http)
     if missing:
