@@ -34,6 +34,12 @@ def final_hosts(facts: Facts) -> dict[str, str]:
        advice=("Overweeg de website (ook) onder .gov.nl aan te bieden, of ernaar door te verwijzen.",
                "Consider offering the website under .gov.nl (as well), or redirecting to it."))
 def gov_nl(facts: Facts) -> Verdict:
+    """Informational: never passes or fails.
+    Info: the host is gov.nl or below it; or, per address that answered over HTTPS, the host its redirect chain
+    ends on is (any address's counts); or, naming the final host of the first such address, that it is not on
+    .gov.nl.
+    Error: the host is not on .gov.nl and no address gave an HTTPS response to follow (the http probe's reason).
+    """
     host = facts.site.host
     finals = final_hosts(facts)
     details = {"host": host, "final_hosts": finals}
@@ -63,6 +69,13 @@ def gov_nl(facts: Facts) -> Verdict:
        advice=("Laat de domeinnaam van de website opnemen in het Register Internetdomeinen Overheid.",
                "Have the website's domain name entered in the Register Internetdomeinen Overheid."))
 def rio(facts: Facts) -> Verdict:
+    """The host and each of its parent domains but the top-level one (www.noordstad.nl, noordstad.nl), looked up in
+    the configured export of the Register Internetdomeinen Overheid (`[register] rio_export`, else the copy
+    `govscan import rio` keeps).
+    Pass: one of them is in the export.
+    Warn: none is.
+    Not applicable: no export is configured.
+    """
     data = facts["rio"]
     if data["export"] is None:
         return Verdict(Status.NOT_APPLICABLE, Text("Er is geen RIO-export ingesteld.",

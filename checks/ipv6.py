@@ -53,6 +53,13 @@ def is_ipv6(address: str) -> bool:
                "Make sure at least two name servers of the domain have an IPv6 address (AAAA) and answer over "
                "IPv6; ask the DNS provider if needed."))
 def nameservers(facts: Facts) -> Verdict:
+    """The name servers (NS) of the host's zone, each asked directly over IPv6 for the zone's SOA.
+    Pass: at least two of them answer authoritatively (NOERROR with AA, over UDP or TCP) on an IPv6 address.
+    Warn: exactly one does.
+    Fail: none of them has an AAAA record, or none answers over IPv6.
+    Error: the scanner has no IPv6 (no_ipv6); or fewer than two answer and an IPv6 address was not asked because
+    the address policy refuses it (refused_address).
+    """
     found = facts["nameservers"]
     servers = found["nameservers"]
     details = {"zone": found["zone"], "nameservers": servers}
@@ -97,6 +104,9 @@ def nameservers(facts: Facts) -> Verdict:
        advice=("Publiceer een AAAA-record voor de website en laat de webserver ook op dat IPv6-adres luisteren.",
                "Publish an AAAA record for the website and have the web server listen on that IPv6 address too."))
 def address(facts: Facts) -> Verdict:
+    """Pass: the host has at least one AAAA record.
+    Fail: it has none.
+    """
     found = facts["dns"]
     details = {"ipv4": found.get("ipv4", []), "ipv6": found.get("ipv6", [])}
     if found.get("limits"):  # addresses the scanner's bounds left out
@@ -152,6 +162,14 @@ def _comparable_http(facts: Facts):
                "(80 and 443), and check the firewall and routing for IPv6; or remove AAAA records of addresses "
                "that do not work."))
 def reachable(facts: Facts) -> Verdict:
+    """Each IPv6 address of the host must accept TCP on every web port (443, 80) that any IPv4 address accepts;
+    for a host without IPv4, on every port any IPv6 address accepts (443 when none does).
+    Pass: every IPv6 address does.
+    Fail: some do not; the unreachable [address]:port are listed.
+    Not applicable: the host has no AAAA record.
+    Error: the scanner has no IPv6 (no_ipv6); an address's http probe failed for a reason other than connect or
+    timeout; or no IPv4 address accepts either port (connect).
+    """
     found = facts["dns"]
     if not found.get("ipv6"):
         return Verdict(Status.NOT_APPLICABLE, Text("Geen AAAA-record: niets te bereiken via IPv6.",
@@ -230,6 +248,18 @@ def responses(data: dict) -> dict[str, dict]:
                "Serve the IPv4 and IPv6 addresses from the same web server (or the same configuration), so that "
                "visitors see the same website over both."))
 def same_content(facts: Facts) -> Verdict:
+    """Each IPv6 address's answers compared with those of the first IPv4 address that answered, per scheme both
+    answered on: the first HTTPS status and the page its redirects end on, the HTTP status and its body. Bodies
+    are compared after cutting them to `max_body_bytes` characters (512000) and removing the `strip` patterns
+    (nonces, view-state, CSRF tokens, long random tokens), as sequences of tags and text runs
+    (config/policy/ipv6.toml).
+    Pass: the same status and a similarity of at least `min_similarity` (0.9) everywhere.
+    Warn: a different status, or a lower similarity (a scheme only one family answers on is left to
+    web.ipv6.reachable).
+    Not applicable: the host lacks A or AAAA records.
+    Error: the scanner has no IPv6 (no_ipv6); an address's http probe failed for a reason other than connect or
+    timeout; or no IPv4 or no IPv6 address gave an HTTP response (connect).
+    """
     found = facts["dns"]
     if not found.get("ipv6") or not found.get("ipv4"):
         return Verdict(Status.NOT_APPLICABLE, Text("Niet zowel IPv4 als IPv6: niets te vergelijken.",
