@@ -35,10 +35,10 @@ def final_hosts(facts: Facts) -> dict[str, str]:
                "Consider offering the website under .gov.nl (as well), or redirecting to it."))
 def gov_nl(facts: Facts) -> Verdict:
     """Informational: never passes or fails.
-    Info: the host is gov.nl or below it; or, per address that answered over HTTPS, the host its redirect chain
-    ends on is (any address's counts); or, naming the final host of the first such address, that it is not on
-    .gov.nl.
-    Error: the host is not on .gov.nl and no address gave an HTTPS response to follow (the http probe's reason).
+    Info: the site is on .gov.nl (the host is gov.nl or below it); it redirects there (the redirect chain from
+    https://host/ of some address ends on such a host); or it is not on .gov.nl (naming the host the first
+    address's chain ends on).
+    Error: the host is not on .gov.nl and no address gave an HTTPS response whose redirects could be followed.
     """
     host = facts.site.host
     finals = final_hosts(facts)
