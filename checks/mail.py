@@ -110,9 +110,15 @@ def per_mx_address(mail: dict, judge: Callable[[dict, str, dict], Verdict]) -> l
                "'-all' (or '~all'), following RFC 7208's grammar, with at most 10 DNS lookups (include, a, mx, ptr, "
                "exists, redirect) and at most 2 that find nothing. A domain that sends no mail: 'v=spf1 -all'."))
 def spf(facts: Facts) -> Verdict:
-    """The SPF result a sender the domain's records do not list gets (checks/spf.py): `fail` or `softfail`
-    passes; `none`, `neutral`, `pass` and `permerror` fail; `temperror` is an error (DNS); `unknown` (a
-    redirect that depends on the sender) is info."""
+    """The result RFC 7208 check_host() gives a sender the domain's SPF records do not list (checks/spf.py: the full
+    grammar, the limits of 10 lookups and 2 void lookups over the whole tree, macros in targets).
+    Pass: `fail` or `softfail` (the record, or the redirect it follows, ends in -all or ~all).
+    Fail: `none` (no SPF record), `permerror` (more than one record, a grammar fault, a limit exceeded, an include or
+    redirect without a record, a loop), or `neutral` or `pass` (?all, +all, a matching exists, or no all).
+    Info: `unknown`: a redirect to a target that depends on the sender (%{i}, %{l} ...) decides, and is not followed.
+    Error: `temperror`, a DNS error or timeout on the way (dns); facts from mail probe version 1, which kept no DNS
+    answers (scan again).
+    """
     outdated = collected_before_answers(facts, "SPF")
     if outdated:
         return outdated
@@ -165,9 +171,16 @@ def spf(facts: Facts) -> Verdict:
                "Publish one record 'v=DMARC1; p=reject' (or p=quarantine) at _dmarc.<domain>, with a rua address "
                "for reports, every tag once and p right after v. A domain that sends no mail: p=reject."))
 def dmarc(facts: Facts) -> Verdict:
-    """The one DMARC record that applies to the mail domain (checks/dmarc.py): its policy for the domain (p,
-    or sp when found at the organisational domain) must be quarantine or reject; reject when the domain sends
-    no mail."""
+    """The DMARC record that applies to the mail domain (checks/dmarc.py, RFC 7489 6.6.3): the one at
+    _dmarc.<domain>, else, when there is none, the one at _dmarc.<organisational domain> (public suffix list,
+    private section included). Its policy is p, or sp when it was found at the organisational domain and has one.
+    Pass: exactly one valid record, with policy quarantine or reject; reject when the domain sends no mail (its
+    only SPF record is `v=spf1 -all`). t=y and other tags are reported, not judged.
+    Fail: no DMARC record at either name; more than one at the name that applies; an invalid record (a tag outside
+    the tag-list grammar, a tag twice, p missing, not right after v, or not none/quarantine/reject, an invalid sp);
+    policy none; a domain that sends no mail without reject.
+    Error: a DNS error or timeout while looking for it (dns); facts from mail probe version 1 (scan again).
+    """
     outdated = collected_before_answers(facts, "DMARC")
     if outdated:
         return outdated
@@ -221,6 +234,10 @@ def dmarc(facts: Facts) -> Verdict:
                "<selector>._domainkey.<domein>.",
                "Sign outgoing mail with DKIM and publish the public key at <selector>._domainkey.<domain>."))
 def dkim(facts: Facts) -> Verdict:
+    """Pass: _domainkey.<mail domain> exists: its TXT query answers NOERROR (DKIM keys live below it).
+    Fail: any other answer (NXDOMAIN).
+    Not applicable: the domain sends no mail (its only SPF record is `v=spf1 -all`).
+    """
     mail = facts["mail"]
     found = mail["dkim"]
     details = {"domain": mail["domain"], **found}
@@ -265,6 +282,16 @@ def starttls_verdict(facts: Facts, address: str, session: dict) -> Verdict:
                "Have every mail server (MX) offer STARTTLS with only TLS 1.2 or 1.3, good or sufficient cipher "
                "suites and good key-exchange groups (see the website's TLS checks)."))
 def starttls(facts: Facts) -> Verdict:
+    """Every address of every MX host, each judged apart with the rules of web.tls.version, web.tls.ciphers and
+    web.tls.key_exchange on the TLS evaluation made over STARTTLS (the worst of the three; one that does not apply
+    is left out); the worst address decides (fail before error before warn).
+    Pass: every address offers STARTTLS and passes all three rules.
+    Warn: an address gets a warn (a phase-out item) and none fails.
+    Fail: an MX host without any address; an address that does not offer STARTTLS, or fails one of the rules.
+    Not applicable: the mail domain has no MX, or a null MX (RFC 7505).
+    Error: an address that could not be measured (its SMTP session's reason), or where STARTTLS failed (tls), while
+    no other address fails.
+    """
     mail = facts["mail"]
     skip = receives_no_mail(mail)
     if skip:
@@ -318,6 +345,16 @@ def has_rollover_scheme(records: list[dict]) -> bool:
                "'3 1 1' of the current key plus one for the next, or '2 1 1' of the issuing CA), and update it "
                "before every key change."))
 def dane(facts: Facts) -> Verdict:
+    """Every address of every MX host, against the TLSA records at _25._tcp.<mx> of usage 2 or 3 (RFC 7672: SMTP
+    ignores 0 and 1); the worst decides.
+    Pass: at every address a TLSA record matches the chain served after STARTTLS (selector and matching type, at
+    the time it was measured), and the TLSA records are DNSSEC-secure.
+    Fail: an MX host without usable TLSA records (none, or only usages 0/1), with TLSA records that are not secure,
+    without any address, or an address that served no certificate (no STARTTLS) or a chain no record matches.
+    Not applicable: the mail domain has no MX, or a null MX.
+    Error: an address that could not be measured, while no other address fails.
+    The rollover scheme (two usage-3 records, or usage 3 and 2) is reported per MX host, not judged.
+    """
     mail = facts["mail"]
     skip = receives_no_mail(mail)
     if skip:
@@ -337,6 +374,11 @@ def dane(facts: Facts) -> Verdict:
        advice=("Onderteken de zone van het maildomein en die van elke MX-host met DNSSEC.",
                "Sign the mail domain's zone and every MX host's zone with DNSSEC."))
 def mail_dnssec(facts: Facts) -> Verdict:
+    """The mail domain's MX records and each MX host's A/AAAA records, as the validating resolver sees them (a domain
+    without MX hosts is judged on its own zone alone).
+    Pass: all secure.
+    Fail: any insecure (no DS chain) or bogus, with the problem found walking the chain from the trust anchor.
+    """
     mail = facts["mail"]
     zones = [(f"{mail['domain']} (MX)", mail["dnssec"])] + [(mx["host"], mx["dnssec"]) for mx in mail["mx_hosts"]]
     items = []
@@ -375,6 +417,14 @@ def ipv6_verdict(mx: dict) -> Verdict:
        advice=("Geef elke MX-host een AAAA-record en laat de mailserver op dat IPv6-adres SMTP aannemen.",
                "Give every MX host an AAAA record and have the mail server accept SMTP on that IPv6 address."))
 def mail_ipv6(facts: Facts) -> Verdict:
+    """Every MX host.
+    Pass: every MX host has an AAAA record and every one of its IPv6 addresses greets with a 220 SMTP banner.
+    Fail: an MX host without AAAA; an IPv6 address that does not greet with 220, unless the host's IPv4 addresses
+    do not answer either (then the server is down: error).
+    Not applicable: the mail domain has no MX, or a null MX.
+    Error: the scanner has no IPv6 (no_ipv6); an unmeasured IPv6 address of a host whose IPv4 addresses failed too;
+    in both cases only while no other MX host fails.
+    """
     mail = facts["mail"]
     skip = receives_no_mail(mail)
     if skip:
