@@ -346,14 +346,14 @@ def has_rollover_scheme(records: list[dict]) -> bool:
                "before every key change."))
 def dane(facts: Facts) -> Verdict:
     """Every address of every MX host, against the TLSA records at _25._tcp.<mx> of usage 2 or 3 (RFC 7672: SMTP
-    ignores 0 and 1); the worst decides.
+    ignores 0 and 1); the worst decides. The rollover scheme (two usage-3 records, or usage 3 and 2) is reported
+    per MX host, not judged.
     Pass: at every address a TLSA record matches the chain served after STARTTLS (selector and matching type, at
     the time it was measured), and the TLSA records are DNSSEC-secure.
     Fail: an MX host without usable TLSA records (none, or only usages 0/1), with TLSA records that are not secure,
-    without any address, or an address that served no certificate (no STARTTLS) or a chain no record matches.
+    or without any address; an address that served no certificate (no STARTTLS) or a chain no record matches.
     Not applicable: the mail domain has no MX, or a null MX.
     Error: an address that could not be measured, while no other address fails.
-    The rollover scheme (two usage-3 records, or usage 3 and 2) is reported per MX host, not judged.
     """
     mail = facts["mail"]
     skip = receives_no_mail(mail)
