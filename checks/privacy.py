@@ -106,6 +106,15 @@ def _measured(browser: dict) -> dict:
                "Set no advertising cookies, nor analytics cookies that share data with third parties; use "
                "privacy-friendly self-hosted statistics and load videos only after a click."))
 def tracking_cookies(facts: Facts) -> Verdict:
+    """The cookies of the visits without interaction (the front page and the sampled subpages, each in a fresh
+    browser context), classified by the Open Cookie Database with govscan's own rows on top (checks/cookie_policy.py:
+    by name, and by domain where a row names one).
+    Fail: a tracking cookie: category Marketing, or Analytics that a third party processes (the cookie is
+    third-party, its row names the platform's domains, or its data controller is not the site's operator).
+    Warn: no tracking cookie, but a persistent third-party cookie no row knows.
+    Pass: neither. Unknown first-party persistent cookies with an identifier-like value (8 or more characters with
+    a digit, not the same in every context that got it) are listed as unclassified whatever the status.
+    """
     browser = facts["browser"]
     tracking, unknown, unclassified = judge_cookies(visits(browser, "none"))
     details = {"tracking": tracking, "unknown_third_party": unknown, "unclassified": unclassified,
@@ -129,6 +138,12 @@ def tracking_cookies(facts: Facts) -> Verdict:
        advice=("Laad geen scripts, pixels of andere verzoeken van trackingdiensten zonder interactie.",
                "Load no scripts, pixels or other requests from tracking services without interaction."))
 def trackers_without_interaction(facts: Facts) -> Verdict:
+    """The requests of the visits without interaction (the front page and the sampled subpages).
+    Fail: a request goes to a tracker host: govscan's trackers.txt decides where it names the host, else the
+    whole-host rules of the EasyPrivacy filter list (`||host^`, with `$third-party` only for requests from another
+    site, `@@||host^` an exception).
+    Pass: none does.
+    """
     browser = facts["browser"]
     found = tracker_requests(visits(browser, "none"))
     details = {"trackers": found, **_measured(browser), **_versions()}
@@ -147,6 +162,12 @@ def trackers_without_interaction(facts: Facts) -> Verdict:
                "Make rejecting as easy as accepting: a reject button on the first layer. Better still: set no "
                "cookies that need consent, so no banner is needed."))
 def consent_banner(facts: Facts) -> Verdict:
+    """Informational: whether the front page shows a cookie banner, whose, and how hard rejecting is.
+    Info: no banner found; or a banner where rejecting is not harder than accepting.
+    Warn: a banner whose reject option was not found (the reject visit found no button to click); or rejecting is
+    harder: it took more clicks than accepting, or, when a click visit could not be measured, the first layer has an
+    accept button and no reject button.
+    """
     browser = facts["browser"]
     banner = browser.get("banner")
     if not banner:
@@ -219,6 +240,15 @@ def _after_click(facts: Facts, choice: str, count_requests: bool) -> Verdict:
                "van het toestemmingsplatform.",
                "Load no trackers or their cookies after a visitor rejected; check the consent platform's setup."))
 def tracking_after_reject(facts: Facts) -> Verdict:
+    """The front page after clicking the banner's reject option (on a settings layer when the first has none, where
+    saving the defaults counts as rejecting), and one more page; cookies classified as for
+    privacy.tracking_cookies, requests made after the click as for privacy.trackers.
+    Fail: a tracking cookie, or a request to a tracker host.
+    Warn: neither, but no reject button was found to click (so nothing was rejected).
+    Pass: neither, after a click.
+    Not applicable: no cookie banner.
+    Error: the reject visit could not be measured (its reason, else browser).
+    """
     return _after_click(facts, "reject", count_requests=True)
 
 
@@ -230,4 +260,12 @@ def tracking_after_reject(facts: Facts) -> Verdict:
                "The cabinet's goal holds with consent too: replace services that set tracking cookies with "
                "privacy-friendly alternatives."))
 def tracking_with_consent(facts: Facts) -> Verdict:
+    """The front page after clicking the banner's accept option (on a settings layer when the first has none), and
+    one more page; cookies classified as for privacy.tracking_cookies; requests to trackers are not judged here.
+    Fail: a tracking cookie (the cabinet's goal holds with consent too).
+    Warn: none, but no accept button was found to click.
+    Pass: none, after a click.
+    Not applicable: no cookie banner.
+    Error: the accept visit could not be measured (its reason, else browser).
+    """
     return _after_click(facts, "accept", count_requests=False)
