@@ -70,6 +70,16 @@ def _evidence(entry: dict | None) -> dict | None:
                "Publish an accessibility statement using the DigiToegankelijk model, link to it from the footer "
                "and keep it current (status A or B, revised at least yearly)."))
 def statement(facts: Facts) -> Verdict:
+    """The candidate pages the browser loaded (register links, links whose text or target names
+    toegankelijk(heid)/accessibility, the common paths) that read as a statement (a phrase of the model statement):
+    the site's own page when it states a status, else the register's entry (toegankelijkheidsverklaring.nl/
+    register/<id>), else the own page. Its status (A-D) and date are judged on the day of the visit
+    (config/policy/accessibility.toml).
+    Pass: status A or B, dated at most `max_age_days` (365) before the visit.
+    Warn: A or B dated longer ago, or undated; C dated at most `c_grace_days` (183) before the visit, or undated; a
+    statement without a recognisable status.
+    Fail: no statement found (status E); status D; C dated longer ago.
+    """
     browser = facts["browser"]
     found = browser.get("statement", {})
     own, register = find_statement(found.get("fetched", []))
@@ -158,6 +168,14 @@ def _rank(impact: str | None) -> int:
                "Fix the violations found (see axe-core's explanation per rule) and have the site audited by "
                "hand as well: automated tests find only part of the problems."))
 def wcag(facts: Facts) -> Verdict:
+    """axe-core (pinned; its version recorded) with the tags wcag2a, wcag2aa, wcag21a and wcag21aa in every frame of
+    the sampled pages; each rule's violations taken together, with the worst impact seen
+    (config/policy/accessibility.toml).
+    Fail: a violation of impact critical or serious (`fail_impacts`).
+    Warn: violations of other impacts only (moderate, minor).
+    Pass: no violation (never called conformance). axe's `incomplete` results are listed as needs review, not judged.
+    Error: axe-core ran in no frame (browser).
+    """
     axe = facts["browser"].get("axe", {})
     pages = axe.get("pages", [])
     frames = [f for p in pages for f in p.get("frames", [])]
