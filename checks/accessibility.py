@@ -72,9 +72,9 @@ def _evidence(entry: dict | None) -> dict | None:
 def statement(facts: Facts) -> Verdict:
     """The candidate pages the browser loaded (register links, links whose text or target names
     toegankelijk(heid)/accessibility, the common paths) that read as a statement (a phrase of the model statement):
-    the site's own page when it states a status, else the register's entry (toegankelijkheidsverklaring.nl/
-    register/<id>), else the own page. Its status (A-D) and date are judged on the day of the visit
-    (config/policy/accessibility.toml).
+    the site's own page when it states a status, else the register's entry
+    (toegankelijkheidsverklaring.nl/register/<id>), else the own page. Its status (A-D) and date are judged on the
+    day of the visit (config/policy/accessibility.toml).
     Pass: status A or B, dated at most `max_age_days` (365) before the visit.
     Warn: A or B dated longer ago, or undated; C dated at most `c_grace_days` (183) before the visit, or undated; a
     statement without a recognisable status.
