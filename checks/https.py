@@ -81,6 +81,13 @@ def _fetched_at(http: dict) -> dt.datetime:
                "IPv6-adres van de website.",
                "Serve HTTPS on port 443 with a valid certificate, on every IPv4 and IPv6 address of the site."))
 def https_available(facts: Facts) -> Verdict:
+    """Port 443 of this address: TCP, the TLS handshake, and an HTTP response to https://host/.
+    Pass: all three (any HTTP status).
+    Fail: port 443 accepts no TCP connection while port 80 answers HTTP; the TLS handshake fails other than by a
+    timeout; or no valid HTTP response comes over HTTPS other than by a timeout.
+    Error: port 443 accepts no TCP connection and port 80 gives no HTTP response either (the connection's reason);
+    the handshake or the response timed out.
+    """
     http = facts["http"]
     port80_answers = "status" in http.get("http", {})
     tcp443, tls, response = http.get("tcp443", {}), http.get("tls", {}), http.get("https", {})
@@ -118,6 +125,13 @@ def https_available(facts: Facts) -> Verdict:
                "Make http://host/ redirect with a 301 (or 302/307/308) to https:// on the same host as its first "
                "step; only then redirect to another host, if at all. Or close port 80."))
 def https_redirect(facts: Facts) -> Verdict:
+    """The response to http://host/ on port 80 of this address (its first step only).
+    Pass: port 80 accepts no TCP connection; or the status is 301, 302, 307 or 308 (`[redirect] statuses` in
+    config/policy/web.toml) and the Location, resolved against the URL, is https:// on the same host (any case, a
+    trailing dot ignored; the port is not compared).
+    Fail: another status, or no Location; a Location that is not https://; or one on another host.
+    Error: port 80 accepts TCP but gives no HTTP response (its reason).
+    """
     http = facts["http"]
     tcp80 = http.get("tcp80", {})
     if not tcp80.get("open"):
@@ -219,8 +233,16 @@ def max_age_seconds(digits: str) -> int:
                "preload without a value and name each directive once: browsers ignore an invalid header "
                "entirely."))
 def https_hsts(facts: Facts) -> Verdict:
-    """RFC 6797: only the first header counts (8.1), and a header that does not follow the grammar of 6.1 is
-    ignored as a whole (6.1, as Chromium does): as good as none, so `fail`."""
+    """The first Strict-Transport-Security header of the response to https://host/ itself (before redirects; RFC 6797
+    8.1), parsed by the grammar of RFC 6797 6.1: directives separated by `;` (none inside a quoted string), each a
+    token with an optional `=` and token or quoted-string value, optional spaces around `;` and `=`. A header
+    outside it is ignored by browsers as a whole (Chromium), so it counts as none.
+    Pass: a valid header with max-age at least `[hsts] min_max_age` (31536000 s, one year; config/policy/web.toml).
+    Fail: no header; an invalid one: a name or value that is no token or quoted string, a directive twice (any
+    case), no max-age, a max-age that is not digits (quoted or not), includeSubDomains with a value; a shorter
+    max-age.
+    Error: no HTTPS response on this address.
+    """
     http = facts["http"]
     missing = unmeasured(http)
     if missing:
