@@ -92,6 +92,13 @@ def _dnssec_details(facts: dict) -> dict:
                "parent zone. For an invalid signature: have signatures refreshed automatically, and after a key "
                "rollover check that the DS record matches an active DNSKEY."))
 def dnssec(facts: Facts) -> Verdict:
+    """The host's A and AAAA records as the validating resolver judges them, checked against a walk of the chain from
+    the configured trust anchor (the zone cut where it breaks is in the details).
+    Pass: secure.
+    Fail: insecure (unsigned, or no DS chain to the zone) or bogus (a signature expired, not yet valid, invalid or
+    missing, a DS that matches no DNSKEY, a record signed with an unknown or refused key, or the scanner's
+    validation limits hit), with what is wrong at which zone cut.
+    """
     found = facts["dnssec"]
     details = _dnssec_details(found)
     zone = found["zone"]
@@ -189,6 +196,16 @@ def _dns_names(cert: x509.Certificate) -> list[str]:
                "Publish a TLSA record (preferably '3 1 1', the SHA-256 of the certificate's public key) at "
                "_443._tcp.<host> in a DNSSEC-signed zone, and update it before every certificate or key change."))
 def dane(facts: Facts) -> Verdict:
+    """The TLSA records at _443._tcp.<host> against the chain this address served over HTTPS (RFC 6698/7671;
+    selectors 0 and 1, matching types 0, 1 and 2).
+    Pass: the records are DNSSEC-secure and one matches: usage 3 (DANE-EE) the leaf; usage 2 (DANE-TA) a
+    certificate sent above the leaf, the chain up to it signed in order and valid when fetched, the leaf carrying
+    the host name; usage 1 (PKIX-EE) the leaf and 0 (PKIX-TA) a certificate sent above it, each with the host name
+    on the leaf and a chain that validates to a trusted root. A trust anchor the server does not send never matches.
+    Fail: the TLSA records are insecure or bogus; or none matches (why the first does not is given).
+    Not applicable: no TLSA record.
+    Error: this address gave no TLS handshake or no certificate (the http probe's or the connection's reason).
+    """
     tlsa = facts["tlsa"]
     records = tlsa.get("records", [])
     details = {"name": tlsa["name"], "records": [record_text(r) for r in records], "state": tlsa["state"]}
@@ -246,6 +263,11 @@ def dane(facts: Facts) -> Verdict:
                "Publish a CAA record (for example '0 issue \"letsencrypt.org\"') on the domain, so that only the "
                "chosen certificate authorities may issue certificates."))
 def caa(facts: Facts) -> Verdict:
+    """The CAA record set that applies to the host: the first found climbing from the host up to its top-level
+    domain (RFC 8659 3).
+    Pass: one is found (what it allows is not judged).
+    Warn: none is.
+    """
     found = facts["caa"]
     details = {"found_at": found["found_at"], "records": found["records"], "searched": found["searched"]}
     if found["found_at"]:
