@@ -264,7 +264,7 @@ def dane(facts: Facts) -> Verdict:
                "chosen certificate authorities may issue certificates."))
 def caa(facts: Facts) -> Verdict:
     """The CAA record set that applies to the host: the first found climbing from the host up to its top-level
-    domain (RFC 8659 3).
+    top-level domain (RFC 8659 3).
     Pass: one is found (what it allows is not judged).
     Warn: none is.
     """
