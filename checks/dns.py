@@ -263,8 +263,8 @@ def dane(facts: Facts) -> Verdict:
                "Publish a CAA record (for example '0 issue \"letsencrypt.org\"') on the domain, so that only the "
                "chosen certificate authorities may issue certificates."))
 def caa(facts: Facts) -> Verdict:
-    """The CAA record set that applies to the host: the first found climbing from the host up to its top-level
-    top-level domain (RFC 8659 3).
+    """The CAA record set that applies to the host: the first found climbing from the host up to, and including,
+    its top-level domain (RFC 8659 3).
     Pass: one is found (what it allows is not judged).
     Warn: none is.
     """
