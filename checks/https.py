@@ -297,6 +297,14 @@ def _chain_summary(certificates: list[dict]) -> list[dict]:
                "Use a certificate from a publicly trusted authority (for example through ACME), serve the full "
                "chain (certificate plus intermediates) and renew it in time."))
 def cert_trust(facts: Facts) -> Verdict:
+    """The chain this address served over HTTPS, verified when fetched against the configured roots (`[trust]
+    ca_bundle`, else the public roots of certifi) with the served certificates as intermediates; the host name is
+    web.cert.hostname's business.
+    Pass: the chain builds to a trusted root and every certificate in it is within its validity period.
+    Fail: it does not: the leaf expired or is not yet valid, a lone self-signed certificate, or no path to a trusted
+    root (the verifier's reason).
+    Error: no TLS handshake on this address, or no certificate sent (tls).
+    """
     http = facts["http"]
     missing = _certificate_unmeasured(http)
     if missing:
@@ -346,6 +354,13 @@ def name_matches(pattern: str, host: str) -> bool:
                "Get a certificate with the host's name in its Subject Alternative Names (or a matching wildcard) "
                "and make the server send it for this name (SNI)."))
 def cert_hostname(facts: Facts) -> Verdict:
+    """The DNS names in the Subject Alternative Names of the leaf this address served over HTTPS (the subject's CN is
+    not read), matched to the host as RFC 6125 says: exactly (any case, a trailing dot ignored), or by a wildcard
+    that is the whole left-most label and stands for exactly one label, never on fewer than three labels.
+    Pass: a name matches.
+    Fail: none does.
+    Error: no TLS handshake on this address, or no certificate sent (tls).
+    """
     http = facts["http"]
     missing = _certificate_unmeasured(http)
     if missing:

@@ -83,6 +83,13 @@ def _not_measured(what: tuple[str, str]) -> Verdict:
        advice=("Schakel SSL 2, SSL 3, TLS 1.0 en TLS 1.1 uit; bied TLS 1.3 en eventueel TLS 1.2 aan.",
                "Disable SSL 2, SSL 3, TLS 1.0 and TLS 1.1; offer TLS 1.3 and, if needed, TLS 1.2."))
 def tls_version(facts: Facts) -> Verdict:
+    """Every protocol version this address accepts, classed by [protocols] of config/policy/tls-ncsc-2.1.toml (TLS 1.3
+    good, TLS 1.2 sufficient; TLS 1.1, TLS 1.0, SSL 3 and SSL 2 insufficient; anything unlisted insufficient); the
+    worst accepted version decides.
+    Pass: only good or sufficient versions.
+    Warn: a phase-out version (the table lists none now).
+    Fail: an insufficient version.
+    """
     policy = load()
     tls = facts["tls"]
     items = [{"name": name, "class": policy.protocol(name)} for name, on in tls["protocols"].items() if on]
@@ -101,6 +108,15 @@ def tls_version(facts: Facts) -> Verdict:
                "anonymous, CCM_8) and phase out the 'phase out' ones (DHE, SHA-2 CBC, CAMELLIA, ARIA). Keep "
                "ECDHE with AES-GCM or CHACHA20-POLY1305."))
 def tls_ciphers(facts: Facts) -> Verdict:
+    """Every cipher suite this address accepts in any version, classed by its IANA name in [cipher_suites] of
+    config/policy/tls-ncsc-2.1.toml (good: TLS 1.3 AES-256-GCM and CHACHA20-POLY1305; sufficient: TLS 1.3
+    AES-128-GCM/CCM, ECDHE with AES-GCM, AES-CCM or CHACHA20-POLY1305; phase out: ECDHE with AES-CBC-SHA256/384,
+    CAMELLIA or ARIA, DHE-RSA with SHA-2 suites; anything else insufficient); the worst accepted suite decides.
+    Details list each suite with its class and versions, and say when the probe's handshake budget cut a list short.
+    Pass: only good or sufficient suites.
+    Warn: a phase-out suite, and no insufficient one.
+    Fail: an insufficient suite.
+    """
     policy = load()
     tls = facts["tls"]
     versions_of: dict[str, list[str]] = {}
@@ -123,6 +139,15 @@ def tls_ciphers(facts: Facts) -> Verdict:
                "Make the server enforce its own order (nginx: ssl_prefer_server_ciphers on; Apache: "
                "SSLHonorCipherOrder on) and list good and sufficient suites before phase-out ones."))
 def tls_cipher_order(facts: Facts) -> Verdict:
+    """For each accepted version below TLS 1.3: whether the server enforces its own suite order (its accepted suites
+    offered reversed, it still picks its first), and that order (suites classed as for web.tls.ciphers). A version
+    where the order could not be measured (no client pass with two suites) counts as neither.
+    Pass: the server enforces its order, and in no version does a good or sufficient suite come after a phase-out
+    or insufficient one.
+    Fail: the server follows the client's order in some version; or it prefers a weaker suite over a good or
+    sufficient one.
+    Not applicable: TLS 1.3 only.
+    """
     policy = load()
     tls = facts["tls"]
     versions = _below_tls13(tls)
@@ -201,9 +226,19 @@ def collected_without(what: tuple[str, str]) -> Verdict:
                "SHA-512 for the signature on the key exchange (OpenSSL: SignatureAlgorithms, in nginx through "
                "ssl_conf_command)."))
 def tls_key_exchange(facts: Facts) -> Verdict:
-    """The worst accepted group, DH parameter or hash of the key-exchange signature decides. The hashes are
-    those the server signs with on TLS 1.2 when offered only them (scanner/probes/tls.py); TLS 1.3 allows
-    SHA-256 and stronger only, and TLS 1.0 and 1.1 sign with SHA-1 (web.tls.version fails those)."""
+    """The (EC)DHE groups this address accepts, its DH parameters, and the hashes it signs its TLS 1.2 key exchange
+    with (one handshake per hash, offering only the signature schemes with that hash, as internet.nl measures; TLS
+    1.3 allows SHA-256 and stronger only, TLS 1.0 and 1.1 sign with SHA-1, which web.tls.version fails), classed by
+    [groups] and [key_exchange_hashes] of config/policy/tls-ncsc-2.1.toml; the worst decides. Groups:
+    secp256r1/384r1/521r1, brainpool 256/384/512, X25519 and X448 good; secp224r1 and ffdhe3072-8192 phase out;
+    ffdhe2048, custom DH parameters (whatever their size), DH the client refuses as too small and any other group
+    insufficient. Hashes: SHA-256/384/512 good, SHA-224 phase out, SHA-1, MD5 and any other insufficient.
+    Pass: only good or sufficient groups and hashes.
+    Warn: a phase-out group or hash, and nothing insufficient.
+    Fail: an insufficient group, DH parameter or hash.
+    Not applicable: no (EC)DHE key exchange offered.
+    Error: facts of tls probe version 1 (mail probe 2), which did not measure the hashes (scan again).
+    """
     policy = load()
     kex = facts["tls"]["key_exchange"]
     if "signature_hashes" not in kex:
@@ -237,6 +272,11 @@ def tls_key_exchange(facts: Facts) -> Verdict:
        title=("TLS-compressie", "TLS compression"),
        advice=("Schakel TLS-compressie uit (CRIME-aanval).", "Disable TLS compression (CRIME attack)."))
 def tls_compression(facts: Facts) -> Verdict:
+    """TLS compression on one connection of a legacy client at the highest version below TLS 1.3 the address accepts.
+    Pass: compression off; or TLS 1.3 only (it has none).
+    Fail: compression on.
+    Error: that connection could not be made (the legacy client shared no suite with the server).
+    """
     tls = facts["tls"]
     if not _below_tls13(tls):
         return Verdict(Status.PASS, Text("Alleen TLS 1.3, dat geen compressie kent.",
@@ -256,6 +296,13 @@ def tls_compression(facts: Facts) -> Verdict:
        advice=("Ondersteun veilige renegotiation (RFC 5746) en weiger renegotiation die de client start.",
                "Support secure renegotiation (RFC 5746) and refuse client-initiated renegotiation."))
 def tls_renegotiation(facts: Facts) -> Verdict:
+    """Renegotiation on one connection of a legacy client at the highest version below TLS 1.3 the address accepts:
+    whether the server supports secure renegotiation (RFC 5746) and completes a renegotiation the client starts.
+    Pass: secure renegotiation, and client-initiated renegotiation refused; or TLS 1.3 only (it has none).
+    Warn: secure renegotiation, but client-initiated renegotiation allowed.
+    Fail: no secure renegotiation.
+    Error: that connection could not be made (the legacy client shared no suite with the server).
+    """
     tls = facts["tls"]
     if not _below_tls13(tls):
         return Verdict(Status.PASS, Text("Alleen TLS 1.3, dat geen renegotiation kent.",
@@ -279,6 +326,11 @@ def tls_renegotiation(facts: Facts) -> Verdict:
        advice=("Schakel 0-RTT (TLS 1.3 early data) uit (nginx: ssl_early_data off).",
                "Disable 0-RTT (TLS 1.3 early data) (nginx: ssl_early_data off)."))
 def tls_zero_rtt(facts: Facts) -> Verdict:
+    """Whether the address accepts TLS 1.3 early data: a first handshake gets a session ticket; when the ticket allows
+    early data, a resumed handshake sends a request as early data.
+    Pass: no ticket allows early data, the server rejects it, or the address does not speak TLS 1.3.
+    Fail: the server accepts the early data.
+    """
     early = facts["tls"].get("early_data")
     if early is None:
         return Verdict(Status.PASS, Text("Geen TLS 1.3, dus geen 0-RTT.", "No TLS 1.3, so no 0-RTT."))
@@ -319,6 +371,12 @@ def ocsp_problems(ocsp: dict, measured_at: dt.datetime) -> list[str]:
                "Enable OCSP stapling (nginx: ssl_stapling on; ssl_stapling_verify on) and make sure the server "
                "staples a valid, current response."))
 def tls_ocsp_stapling(facts: Facts) -> Verdict:
+    """Informational. The OCSP response stapled to the handshake, judged at the time of the measurement.
+    Pass: a valid response: parsed, status SUCCESSFUL, certificate status GOOD, about the served certificate, its
+    signature verifies, this_update not in the future and next_update (when given) not passed.
+    Info: no OCSP response stapled.
+    Fail: a stapled response that is not valid (the problems are listed).
+    """
     tls = facts["tls"]
     ocsp = tls.get("ocsp") or {"stapled": False}
     if not ocsp.get("stapled"):
@@ -396,8 +454,16 @@ def key_name(cert: dict) -> str:
                "Get a certificate with an RSA key of at least 3072 bits or an ECDSA key on P-256 or P-384, from an "
                "authority whose intermediates have such keys too, and serve those intermediates."))
 def cert_public_key(facts: Facts) -> Verdict:
-    """Every certificate below the root (the leaf and the intermediates served), as internet.nl judges them:
-    the worst key decides."""
+    """The key of every certificate below the root: the leaf and every served certificate that is not self-issued
+    (a root sent along is not judged), as internet.nl judges them, classed by [certificate_keys] of
+    config/policy/tls-ncsc-2.1.toml; the worst decides, each certificate named by its place in the chain. RSA of
+    3072 bits or more, EC on secp256r1/384r1/521r1 or brainpool 256/384/512, Ed25519 and Ed448 good; RSA of
+    2048-3071 bits and EC on secp224r1 phase out; smaller RSA, other curves, DSA and anything else insufficient.
+    Pass: only good or sufficient keys.
+    Warn: a phase-out key, and no insufficient one.
+    Fail: an insufficient key.
+    Error: the handshake gave no certificate (tls).
+    """
     policy = load()
     chain = facts["tls"].get("certificates") or []
     if not chain:
@@ -432,6 +498,17 @@ def signature_item(policy: TlsPolicy, position: int, cert: dict) -> dict:
                "Replace certificates signed with DSA, SHA-1 or MD5 by ones with an RSA, ECDSA or EdDSA signature "
                "with SHA-256 or stronger (intermediates included)."))
 def cert_signature(facts: Facts) -> Verdict:
+    """The signature of every certificate below the root: the leaf and every served certificate that is not
+    self-issued (a root sent along is not judged), judged twice by config/policy/tls-ncsc-2.1.toml, the worse class
+    counting: its scheme, by the algorithm's OID ([signature_algorithms]; RSA PKCS#1 v1.5, RSA-PSS, ECDSA and EdDSA
+    good; DSA and any unlisted OID insufficient), and its hash ([signature_hashes]; SHA-256/384/512 and EdDSA's own
+    good, SHA-224 phase out, SHA-1, MD5 and anything else insufficient). The worst certificate decides.
+    Pass: only good or sufficient signatures.
+    Warn: a phase-out signature (SHA-224), and no insufficient one.
+    Fail: an insufficient signature.
+    Error: the handshake gave no certificate (tls); facts of tls probe version 1 (mail probe 2), which lack the
+    signature OIDs (scan again).
+    """
     policy = load()
     chain = facts["tls"].get("certificates") or []
     if not chain:
