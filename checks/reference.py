@@ -63,9 +63,10 @@ def rule(check_: Check) -> tuple[str, list[tuple[str, str]]]:
 
 
 def families(checks: list[Check]) -> dict[str, list[Check]]:
-    """The checks by family, both in the order they were registered."""
+    """The checks by family: families by name, checks in the order of their source. Not the registry's order,
+    which is the order the modules happened to be imported in."""
     found: dict[str, list[Check]] = {}
-    for check_ in checks:
+    for check_ in sorted(checks, key=lambda c: (c.family, c.evaluate.__module__, c.evaluate.__code__.co_firstlineno)):
         found.setdefault(check_.family, []).append(check_)
     return found
 

@@ -13,6 +13,11 @@ def test_docs_checks_md_is_what_the_registry_generates_now():
                                  f"run `.venv/bin/{COMMAND}` and commit docs/checks.md")
 
 
+def test_the_reference_does_not_depend_on_the_order_the_check_modules_were_imported_in():
+    checks = list(all_checks().values())
+    assert render(list(reversed(checks))) == render(checks)
+
+
 def unstated(checks: list[Check]) -> list[str]:
     """The checks whose docstring states no rule: no line beginning 'Pass:' or 'Fail:' ('Info:' will do for an
     informational check, which gives no verdict)."""
