@@ -80,7 +80,7 @@ def render_check(check_: Check) -> list[str]:
     measured = "per IP address" if check_.per_address else "per site"
     facts = ", ".join(f"`{probe}`" for probe in check_.requires)
     if check_.optional:
-        facts += " (and, not required: " + ", ".join(f"`{probe}`" for probe in check_.optional) + ")"
+        facts += "; also read, without gating: " + ", ".join(f"`{probe}`" for probe in check_.optional)
     preamble, outcomes = rule(check_)
     title = inline(check_.title.en)
     if check_.title.nl != check_.title.en:
