@@ -117,7 +117,7 @@ def https_available(facts: Facts) -> Verdict:
 
 # --- web.https.redirect -------------------------------------------------------------------------------------
 
-@check("web.https.redirect", level="required", family="https", requires=("http",), per_address=True,
+@check("web.https.redirect", level="required", family="https", requires=("http",), per_address=True, version=2,
        norm=NORM + ": doorverwijzing naar HTTPS op dezelfde host, vóór elke andere host",
        title=("Doorverwijzing naar HTTPS", "Redirect to HTTPS"),
        advice=("Laat http://host/ als eerste stap met een 301 (of 302/307/308) doorverwijzen naar https:// op "
@@ -128,8 +128,9 @@ def https_redirect(facts: Facts) -> Verdict:
     """The response to http://host/ on port 80 of this address (its first step only).
     Pass: port 80 accepts no TCP connection; or the status is 301, 302, 307 or 308 (`[redirect] statuses` in
     config/policy/web.toml) and the Location, resolved against the URL, is https:// on the same host (any case, a
-    trailing dot ignored; the port is not compared).
-    Fail: another status, or no Location; a Location that is not https://; or one on another host.
+    trailing dot ignored) and its standard port 443.
+    Fail: another status, or no Location; a Location that is not https://; one on another host; or one on
+    another port (the site users reach at https://host/ is not where it sends them).
     Error: port 80 accepts TCP but gives no HTTP response (its reason).
     """
     http = facts["http"]
@@ -155,6 +156,13 @@ def https_redirect(facts: Facts) -> Verdict:
     if host_of(target) != facts.site.host:
         return Verdict(Status.FAIL, Text(f"De eerste doorverwijzing gaat naar een andere host: {target}.",
                                          f"The first redirect goes to another host: {target}."), details)
+    try:
+        port = urlsplit(target).port or 443
+    except ValueError:
+        port = None
+    if port != 443:
+        return Verdict(Status.FAIL, Text(f"De eerste doorverwijzing gaat naar een andere poort dan 443: {target}.",
+                                         f"The first redirect goes to a port other than 443: {target}."), details)
     return Verdict(Status.PASS, Text(f"http:// verwijst door naar HTTPS op dezelfde host ({status}).",
                                      f"http:// redirects to HTTPS on the same host ({status})."), details)
 

@@ -80,6 +80,19 @@ def test_first_redirect_to_another_host_fails():
     assert finding.status == Status.FAIL and "www.test.gov.nl" in finding.summary.en
 
 
+def test_first_redirect_to_another_port_fails():
+    data = good()
+    data["http"]["location"] = f"https://{data['http']['url'].split('/')[2]}:8443/"
+    finding = judge("web.https.redirect", data)
+    assert finding.status == Status.FAIL and ":8443" in finding.summary.en
+
+
+def test_first_redirect_to_the_explicit_standard_port_passes():
+    data = good()
+    data["http"]["location"] = f"https://{data['http']['url'].split('/')[2]}:443/"
+    assert judge("web.https.redirect", data).status == Status.PASS
+
+
 def test_first_redirect_to_http_fails():
     data = good()
     data["http"]["location"] = "/home"  # relative: stays on http://
