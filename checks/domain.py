@@ -63,13 +63,14 @@ def gov_nl(facts: Facts) -> Verdict:
                                      f"The website is not on .gov.nl (ends on {final})."), details)
 
 
-@check("domain.rio", level="recommended", family="domain", requires=("rio",),
+@check("domain.rio", level="recommended", family="domain", requires=("rio",), version=2,
        norm="Register Internetdomeinen Overheid (RIO): het register van domeinnamen van de overheid",
        title=("Domein in het RIO", "Domain in the RIO"),
        advice=("Laat de domeinnaam van de website opnemen in het Register Internetdomeinen Overheid.",
                "Have the website's domain name entered in the Register Internetdomeinen Overheid."))
 def rio(facts: Facts) -> Verdict:
-    """The host and each of its parent domains but the top-level one (www.noordstad.nl, noordstad.nl), looked up in
+    """The host and each of its parent domains up to its registrable domain by the public suffix list, private
+    section included (www.noordstad.nl, noordstad.nl; www.x.gov.nl, x.gov.nl but not gov.nl), looked up in
     the configured export of the Register Internetdomeinen Overheid (`[register] rio_export`, else the copy
     `govscan import rio` keeps).
     Pass: one of them is in the export.

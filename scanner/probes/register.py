@@ -7,7 +7,8 @@ directory (`rio-export.csv`, govscan/paths.py); with neither, domain.rio is not 
 The export is read once per run. Accepted forms: a CSV file whose header has a `domein`, `domeinnaam` or
 `domain` column, or a plain list with one domain per line (`#` starts a comment). A domain listed there
 covers the names below it, so `noordstad.nl` covers `www.noordstad.nl`; the probe reports which of the
-host's own names (the host and its parents, without the top-level domain) is listed.
+host's own names (the host and its parents up to its registrable domain, by the public suffix list with its
+private section) is listed. `gov.nl` is a public suffix: a `gov.nl` row never covers `x.gov.nl`.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any
 from govscan.model import Site
 from scanner.config import ConfigError
 from scanner.probes.base import Probe, ProbeContext
+from scanner.probes.browser import registrable_domain
 
 DOMAIN_COLUMNS = ("domein", "domeinnaam", "domain")
 
@@ -45,14 +47,20 @@ def load_rio_export(path: Path) -> frozenset[str]:
 
 
 def own_names(host: str) -> list[str]:
-    """The host and its parent domains, most specific first, without the top-level domain."""
+    """The host and its parent domains up to its registrable domain, most specific first."""
     labels = host.lower().rstrip(".").split(".")
-    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    registrable = registrable_domain(host)
+    names = []
+    for i in range(len(labels)):
+        names.append(".".join(labels[i:]))
+        if names[-1] == registrable:
+            break
+    return names
 
 
 class RioProbe(Probe):
     name = "rio"
-    version = 1
+    version = 2  # 2: the host's names up to its registrable domain, not up to the top-level domain
 
     def __init__(self):
         self.domains: frozenset[str] | None = None

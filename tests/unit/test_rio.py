@@ -53,6 +53,14 @@ def test_a_parent_that_is_only_a_suffix_does_not_count(export):
     assert scan("www.andere.gov.nl", export).status == Status.WARN
 
 
+def test_a_gov_nl_row_does_not_cover_the_organisations_below_it(tmp_path):
+    """gov.nl is a public suffix (the list's private section): x.gov.nl is its own registrable domain."""
+    path = tmp_path / "rio.csv"
+    path.write_text("domein\ngov.nl\n", encoding="utf-8")
+    finding = scan("www.andere.gov.nl", str(path))
+    assert finding.status == Status.WARN and finding.details["searched"] == ["www.andere.gov.nl", "andere.gov.nl"]
+
+
 def test_without_an_export_the_check_does_not_apply():
     assert scan("www.noordstad.nl").status == Status.NOT_APPLICABLE
 
