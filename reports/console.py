@@ -208,27 +208,33 @@ def reevaluation(out: Console, result: Reevaluation, lang: str) -> None:
         out.print(table)
     colours = result.colour_changes()
     if colours:
-        table = _table(say(lang, "Kleur over alle standaarden", "Colour over all standards"),
-                       [say(lang, "site", "site"), say(lang, "was", "was"), say(lang, "wordt", "now")])
+        table = _table(say(lang, "Kleur op de kaart", "Colour on the map"), [say(lang, *pair) for pair in (
+            ("site", "site"), ("standaard", "standard"), ("was", "was"), ("wordt", "now"))])
         for c in colours:
-            table.add_row(safe(c.host), COLOUR_NAMES[c.old].get(lang), COLOUR_NAMES[c.new].get(lang))
+            table.add_row(safe(c.host), safe(c.standard.title.get(lang)), COLOUR_NAMES[c.old].get(lang),
+                          COLOUR_NAMES[c.new].get(lang))
         out.print(table)
     changed_sites = len({c.host for c in changes})
-    out.print(say(lang, f"Met de huidige regels veranderen {len(colours)} site(s) van kleur; "
+    recoloured = len({c.host for c in colours})
+    out.print(say(lang, f"Met de huidige regels veranderen {recoloured} site(s) van kleur; "
                         f"{len(changes)} uitkomst(en) op {changed_sites} site(s) veranderen.",
-                        f"Under the current rules, {len(colours)} site(s) change colour; "
+                        f"Under the current rules, {recoloured} site(s) change colour; "
                         f"{len(changes)} verdict(s) on {changed_sites} site(s) change."))
     same = result.same_status_new_version()
     if same:
         out.print(say(lang, f"{same} uitkomst(en) blijven gelijk onder een nieuwe versie van hun controle.",
                             f"{same} verdict(s) stay the same under a new version of their check."))
-    left = result.not_rejudged()
-    if left:
+    left: dict[str, list] = {}
+    for host, check_id, why in result.not_rejudged():
+        left.setdefault(check_id, []).append((host, why))
+    if left:  # per check, with the first site's reason (every site's is in the JSON)
         table = _table(say(lang, "Niet opnieuw beoordeeld (de oude uitkomst blijft)",
                              "Not judged again (the old verdict stays)"),
-                       [say(lang, "site", "site"), say(lang, "controle", "check"), say(lang, "waarom", "why")])
-        for host, check_id, why in left:
-            table.add_row(safe(host), safe(check_id), safe(why.get(lang)))
+                       [say(lang, "controle", "check"), say(lang, "sites", "sites"),
+                        say(lang, "waarom, bijvoorbeeld", "why, for example")])
+        for check_id, sites in sorted(left.items()):
+            host, why = sites[0]
+            table.add_row(safe(check_id), str(len(sites)), safe(f"{host}: {why.get(lang)}"))
         out.print(table)
     if result.skipped:
         table = _table(say(lang, "Overgeslagen sites", "Sites skipped"),

@@ -81,12 +81,13 @@ def reevaluation(result: Reevaluation) -> dict[str, Any]:
     return {
         "format": FORMAT, "run": run(result.run),
         "counts": {"sites": len(result.outcomes), "verdicts": result.judged(), "changed": len(changes),
-                   "sites_changed": len({c.host for c in changes}), "sites_changing_colour": len(colours),
+                   "sites_changed": len({c.host for c in changes}), "sites_changing_colour": len({c.host for c in colours}),
                    "same_status_new_version": result.same_status_new_version(), "skipped": len(result.skipped)},
         "changes": [{"site": c.host, "check": c.check, "old": {"status": c.old_status, "check_version": c.old_version},
                      "new": {"status": c.new_status, "check_version": c.new_version},
                      "summary": {"nl": c.summary.nl, "en": c.summary.en}} for c in changes],
-        "colours": [{"site": c.host, "old": str(c.old), "new": str(c.new)} for c in colours],
+        "colours": [{"site": c.host, "standard": c.standard.id, "old": str(c.old), "new": str(c.new)}
+                    for c in colours],
         "not_rejudged": [{"site": host, "check": check_id, "reason": {"nl": why.nl, "en": why.en}}
                          for host, check_id, why in result.not_rejudged()],
         "skipped": [{"site": s.host, "reason": {"nl": s.reason.nl, "en": s.reason.en}} for s in result.skipped],

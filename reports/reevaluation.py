@@ -1,7 +1,7 @@
 """What a re-evaluation changed (`govscan reevaluate`): per site, the verdicts stored before and the ones the
 current rules give on the same stored facts; from those, which verdicts change status, which sites change
-colour (shared/spec/checks.md, "Scores and colours", over all standards together), and what could not be
-judged again and why. The scanner fills it in; `console.reevaluation` and `json_report.reevaluation` show it.
+colour (shared/spec/checks.md, "Scores and colours") on the map of a standard or of all standards together,
+and what could not be judged again and why. The scanner fills it in; `console.reevaluation` and `json_report.reevaluation` show it.
 """
 from __future__ import annotations
 
@@ -67,6 +67,7 @@ class Change:
 @dataclass(frozen=True)
 class ColourChange:
     host: str
+    standard: Standard
     old: Colour
     new: Colour
 
@@ -101,15 +102,18 @@ class Reevaluation:
         return sum(len(o.after) for o in self.outcomes)
 
     def colour_changes(self, standards: list[Standard] | None = None) -> list[ColourChange]:
-        """Sites whose colour over all standards together changes (`config/standards.toml` by default)."""
-        together = all_together(standards if standards is not None else load_standards())
+        """Each site's colour that changes, for all standards together and for each standard
+        (`config/standards.toml` by default), by site."""
+        standards = standards if standards is not None else load_standards()
+        maps = [all_together(standards)] + standards
         found = []
         for outcome in self.outcomes:
             before = {check: stored.status for check, stored in outcome.before.items()}
             after = before | {f.check: str(f.status) for f in outcome.after}
-            old, new = site_colour(before, together), site_colour(after, together)
-            if old != new:
-                found.append(ColourChange(outcome.host, old, new))
+            for standard in maps:
+                old, new = site_colour(before, standard), site_colour(after, standard)
+                if old != new:
+                    found.append(ColourChange(outcome.host, standard, old, new))
         return sorted(found, key=lambda c: c.host)
 
     def not_rejudged(self) -> list[tuple[str, str, Text]]:

@@ -11,8 +11,10 @@ What a site gets is its current state under the current rules, so:
 - a site whose facts from that run were since replaced by a newer scan is skipped (judge the newer run);
   storing a judgement of older facts would turn its state back in time;
 - a site without stored facts (pruned) is skipped;
-- only checks that judged the site before are judged again (for `--run`, those the run asked for), and a
-  check whose facts were never collected (a probe added after the scan) is left as it was.
+- only checks that judged the site before are judged again (for `--run`, those the run asked for); a check
+  whose facts were never collected (a probe added after the scan), or whose current rule cannot judge the
+  stored facts (an `error` with reason `bug`: collected by an older probe without what the rule reads, or a
+  crash), is left as it was.
 
 Each skip is listed with its reason. The sites are claimed as a scan claims them (storage.work), so a
 re-evaluation and a scan never write one site at the same time: a site a scan holds is skipped, as that scan
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from checks.registry import Check, evaluate, select
-from govscan.model import Artifact, Reason, Site, SiteResult, Text, matches
+from govscan.model import Artifact, Finding, Reason, Site, SiteResult, Status, Text, matches
 from reports.reevaluation import (FACTS_ASSUMED, FACTS_DERIVED, FACTS_STORED, Reevaluation, SiteOutcome, Skipped,
                                   Stored)
 from scanner.config import Settings
@@ -155,12 +157,11 @@ class Judge:
         for check in checks:
             if check.id not in before:
                 continue  # it never judged this site: that takes a scan
-            missing = self.missing(check, site_artifacts, address_artifacts)
-            if missing:
-                outcome.not_rejudged[check.id] = Text(f"geen opgeslagen gegevens van {missing}",
-                                                      f"no stored facts of {missing}")
-                continue
-            outcome.after.append(evaluate(check, site, site_artifacts, address_artifacts, facts))
+            judged = self.judged(check, site, before[check.id], site_artifacts, address_artifacts, facts)
+            if isinstance(judged, Text):
+                outcome.not_rejudged[check.id] = judged
+            else:
+                outcome.after.append(judged)
         if outcome.after:
             return outcome
         if outcome.not_rejudged:
@@ -170,6 +171,20 @@ class Judge:
                                            f"no check could be judged again ({reasons_en})"))
         return Skipped(site.host, Text("geen van de gekozen controles beoordeelde deze site",
                                        "none of the checks chosen judged this site"))
+
+    def judged(self, check: Check, site: Site, stored: Stored, site_artifacts: dict[str, Artifact],
+               address_artifacts: dict[str, dict[str, Artifact]], facts: dict) -> Finding | Text:
+        """The finding the current rule gives on the stored facts, or why there is none."""
+        missing = self.missing(check, site_artifacts, address_artifacts)
+        if missing:
+            return Text(f"geen opgeslagen gegevens van {missing}", f"no stored facts of {missing}")
+        finding = evaluate(check, site, site_artifacts, address_artifacts, facts)
+        if finding.status == Status.ERROR and finding.reason == Reason.BUG and stored.status != Status.ERROR:
+            # The rule cannot judge these facts (collected by an older probe without what it reads, or a bug):
+            # an error would only erase a verdict the facts did support.
+            return Text(f"de huidige regel kan de opgeslagen gegevens niet beoordelen: {finding.summary.nl}",
+                        f"the current rule cannot judge the stored facts: {finding.summary.en}")
+        return finding
 
     def grouped(self, host: str, artifacts: list[Artifact]) -> tuple[dict[str, Artifact],
                                                                      dict[str, dict[str, Artifact]]]:

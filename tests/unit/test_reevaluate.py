@@ -120,7 +120,8 @@ def test_json_lists_each_change_with_both_versions_and_the_colour(tmp_path, offl
     assert change["old"] == {"status": "pass", "check_version": 1}
     assert change["new"] == {"status": "fail", "check_version": all_checks()[HSTS].version}
     assert "includeSubDomains" in change["summary"]["en"]
-    assert data["colours"] == [{"site": "www.a.nl", "old": "green", "new": "red"}]
+    assert data["colours"] == [{"site": "www.a.nl", "standard": "all", "old": "green", "new": "red"},
+                               {"site": "www.a.nl", "standard": "https", "old": "green", "new": "red"}]
     assert {f["source"] for f in data["run_facts"]} == {FACTS_ASSUMED}  # no run facts stored, nothing tells
 
 
@@ -201,6 +202,31 @@ def test_a_check_whose_facts_were_never_collected_is_left_as_it_was(db_url, cloc
     assert {v.check_id: v.status for v in store.current_findings("www.a.nl")} == {HSTS: "fail",
                                                                                 "web.tls.version": "pass"}
     store.close()
+
+
+def test_a_rule_that_cannot_judge_the_stored_facts_leaves_the_verdict_as_it_was(db_url, clock):
+    """A new rule reading what an older probe did not collect errs with reason bug (as the checks say
+    "collected by an older govscan", or as a crash): that erases nothing."""
+    @check("test.reeval.newfield", level="required", family="test", requires=("dns",), version=2, norm="Testnorm",
+           title=("Nieuw veld", "New field"), advice=("Niets.", "Nothing."))
+    def reads_a_new_field(facts):
+        return Verdict(Status.PASS if facts["dns"]["new_field"] else Status.FAIL, Text("nl", "en"))
+
+    try:
+        store = Store(db_url, clock=clock)
+        checks = (HSTS, "test.reeval.newfield")
+        run = stored_run(store, clock, [scanned(A, VALUED, Status.PASS, checks=checks)], checks=",".join(checks))
+        result = reevaluate(store, settings(), run_id=run)
+        [(host, check_id, why)] = result.not_rejudged()
+        assert (host, check_id) == ("www.a.nl", "test.reeval.newfield")
+        assert why.en.startswith("the current rule cannot judge the stored facts: Internal error in the check: ")
+        assert "new_field" in why.en
+        assert [c.check for c in result.changes()] == [HSTS]
+        assert {v.check_id: v.status for v in store.current_findings("www.a.nl")} == {
+            HSTS: "fail", "test.reeval.newfield": "pass"}
+        store.close()
+    finally:
+        REGISTRY.pop("test.reeval.newfield", None)
 
 
 def test_a_site_scanned_again_since_is_judged_on_its_newer_run_only(db_url, clock):
