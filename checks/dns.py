@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import tomllib
+from functools import lru_cache
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -19,10 +22,19 @@ from cryptography.hazmat.primitives import serialization
 from checks.https import name_matches, unmeasured
 from checks.registry import Facts, check, not_measured
 from govscan.model import Reason, Status, Text, Verdict
+from govscan.paths import package_data
 
 DNSSEC_NORM = "Forum Standaardisatie, pas toe of leg uit: DNSSEC (streefbeeld eind 2017)"
 DANE_NORM = "Forum Standaardisatie, pas toe of leg uit: DANE (RFC 6698/7671)"
 CAA_NORM = "RFC 8659: CAA (aanbevolen)"
+DNSSEC_POLICY = package_data("policy", "dnssec.toml")
+
+
+@lru_cache(maxsize=1)
+def dnssec_policy() -> dict[str, Any]:
+    """RFC 8624's requirement tables (config/policy/dnssec.toml)."""
+    with open(DNSSEC_POLICY, "rb") as fh:
+        return tomllib.load(fh)
 
 
 # --- DNSSEC problems in words -------------------------------------------------------------------------------
@@ -35,10 +47,8 @@ def describe_problem(problem: dict | None, ede: list[dict] | None = None) -> Tex
     zone, parent, rrset = problem.get("zone"), problem.get("parent"), problem.get("rrset", "")
     if "parent" not in problem:  # the zone's own records
         cut = Text(f"in de zone {zone}", f"in the zone {zone}")
-    elif parent is None:  # the root, against the trust anchor
-        cut = Text(f"vertrouwensanker -> {zone}", f"trust anchor -> {zone}")
     else:
-        cut = Text(f"zonegrens {parent} -> {zone}", f"zone cut {parent} -> {zone}")
+        cut = zone_cut(zone, parent)
     code = problem["code"]
     words = {
         "no_ds": (f"geen DS-record voor {zone} in {parent}: de zone is niet (veilig) gedelegeerd",
@@ -70,6 +80,75 @@ def describe_problem(problem: dict | None, ede: list[dict] | None = None) -> Tex
     return Text(f"{cut.nl}: {nl}", f"{cut.en}: {en}")
 
 
+DISCOURAGED = ("MUST NOT", "NOT RECOMMENDED")  # RFC 8624's words for what a zone should not use
+
+
+def zone_cut(zone: str, parent: str | None) -> Text:
+    """A step of the chain in words: the root is checked against the trust anchor."""
+    if parent is None:
+        return Text(f"vertrouwensanker -> {zone}", f"trust anchor -> {zone}")
+    return Text(f"zonegrens {parent} -> {zone}", f"zone cut {parent} -> {zone}")
+
+
+def _algorithm_uses(chain: list[dict]):
+    """Per zone cut of the walked chain, what RFC 8624 rules on: (zone, parent, table, numbers). The signing
+    algorithms are those of the zone's DNSKEYs and of the RRSIGs over them; the DS digest types come from the
+    parent's DS records (RFC 4034 5.3: key tag, algorithm, digest type, digest), not from the trust anchor."""
+    for position, step in enumerate(chain):
+        parent = chain[position - 1]["zone"] if position else None
+        algorithms = {key["algorithm"] for key in step.get("dnskeys", [])} | set(step.get("rrsig_algorithms", []))
+        yield step["zone"], parent, "algorithms", sorted(algorithms)
+        if parent is not None:
+            yield step["zone"], parent, "ds_digests", sorted({int(ds.split()[2]) for ds in step.get("ds", [])})
+
+
+def _use_words(zone: str, parent: str | None, table: str, name: str, also: bool) -> Text:
+    if table == "algorithms":
+        return Text(f"{zone} is {'ook ' if also else ''}ondertekend met {name}",
+                    f"{zone} is {'also ' if also else ''}signed with {name}")
+    return Text(f"de DS-records van {zone} in {parent} gebruiken {'ook ' if also else ''}{name}",
+                f"the DS records of {zone} in {parent} {'also ' if also else ''}use {name}")
+
+
+def algorithm_judgement(chain: list[dict]) -> tuple[Text | None, list[Text], list[dict]]:
+    """The algorithms of every zone cut against RFC 8624 (config/policy/dnssec.toml): why the chain fails
+    (a cut whose every signing algorithm, or every DS digest, RFC 8624 forbids to use and validators need
+    not accept: the zone counts as unsigned), the warnings (any other use of a MUST NOT or NOT RECOMMENDED
+    entry), and the remarks for the details (each such entry with its zone cut and both columns)."""
+    policy = dnssec_policy()
+    failure, warnings, remarks = None, [], []
+    for zone, parent, table, numbers in _algorithm_uses(chain):
+        entries = {n: policy[table].get(str(n)) for n in numbers}
+        unusable = bool(numbers) and all(e and e["use"] == "MUST NOT" and e["validate"] != "MUST"
+                                         for e in entries.values())
+        acceptable = any(e and e["use"] not in DISCOURAGED for e in entries.values())
+        said_here = []
+        for number, entry in entries.items():
+            if entry is None or entry["use"] not in DISCOURAGED:
+                continue
+            column = "ondertekenen" if table == "algorithms" else "delegatie"
+            rule = Text(f"RFC 8624: {column} {entry['use']}, validatie {entry['validate']}",
+                        f"RFC 8624: {'signing' if table == 'algorithms' else 'delegation'} {entry['use']}, "
+                        f"validation {entry['validate']}")
+            verb = ("dat RFC 8624 verbiedt", "which RFC 8624 forbids") if entry["use"] == "MUST NOT" else \
+                ("dat RFC 8624 afraadt", "which RFC 8624 advises against")
+            uses = _use_words(zone, parent, table, entry["name"], also=acceptable)
+            cut = zone_cut(zone, parent)
+            said_here.append(Text(f"{cut.nl}: {uses.nl}, {verb[0]} ({rule.nl})",
+                                  f"{cut.en}: {uses.en}, {verb[1]} ({rule.en})"))
+            remarks.append({"zone": zone, "parent": parent, "table": table, "number": number, "name": entry["name"],
+                            "use": entry["use"], "validate": entry["validate"]})
+        if not unusable:
+            warnings += said_here
+        elif failure is None:
+            failure = _joined(said_here)
+    return failure, warnings, remarks
+
+
+def _joined(texts: list[Text]) -> Text:
+    return Text("; ".join(t.nl for t in texts), "; ".join(t.en for t in texts))
+
+
 def _limits(problem: dict) -> str:
     """The bounds a zone made the DNSSEC check hit (scanner/probes/dnssec.py), e.g. `150 > dns.max_...`."""
     return ", ".join(f"{limit['found']} > {limit['setting']} = {limit['limit']}" for limit in problem.get("limits", []))
@@ -82,7 +161,24 @@ def _dnssec_details(facts: dict) -> dict:
             if facts.get(key) is not None}
 
 
-@check("dns.dnssec", level="required", family="dns", requires=("dnssec",),
+def zone_verdict(found: dict) -> tuple[Status, Text, dict]:
+    """One zone's DNSSEC facts (`examine` in scanner/probes/dnssec.py) judged: the status, why (without the
+    zone's name) and the algorithm details. Shared by dns.dnssec and mail.dnssec."""
+    failure, warnings, remarks = algorithm_judgement(found.get("chain") or [])
+    details = {"algorithms": remarks, "algorithm_policy": dnssec_policy()["policy"]["version"]} if remarks else {}
+    state = found["state"]
+    if state == "secure":
+        if failure:
+            return Status.FAIL, Text(f"valideert, maar {failure.nl}", f"validates, but {failure.en}"), details
+        if warnings:
+            why = _joined(warnings)
+            return Status.WARN, Text(f"valideert, maar {why.nl}", f"validates, but {why.en}"), details
+        return Status.PASS, Text("valideert", "validates"), details
+    why = failure or describe_problem(found.get("problem"), found.get("ede"))
+    return Status.FAIL, why, details
+
+
+@check("dns.dnssec", level="required", family="dns", requires=("dnssec",), version=2,
        norm=DNSSEC_NORM + ": de zone van de host valideert vanaf het vertrouwensanker",
        title=("DNSSEC", "DNSSEC"),
        advice=("Onderteken de zone met DNSSEC en laat de registrar het DS-record (zie details) in de bovenliggende "
@@ -93,19 +189,26 @@ def _dnssec_details(facts: dict) -> dict:
                "rollover check that the DS record matches an active DNSKEY."))
 def dnssec(facts: Facts) -> Verdict:
     """The host's A and AAAA records as the validating resolver judges them, checked against a walk of the chain from
-    the configured trust anchor (the zone cut where it breaks is in the details).
-    Pass: secure.
-    Fail: insecure (unsigned, or no DS chain to the zone) or bogus (a signature expired, not yet valid, invalid or
-    missing, a DS that matches no DNSKEY, a record signed with an unknown or refused key, or the scanner's
-    validation limits hit), with what is wrong at which zone cut.
+    the configured trust anchor (the zone cut where it breaks is in the details). At every zone cut of the chain
+    the signing algorithms (of the DNSKEYs and the RRSIGs over them) and the digest types of the parent's DS
+    records are looked up in RFC 8624's tables, sections 3.1 and 3.3 (config/policy/dnssec.toml).
+    Pass: secure, and no zone cut uses an algorithm or DS digest that RFC 8624 says MUST NOT or NOT RECOMMENDED.
+    Warn: secure, but a zone cut uses a NOT RECOMMENDED signing algorithm (RSASHA1, RSASHA1-NSEC3-SHA1,
+    RSASHA512), a SHA-1 DS digest (MUST NOT for delegations, but validators must accept it), or a forbidden
+    algorithm or digest next to an acceptable one; each named with its zone cut and RFC 8624's words.
+    Fail: a zone cut signed only with algorithms RFC 8624 forbids and validators need not accept (RSAMD5, DSA,
+    DSA-NSEC3-SHA1, ECC-GOST), or whose DS records use only such digests (GOST R 34.11-94, NULL): named as
+    such, whatever the resolver says. Otherwise insecure (unsigned, or no DS chain to the zone) or bogus (a
+    signature expired, not yet valid, invalid or missing, a DS that matches no DNSKEY, a record signed with an
+    unknown or refused key, or the scanner's validation limits hit), with what is wrong at which zone cut.
     """
     found = facts["dnssec"]
-    details = _dnssec_details(found)
+    status, why, algorithms = zone_verdict(found)
+    details = _dnssec_details(found) | algorithms
     zone = found["zone"]
     if found["state"] == "secure":
-        return Verdict(Status.PASS, Text(f"De zone {zone} is met DNSSEC ondertekend en valideert.",
-                                         f"The zone {zone} is signed with DNSSEC and validates."), details)
-    why = describe_problem(found.get("problem"), found.get("ede"))
+        return Verdict(status, Text(f"De zone {zone} is met DNSSEC ondertekend en {why.nl}.",
+                                    f"The zone {zone} is signed with DNSSEC and {why.en}."), details)
     if found["state"] == "insecure":
         return Verdict(Status.FAIL, Text(f"De zone {zone} is niet beveiligd met DNSSEC: {why.nl}.",
                                          f"The zone {zone} is not secured with DNSSEC: {why.en}."), details)

@@ -19,7 +19,7 @@ from cryptography import x509
 
 from checks import dmarc as dmarc_rules
 from checks import spf as spf_rules
-from checks.dns import describe_problem, match_record, record_text
+from checks.dns import describe_problem, match_record, record_text, zone_verdict
 from checks.registry import Facts, check
 from checks.tls import tls_ciphers, tls_key_exchange, tls_version
 from govscan.model import Artifact, Reason, Status, Text, Verdict, worst
@@ -368,28 +368,36 @@ def dane(facts: Facts) -> Verdict:
 
 # --- DNSSEC and IPv6 ----------------------------------------------------------------------------------------
 
-@check("mail.dnssec", level="required", family=FAMILY, requires=("mail",),
+@check("mail.dnssec", level="required", family=FAMILY, requires=("mail",), version=2,
        norm=NORM + ": DNSSEC voor het maildomein en de MX-hosts",
        title=("DNSSEC voor mail", "DNSSEC for mail"),
        advice=("Onderteken de zone van het maildomein en die van elke MX-host met DNSSEC.",
                "Sign the mail domain's zone and every MX host's zone with DNSSEC."))
 def mail_dnssec(facts: Facts) -> Verdict:
     """The mail domain's MX records and each MX host's A/AAAA records, as the validating resolver sees them (a domain
-    without MX hosts is judged on its own zone alone).
-    Pass: all secure.
-    Fail: any insecure (no DS chain) or bogus, with the problem found walking the chain from the trust anchor.
+    without MX hosts is judged on its own zone alone); the algorithms of each chain as dns.dnssec judges them
+    (RFC 8624, config/policy/dnssec.toml). The worst zone decides.
+    Pass: all secure, without algorithms or DS digests that RFC 8624 says MUST NOT or NOT RECOMMENDED.
+    Warn: all secure, but a chain uses a NOT RECOMMENDED signing algorithm, a SHA-1 DS digest, or a forbidden
+    algorithm next to an acceptable one (named with its zone cut).
+    Fail: any insecure (no DS chain) or bogus, with the problem found walking the chain from the trust anchor;
+    any chain with a zone cut signed only with algorithms (or DS digests) RFC 8624 forbids and validators need
+    not accept, named as such.
     """
     mail = facts["mail"]
     zones = [(f"{mail['domain']} (MX)", mail["dnssec"])] + [(mx["host"], mx["dnssec"]) for mx in mail["mx_hosts"]]
-    items = []
+    items, algorithms = [], {}
     for label, found in zones:
-        if found["state"] == "secure":
-            items.append((label, Verdict(Status.PASS, Text("veilig", "secure"))))
-        else:
-            why = describe_problem(found.get("problem"))
-            items.append((label, Verdict(Status.FAIL, Text(f"{found['state']}: {why.nl}",
-                                                           f"{found['state']}: {why.en}"))))
-    return combine(items, ("zones", "zones"), {"domain": mail["domain"]})
+        status, why, details = zone_verdict(found)
+        if details:
+            algorithms[label] = details["algorithms"]
+        if found["state"] != "secure":
+            why = Text(f"{found['state']}: {why.nl}", f"{found['state']}: {why.en}")
+        elif status == Status.PASS:
+            why = Text("veilig", "secure")
+        items.append((label, Verdict(status, why)))
+    return combine(items, ("zones", "zones"), {"domain": mail["domain"]} | ({"algorithms": algorithms} if algorithms
+                                                                              else {}))
 
 
 def ipv6_verdict(mx: dict) -> Verdict:

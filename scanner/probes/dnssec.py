@@ -12,7 +12,8 @@ trust anchor govscan is configured with. So every site also gets a chain walk of
 cut from the root down, DS (from the configured anchor at the root) and DNSKEY are fetched with CD and
 checked with dnspython (a DS matches a DNSKEY, the DNSKEY set is signed by that key, the DS set is signed
 by the parent, the host's records are signed by the zone), each signature's validity period included.
-The first problem found names the zone cut and what is wrong. The walk also guards the verdict: when the
+The first problem found names the zone cut and what is wrong. Each step records the algorithms it saw (of
+the DNSKEYs, of the RRSIGs over them, the DS records as text) for the checks to judge against RFC 8624. The walk also guards the verdict: when the
 resolver's state and the walk disagree (the resolver does not validate, or uses another anchor) the probe
 reports a `dns` error instead of a state it cannot stand behind.
 
@@ -372,6 +373,8 @@ def check_cut(validator: Validator, step: dict, zone: dns.name.Name, parent, anc
     if dnskeys is None:
         return _problem(step, "dnskey_missing", zone, parent)
     step["dnskeys"] = _key_summary(dnskeys)
+    key_rrsigs = _find(keys_response.answer, zone, dns.rdatatype.RRSIG, dns.rdatatype.DNSKEY)
+    step["rrsig_algorithms"] = sorted({int(rrsig.algorithm) for rrsig in key_rrsigs or []})
     limits: list[dict] = []
     if ds_rrset.rdtype == dns.rdatatype.DNSKEY:
         anchored = [k for k in dnskeys if k in ds_rrset]
@@ -383,8 +386,7 @@ def check_cut(validator: Validator, step: dict, zone: dns.name.Name, parent, anc
         code = "anchor_mismatch" if parent is None else "ds_matches_no_dnskey"
         return _problem(step, code, zone, parent, ds_snippet=ds_snippet(zone, dnskeys))
     anchored_set = dns.rrset.from_rdata_list(zone, dnskeys.ttl, anchored)
-    problem = validator.signature_problem(dnskeys, _find(keys_response.answer, zone, dns.rdatatype.RRSIG,
-                                                         dns.rdatatype.DNSKEY), {zone: anchored_set}, now)
+    problem = validator.signature_problem(dnskeys, key_rrsigs, {zone: anchored_set}, now)
     if problem:
         return _problem(step, problem.pop("code"), zone, parent, **problem)
     trusted[zone] = dnskeys
@@ -472,7 +474,7 @@ class DnssecProbe(Probe):
     """The host's zone: DNSSEC state of its address records, with the chain walk."""
 
     name = "dnssec"
-    version = 1
+    version = 2  # 2: each chain step names the algorithms of the signatures over its DNSKEY set
 
     async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict:
         tally = QueryTally()

@@ -113,13 +113,15 @@ async def dmarc_facts(ctx: ProbeContext, domain: str, tally: QueryTally) -> dict
 
 
 def dnssec_summary(examined: dict) -> dict:
-    """What the mail checks need of `examine`'s facts: the state, the zone, the first problem."""
-    return {key: examined[key] for key in ("state", "zone", "problem")}
+    """What the mail checks need of `examine`'s facts: the state, the zone, the first problem, and the chain
+    (its algorithms are judged against RFC 8624)."""
+    return {key: examined[key] for key in ("state", "zone", "problem", "chain")}
 
 
 class MailProbe(Probe):
     name = "mail"
-    version = 3  # 2: SPF and DMARC as the DNS answers their rules read; 3: the MX's TLS facts as tls probe 2's
+    version = 4  # 2: SPF and DMARC as the DNS answers their rules read; 3: the MX's TLS facts as tls probe 2's;
+    # 4: the DNSSEC chain of the mail domain and of each MX host
 
     def __init__(self, port: int = SMTP_PORT):
         self.port = port  # another port only in tests, where the servers are not privileged
