@@ -60,6 +60,11 @@ GTAG_URL = "https://www.googletagmanager.com/gtag/js?id={id}"
 GTM_URL = "https://www.googletagmanager.com/gtm.js?id={id}"
 PIXEL_URL = "https://ad.doubleclick.net/activity;src={id};type=page;cat=home;ord=1"
 VIDEO_URL = "https://www.youtube.com/embed/{id}"
+QUANTCAST_URL = "https://secure.quantserve.com/quant.js"
+WIDGET_URL = "https://afvalkalender.govscan-lab.com/widget/{id}"
+INSTAGRAM_URL = "https://www.instagram.com/p/{id}/embed/"
+# Self-hosted Matomo: its script and its tracking endpoint on the site's own host.
+MATOMO_SCRIPT, MATOMO_ENDPOINT = "/matomo/matomo.js", "/matomo/matomo.php"
 COOKIEBOT_URL = "https://consent.cookiebot.com/uc.js"
 
 # Banner variants in Cookiebot's DOM (ids from consent.cookiebot.com/uc.js); the others use the generic
@@ -89,6 +94,12 @@ def _digest(text: str, length: int = 10) -> str:
 def measurement_id(host: str) -> str:
     """A stable Google Analytics measurement id per site (G-XXXXXXXXXX)."""
     return "G-" + _digest(host).upper()
+
+
+def matomo_cookie_suffix(host: str) -> str:
+    """What Matomo appends to its cookie names: the site id (1) and the first four hex digits of the SHA-1 of
+    the cookie domain and path."""
+    return "1." + hashlib.sha1(f"{host}/".encode()).hexdigest()[:4]
 
 
 def label_file(register_id: int, host: str) -> str:
@@ -144,26 +155,44 @@ class Municipality:
                     'width="1" height="1">')
         return f'<img src="{html.escape(url)}" alt="" width="1" height="1">'
 
+    def _frame(self, url: str, title: str, size: tuple[int, int], category: str, waiting: str) -> str:
+        """An embedded frame, or behind a banner a placeholder until consent, as consent tools show one (the
+        banner script swaps in the frame); `waiting` says in the placeholder what the visitor does not see."""
+        url, (width, height) = html.escape(url), size
+        if self._gated():
+            return (f'<div class="embed-placeholder" data-cookieconsent="{category}" data-cookieblock-src="{url}"'
+                    f' data-title="{title}" data-width="{width}" data-height="{height}"><p>{waiting} ziet u pas als'
+                    " u cookies accepteert.</p></div>")
+        return f'<iframe src="{url}" title="{title}" width="{width}" height="{height}" allowfullscreen></iframe>'
+
     def tracker_markup(self) -> tuple[str, str]:
         """(head, home page extra) for the configured trackers."""
         trackers = self.params["trackers"]
         head, body = [], []
         if "analytics" in trackers:
             head.append(self._script(GTAG_URL.format(id=measurement_id(self.host)), "statistics"))
+        if "matomo" in trackers:
+            head.append(self._script(MATOMO_SCRIPT, "statistics"))
         if "delayed_cookie" in trackers:
             head.append(self._script(GTM_URL.format(id="GTM-" + _digest(self.host, 7).upper()), "marketing"))
+        if "quantcast" in trackers:
+            head.append(self._script(QUANTCAST_URL, "marketing"))
         if "pixel" in trackers:
             body.append(self._pixel(PIXEL_URL.format(id=_digest(self.host, 8))))
         if "video" in trackers:
-            url, title = html.escape(VIDEO_URL.format(id=_digest(self.host, 11))), f"Video: welkom in {self.name}"
-            if self._gated():
-                # A placeholder until consent, as consent tools show one: the banner script swaps in the frame.
-                video = (f'<div class="video-placeholder" data-cookieconsent="marketing" data-cookieblock-src="{url}"'
-                         f' data-title="{title}" data-width="560" data-height="315"><p>Deze video van YouTube ziet u'
-                         " pas als u cookies accepteert.</p></div>")
-            else:
-                video = f'<iframe src="{url}" title="{title}" width="560" height="315" allowfullscreen></iframe>'
+            video = self._frame(VIDEO_URL.format(id=_digest(self.host, 11)), f"Video: welkom in {self.name}",
+                                (560, 315), "marketing", "Deze video van YouTube")
             body.append(f'<section aria-labelledby="video-kop"><h2 id="video-kop">Video</h2>{video}</section>')
+        if "instagram" in trackers:
+            post = self._frame(INSTAGRAM_URL.format(id=_digest(self.host, 11)), f"Instagram: {self.name}",
+                               (400, 480), "marketing", "Dit bericht van Instagram")
+            body.append(f'<section aria-labelledby="instagram-kop"><h2 id="instagram-kop">Volg ons</h2>{post}'
+                        "</section>")
+        if "widget" in trackers:
+            calendar = self._frame(WIDGET_URL.format(id=_digest(self.host, 8)), "Afvalkalender", (400, 240),
+                                   "preferences", "De afvalkalender")
+            body.append(f'<section aria-labelledby="afval-kop"><h2 id="afval-kop">Afvalkalender</h2>{calendar}'
+                        "</section>")
         return "\n".join(head), "\n".join(body)
 
     def banner_markup(self) -> tuple[str, str, str]:
@@ -276,6 +305,9 @@ class Municipality:
                 head, banner, body_end))
         _write(root, "/css/style.css", (MUNICIPALITY / "style.css").read_text())
         _write(root, "/js/cookiebanner.js", (MUNICIPALITY / "cookiebanner.js").read_text())
+        if "matomo" in self.params["trackers"]:
+            _write(root, MATOMO_SCRIPT, _fill(MUNICIPALITY / "matomo.js", suffix=matomo_cookie_suffix(self.host),
+                                              endpoint=MATOMO_ENDPOINT))
         _write(root, "/img/logo.svg", _fill(MUNICIPALITY / "logo.svg", name=self.name))
 
 
@@ -341,6 +373,12 @@ def render_third_party(host: str, root: Path, register: dict[int, dict]) -> None
         _write(root, "/embed.html", (THIRD_PARTY / "youtube-embed.html").read_text())
     elif host == "canary.govscan-lab.com":
         _write(root, "/", (THIRD_PARTY / "canary.html").read_text())
+    elif host == "secure.quantserve.com":
+        _write(root, "/quant.js", (THIRD_PARTY / "quant.js").read_text())
+    elif host == "www.instagram.com":
+        _write(root, "/embed.html", (THIRD_PARTY / "instagram-embed.html").read_text())
+    elif host == "afvalkalender.govscan-lab.com":
+        _write(root, "/widget.html", (THIRD_PARTY / "afvalkalender.html").read_text())
     elif host in REGISTER_HOSTS:
         items = []
         for register_id, entry in sorted(register.items()):

@@ -47,6 +47,7 @@ DEFAULT_NAMESERVERS = ["ns1.dnsprovider.nl", "ns2.dnsprovider.nl"]
 THIRD_PARTIES = (
     "www.googletagmanager.com", "www.google-analytics.com", "ad.doubleclick.net", "www.youtube.com",
     "consent.cookiebot.com", "toegankelijkheidsverklaring.nl", "canary.govscan-lab.com",
+    "secure.quantserve.com", "www.instagram.com", "afvalkalender.govscan-lab.com",
 )
 
 CHOICES = {
@@ -66,10 +67,11 @@ CHOICES = {
                 "js_dialogs", "internal_redirect"),
     "mail": ("none", "starttls", "plain", "drip"),
     "mail_tlsa": ("none", "match", "mismatch"),
-    "trackers": ("analytics", "pixel", "video", "delayed_cookie"),
+    "trackers": ("analytics", "pixel", "video", "delayed_cookie", "quantcast", "widget", "matomo", "instagram"),
     "banner": ("none", "first_layer", "second_layer", "honours_reject", "tracks_after_reject",
                "tracks_before_click"),
     "wcag": ("clean", "violations", "iframe_violation"),
+    "session_cookie": ("django",),  # besides true (PHP's session) and false
     "statement_status": ("A", "B", "C", "D"),
     "statement_where": ("page", "register_link", "register_label"),
     "nameserver_stack": ("dual", "ipv4"),
@@ -284,6 +286,14 @@ def _site_field_readers(r: _Reader) -> dict[str, Callable[[yaml.Node, str], Any]
             return None
         return None if None in given.values() else given
 
+    def session_cookie(node, where):
+        value = r.scalar(node, where)
+        if isinstance(value, bool) or value in CHOICES["session_cookie"]:
+            return value
+        if isinstance(node, yaml.ScalarNode):
+            r.error(node, where, f"expected true, false or {', '.join(CHOICES['session_cookie'])}, got {value!r}")
+        return None
+
     def expectations(node, where):
         pairs = r.mapping(node, where)
         if pairs is None:
@@ -319,7 +329,7 @@ def _site_field_readers(r: _Reader) -> dict[str, Callable[[yaml.Node, str], Any]
         "hsts": r.string,  # a name in CHOICES["hsts"] or a literal header value
         "headers": headers,
         "security_txt": security_txt,
-        "session_cookie": r.boolean,
+        "session_cookie": session_cookie,
         "pages": lambda node, where: _read_pages(r, node, where),
         "hostile": choice("hostile"),
         "mail": choice("mail"),

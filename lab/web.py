@@ -37,11 +37,11 @@ HSTS = {"one_year": "max-age=31536000; includeSubDomains", "short": "max-age=864
 
 # Sources the municipal pages load (docs/scenario.md, "Third parties in the lab"): a strict policy that still
 # lets the template's trackers, banner and register label work, as a real site's policy would.
-GOOD_CSP = ("default-src 'self'; script-src 'self' https://www.googletagmanager.com https://consent.cookiebot.com; "
-            "img-src 'self' https://ad.doubleclick.net https://www.google-analytics.com "
+GOOD_CSP = ("default-src 'self'; script-src 'self' https://www.googletagmanager.com https://consent.cookiebot.com "
+            "https://secure.quantserve.com; img-src 'self' https://ad.doubleclick.net https://www.google-analytics.com "
             "https://www.toegankelijkheidsverklaring.nl; connect-src 'self' https://www.google-analytics.com; "
-            "frame-src 'self' https://www.youtube.com; object-src 'none'; base-uri 'self'; form-action 'self'; "
-            "frame-ancestors 'self'")
+            "frame-src 'self' https://www.youtube.com https://www.instagram.com https://afvalkalender.govscan-lab.com; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
 BAD_CSP = "default-src * 'unsafe-inline' 'unsafe-eval' data:; frame-ancestors 'self'"
 GOOD_HEADERS = {"X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff",
                 "Referrer-Policy": "same-origin", "Content-Security-Policy": GOOD_CSP}
@@ -49,7 +49,9 @@ HEADERS = {"good": GOOD_HEADERS, "none": {}, "bad_csp": {**GOOD_HEADERS, "Conten
 
 WELL_KNOWN_SECURITY_TXT, LEGACY_SECURITY_TXT = "/.well-known/security.txt", "/security.txt"
 
-SESSION_COOKIE = "PHPSESSID=$request_id; Path=/; Secure; HttpOnly; SameSite=Lax"
+# `session_cookie`: true is PHP's session (ends with the browser), django Django's (two weeks, its default).
+SESSION_COOKIES = {True: "PHPSESSID=$request_id; Path=/; Secure; HttpOnly; SameSite=Lax",
+                   "django": "sessionid=$request_id; Max-Age=1209600; Path=/; Secure; HttpOnly; SameSite=Lax"}
 
 # Hostile behaviours served by lab/hostile.py; js_loop and js_dialogs are pages served by nginx.
 PYTHON_HOSTILE = ("hang", "drip", "redirect_loop", "huge_body", "gzip_bomb", "tls_stall", "internal_redirect")
@@ -170,10 +172,10 @@ def response_headers(site: dict) -> list[tuple[str, str]]:
     return headers
 
 
-def _add_headers(headers: list[tuple[str, str]], session_cookie: bool = False) -> list[str]:
+def _add_headers(headers: list[tuple[str, str]], session_cookie: bool | str = False) -> list[str]:
     lines = [f"    add_header {_quote(name)} {_quote(value)} always;" for name, value in headers]
     if session_cookie:
-        lines.append(f'    add_header Set-Cookie "{SESSION_COOKIE}" always;')
+        lines.append(f'    add_header Set-Cookie "{SESSION_COOKIES[session_cookie]}" always;')
     return lines
 
 
@@ -214,6 +216,8 @@ def content_locations(host: HostPlan) -> list[str]:
     lines = ["    location / {", "        try_files $uri $uri/index.html =404;", "    }"]
     if host.role == "third_party":
         return lines + THIRD_PARTY_LOCATIONS.get(host.host, [])
+    if "matomo" in host.site["pages"].get("params", {}).get("trackers", []):
+        lines += [f"    location = {pages.MATOMO_ENDPOINT} {{", "        return 204;", "    }"]
     variant = host.site["security_txt"]
     if variant == "wrong_type":
         lines += [f"    location = {WELL_KNOWN_SECURITY_TXT} {{", "        types { }", "        default_type text/html;",
@@ -247,7 +251,7 @@ def server_blocks(host: HostPlan, root: Path, ipv6_root: Path | None = None, bac
         if https:
             out += ["server {", *https_listen(addresses, family), f"    server_name {names};",
                     f"    root {docroot};",
-                    *_add_headers(headers, session_cookie=site["session_cookie"] and not third_party),
+                    *_add_headers(headers, session_cookie=not third_party and site["session_cookie"]),
                     *content_locations(host), "}"]
         port80 = "redirect" if third_party else site["port80"]
         if port80 == "closed":
@@ -359,4 +363,16 @@ THIRD_PARTY_LOCATIONS = {
         '        add_header Set-Cookie "VISITOR_INFO1_LIVE=$request_id; Max-Age=15552000; Domain=.youtube.com; '
         'Path=/; Secure; HttpOnly; SameSite=None" always;', _NO_STORE,
         "        try_files /embed.html =404;", "    }"],
+    # An embedded post that sets sessionid, as Instagram does for a visitor who is logged in.
+    "www.instagram.com": [
+        "    location ^~ /p/ {",
+        '        add_header Set-Cookie "sessionid=$request_id; Max-Age=31536000; Domain=.instagram.com; Path=/; '
+        'Secure; HttpOnly; SameSite=None" always;', _NO_STORE,
+        "        try_files /embed.html =404;", "    }"],
+    # A supplier's waste calendar whose visitor cookie no list knows.
+    "afvalkalender.govscan-lab.com": [
+        "    location ^~ /widget/ {",
+        '        add_header Set-Cookie "akw_bezoeker=$request_id; Max-Age=31536000; Path=/; Secure; '
+        'SameSite=None" always;', _NO_STORE,
+        "        try_files /widget.html =404;", "    }"],
 }

@@ -78,6 +78,11 @@ SCENARIO = textwrap.dedent("""\
         records: ["@ MX 10 mail.mail.nl."]
         mail: starttls
         tls: tls13_only
+      - host: www.volgers.nl
+        session_cookie: django
+        pages:
+          template: municipality
+          params: {trackers: [quantcast, matomo, instagram, widget]}
     """)
 
 
@@ -281,6 +286,47 @@ def test_tracks_before_click_loads_trackers_directly():
     assert head.startswith('<script async src="https://www.googletagmanager.com/gtag/js?id=G-')
     assert body.startswith('<img src="https://ad.doubleclick.net/activity')
     assert "Weigeren" in municipality.banner_markup()[1]
+
+
+def test_cookie_trackers_of_other_platforms(built):
+    """Quantcast's script and self-hosted Matomo set first-party cookies from JavaScript; the Instagram post and
+    the waste calendar are frames whose responses set third-party cookies; the site's own Django sessionid."""
+    plan, _, conf = built
+    root = plan.workdir / "web" / "www"
+    home = (root / "www.volgers.nl/index.html").read_text()
+    assert '<script async src="https://secure.quantserve.com/quant.js"></script>' in home
+    assert '<script async src="/matomo/matomo.js"></script>' in home
+    assert re.search(r'<iframe src="https://www.instagram.com/p/[0-9a-f]{11}/embed/" title="Instagram: ', home)
+    assert re.search(r'<iframe src="https://afvalkalender.govscan-lab.com/widget/[0-9a-f]{8}" title="Afvalkalender"',
+                     home)
+    matomo = (root / "www.volgers.nl/matomo/matomo.js").read_text()
+    suffix = pages.matomo_cookie_suffix("www.volgers.nl")
+    assert re.fullmatch(r"1\.[0-9a-f]{4}", suffix) and f"var suffix = '{suffix}';" in matomo
+    assert "'/matomo/matomo.php?idsite=1" in matomo and "domain=" not in matomo and "$" not in matomo
+    assert "__qca=" in (root / "secure.quantserve.com/quant.js").read_text()
+    site = server_block(conf, "www.volgers.nl", 443)
+    assert "location = /matomo/matomo.php {" in site and "return 204;" in site
+    assert 'add_header Set-Cookie "sessionid=$request_id; Max-Age=1209600; Path=/; Secure; HttpOnly;' in site
+    assert "matomo.php" not in server_block(conf, "www.proefstad.nl", 443)
+    instagram = server_block(conf, "www.instagram.com", 443)
+    assert "location ^~ /p/ {" in instagram
+    assert "sessionid=$request_id; Max-Age=31536000; Domain=.instagram.com;" in instagram
+    calendar = server_block(conf, "afvalkalender.govscan-lab.com", 443)
+    assert "akw_bezoeker=$request_id; Max-Age=31536000; Path=/; Secure; SameSite=None" in calendar
+    assert "Domain=" not in calendar.split("akw_bezoeker")[1].split("\n")[0]
+    for host in ("secure.quantserve.com", "www.instagram.com", "afvalkalender.govscan-lab.com"):
+        assert f"https://{host}" in web.GOOD_CSP
+
+
+def test_embedded_posts_and_widgets_wait_for_consent_behind_a_banner():
+    municipality = pages.Municipality("www.x.nl", {"name": "X", "trackers": ["quantcast", "instagram", "widget"],
+                                                   "banner": "first_layer", "statement": "none", "wcag": "clean"})
+    head, body = municipality.tracker_markup()
+    assert head == ('<script type="text/plain" data-cookieconsent="marketing" '
+                    'src="https://secure.quantserve.com/quant.js"></script>')
+    assert "<iframe" not in body
+    assert 'data-cookieconsent="marketing" data-cookieblock-src="https://www.instagram.com/p/' in body
+    assert 'data-cookieconsent="preferences" data-cookieblock-src="https://afvalkalender.govscan-lab.com/' in body
 
 
 def test_inline_pages(built):

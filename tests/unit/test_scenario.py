@@ -163,6 +163,28 @@ def test_page_params_are_checked():
     assert "sites[0].pages.params.colour: unknown key" in text
 
 
+def test_session_cookie_is_a_boolean_or_django():
+    found = "\n".join(errors("""\
+        name: t
+        sites:
+          - host: www.a.nl
+            session_cookie: php
+          - host: www.b.nl
+            session_cookie: [django]
+        """))
+    assert "sites[0].session_cookie: expected true, false or django, got 'php'" in found
+    assert "sites[1].session_cookie: expected a single value" in found
+    scenario = loads(textwrap.dedent("""\
+        name: t
+        sites:
+          - host: www.a.nl
+            session_cookie: django
+          - host: www.b.nl
+            session_cookie: true
+        """))
+    assert [s["session_cookie"] for s in scenario.sites] == ["django", True]
+
+
 def test_defaults_fill_every_site_key_and_the_scenario_defaults_apply():
     scenario = loads(textwrap.dedent("""\
         name: t
