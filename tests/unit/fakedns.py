@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 import dns.dnssec
+import dns.dnssecalgs
 import dns.edns
 import dns.flags
 import dns.message
@@ -41,12 +42,17 @@ class ZoneSpec:
     records: list[str]
     mode: str = SECURE  # secure | insecure | bogus_ds | bogus_expired | bogus_missing_rrsig | bogus_keytrap
     strip_rrsig_of: list[str] = field(default_factory=list)  # owner names whose RRSIGs bogus_missing_rrsig drops
+    algorithms: tuple[int, ...] = (dns.dnssec.Algorithm.ECDSAP256SHA256,)  # a KSK and a ZSK of each
+    ds_digest: int = dns.dnssec.DSDigest.SHA256  # of the DS record the parent publishes
 
 
-def _key(ksk: bool):
-    private = ec.generate_private_key(ec.SECP256R1())
+def _key(ksk: bool, algorithm: int = dns.dnssec.Algorithm.ECDSAP256SHA256):
     flags = 257 if ksk else 256
-    return private, dns.dnssec.make_dnskey(private.public_key(), dns.dnssec.Algorithm.ECDSAP256SHA256, flags=flags)
+    if algorithm == dns.dnssec.Algorithm.ECDSAP256SHA256:
+        private = ec.generate_private_key(ec.SECP256R1())
+        return private, dns.dnssec.make_dnskey(private.public_key(), algorithm, flags=flags)
+    private = dns.dnssecalgs.get_algorithm_cls(algorithm).generate(1024)  # RSA and DSA: small, they are tests
+    return private, private.public_key().to_dnskey(flags=flags)
 
 
 class Tree:
@@ -78,13 +84,15 @@ class Tree:
                 ksk = self.keys[child][0][1]
                 if child_spec.mode == BOGUS_DS:
                     ksk = _key(True)[1]  # a DS for a key the child does not have
-                txn.add(child, 3600, dns.dnssec.make_ds(child, ksk, "SHA256"))
+                txn.add(child, 3600, dns.dnssec.make_ds(child, ksk, child_spec.ds_digest,
+                                                        policy=dns.dnssec.allow_all_policy))
         if spec.mode != INSECURE:
-            keys = [_key(True), _key(False)]
+            keys = [_key(ksk, algorithm) for algorithm in spec.algorithms for ksk in (True, False)]
             self.keys[name] = keys
             now = time.time()
             window = (now - 86400 * 10, now - 86400) if spec.mode == BOGUS_EXPIRED else (now - 3600, now + 86400 * 30)
-            dns.dnssec.sign_zone(zone, keys=keys, inception=window[0], expiration=window[1])
+            dns.dnssec.sign_zone(zone, keys=keys, inception=window[0], expiration=window[1],
+                                 policy=dns.dnssec.allow_all_policy)  # RFC 8624's forbidden ones too
             if spec.mode == BOGUS_KEYTRAP:
                 hosts = [owner for owner, node in zone.nodes.items()
                          if node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.A) is not None]
