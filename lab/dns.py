@@ -6,7 +6,9 @@ Zones are built from the leaves up, so each parent gets its children's DS record
 secure zone, none for an insecure one, one of a key the child does not have for `bogus_ds`. A
 `bogus_keytrap` zone is signed normally and then given what KeyTrap (CVE-2023-50387) publishes
 (`keytrap`): dozens of RSA DNSKEYs that share one key tag, with exponents as long as their moduli, and on
-its hosts' address records only RRSIGs with that tag, which verify with none of them.
+its hosts' address records only RRSIGs with that tag, which verify with none of them. An `rsasha1` zone is
+signed with RSASHA1 and a `sha1_ds` zone gets a SHA-1 DS record: both validate, and RFC 8624 advises against
+(RSASHA1) or forbids (SHA-1 DS digests) them.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import time
 from pathlib import Path
 
 import dns.dnssec
+import dns.dnssecalgs
 import dns.name
 import dns.rdata
 import dns.rdataclass
@@ -43,6 +46,12 @@ KEYTRAP_BITS = 2048      # modulus and exponent length of those keys
 def _key():
     private = ec.generate_private_key(ec.SECP256R1())
     return private, dns.dnssec.make_dnskey(private.public_key(), ALGORITHM, flags=257)
+
+
+def _rsasha1_key():
+    """A zone key of RSASHA1, which RFC 8624 does not recommend for signing (validators must still accept it)."""
+    private = dns.dnssecalgs.get_algorithm_cls(dns.dnssec.Algorithm.RSASHA1).generate(2048)
+    return private, private.public_key().to_dnskey(flags=257)
 
 
 def colliding_rsa_keys(tag: int, count: int, bits: int = KEYTRAP_BITS, exponent: int | None = None) -> list:
@@ -195,7 +204,7 @@ class ZoneBuilder:
         built.to_file(str(self.directory / _zone_file_name(zone)), relativize=False, want_origin=True)
 
     def _sign(self, zone: ZonePlan, built: dns.zone.Zone) -> None:
-        private, dnskey = _key()
+        private, dnskey = _rsasha1_key() if zone.dnssec == "rsasha1" else _key()
         inception, expiration = self.now - datetime.timedelta(hours=1), self.now + datetime.timedelta(days=30)
         if zone.dnssec == "bogus_expired":
             inception, expiration = self.now - datetime.timedelta(days=40), self.now - datetime.timedelta(days=10)
@@ -210,7 +219,8 @@ class ZoneBuilder:
             keytrap(built, (private, dnskey), [dns.name.from_text(host + ".") for host in zone.sites], inception,
                     expiration)
         ds_key = dnskey if zone.dnssec != "bogus_ds" else _key()[1]
-        ds = dns.dnssec.make_ds(zone.origin, ds_key, "SHA256").to_text()
+        digest = "SHA1" if zone.dnssec == "sha1_ds" else "SHA256"  # SHA-1: RFC 8624 says MUST NOT, validators MUST
+        ds = dns.dnssec.make_ds(zone.origin, ds_key, digest, policy=dns.dnssec.allow_all_policy).to_text()
         if zone.name:
             self.ds[zone.name] = [ds]
         else:

@@ -53,7 +53,8 @@ THIRD_PARTIES = (
 CHOICES = {
     "stack": ("dual", "ipv4", "ipv6"),
     "ipv6_unreachable": ("none", "no_listener", "dropped"),
-    "dnssec": ("secure", "insecure", "bogus_ds", "bogus_expired", "bogus_missing_rrsig", "bogus_keytrap"),
+    "dnssec": ("secure", "insecure", "bogus_ds", "bogus_expired", "bogus_missing_rrsig", "bogus_keytrap",
+               "rsasha1", "sha1_ds"),
     "tlsa": ("none", "match", "mismatch"),
     "cert": ("valid", "expired", "wrong_host", "self_signed", "rsa2048", "rsa1024", "sha1", "dsa_intermediate"),
     "ocsp_stapling": ("none", "good", "revoked", "expired"),
