@@ -70,3 +70,70 @@ def test_statement_found_only_through_the_register_label(scan):
     finding = next(f for f in scan["results"][host].findings if f.check == "a11y.statement")
     assert finding.status == Status.PASS
     assert finding.details["statement"]["found_via"] == "register_label"
+
+
+def site_with(scan, tracker: str | None = None, session_cookie=False) -> str:
+    """The host of the lab site without a banner that has this tracker (and session cookie) and nothing else."""
+    return next(h for h, s in scan["sites"].items()
+                if params(s).get("trackers", []) == ([tracker] if tracker else [])
+                and params(s).get("banner", "none") == "none" and s["session_cookie"] == session_cookie)
+
+
+def cookie_finding(scan, host: str):
+    return next(f for f in scan["results"][host].findings if f.check == "privacy.tracking_cookies")
+
+
+def seen_cookies(scan, host: str) -> list[dict]:
+    """Every cookie the browser had after the visits without interaction, as the probe recorded it."""
+    artifact = scan["results"][host].site_artifacts["browser"]
+    return [c for v in artifact.data["visits"] if v["state"] == "none" for c in v["cookies"]]
+
+
+def test_a_marketing_cookie_only_the_open_cookie_database_knows_fails_with_its_platform(scan):
+    host = site_with(scan, "quantcast")
+    finding = cookie_finding(scan, host)
+    assert finding.status == Status.FAIL
+    assert "__qca (Quantcast)" in finding.summary.en and "__qca (Quantcast)" in finding.summary.nl
+    qca = next(c for c in finding.details["tracking"] if c["name"] == "__qca")
+    assert (qca["platform"], qca["category"], qca["listed_by"]) == ("Quantcast", "marketing", "open-cookie-database")
+    assert not qca["third_party"] and qca["set_by"]["via"] == "script"
+    assert qca["set_by"]["url"].startswith("https://secure.quantserve.com/")
+
+
+def test_an_unknown_persistent_third_party_cookie_is_a_warning_that_names_it(scan):
+    host = site_with(scan, "widget")
+    finding = cookie_finding(scan, host)
+    assert finding.status == Status.WARN and "akw_bezoeker" in finding.summary.en
+    assert finding.details["tracking"] == []
+    [unknown] = finding.details["unknown_third_party"]
+    assert (unknown["name"], unknown["domain"], unknown["session"]) == ("akw_bezoeker",
+                                                                        "afvalkalender.govscan-lab.com", False)
+
+
+def test_self_hosted_matomo_is_not_tracking(scan):
+    host = site_with(scan, "matomo")
+    finding = cookie_finding(scan, host)
+    assert finding.status == Status.PASS
+    assert finding.details["tracking"] == finding.details["unknown_third_party"] == []
+    assert finding.details["unclassified"] == []
+    matomo = [c for c in seen_cookies(scan, host) if c["name"].startswith(("_pk_id.", "_pk_ses."))]
+    assert {c["name"].split(".")[0] for c in matomo} == {"_pk_id", "_pk_ses"}
+    for cookie in matomo:
+        assert cookie["domain"] == host and not cookie["third_party"] and not cookie["session"]
+        assert cookie["set_by"]["via"] == "script" and cookie["set_by"]["url"].startswith(f"https://{host}/matomo/")
+
+
+def test_instagrams_sessionid_tracks_and_the_sites_own_sessionid_does_not(scan):
+    host = site_with(scan, "instagram", session_cookie="django")
+    finding = cookie_finding(scan, host)
+    assert finding.status == Status.FAIL and "sessionid (Instagram)" in finding.summary.en
+    assert [(c["name"], c["domain"], c["platform"], c["third_party"]) for c in finding.details["tracking"]] == [
+        ("sessionid", ".instagram.com", "Instagram", True)]
+    assert finding.details["unclassified"] == []
+    own = [c for c in seen_cookies(scan, host) if c["name"] == "sessionid" and c["domain"] == host]
+    assert own and not own[0]["session"] and own[0]["set_by"]["via"] == "header"
+
+    loket = site_with(scan, session_cookie="django")
+    finding = cookie_finding(scan, loket)
+    assert finding.status == Status.PASS and finding.details["unclassified"] == []
+    assert any(c["name"] == "sessionid" and c["domain"] == loket for c in seen_cookies(scan, loket))
