@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime
-import ipaddress
 import json
 import math
 import os
@@ -45,7 +44,6 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -53,9 +51,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from playwright.async_api import async_playwright
-from publicsuffixlist import PublicSuffixList
 
 from govscan.model import Reason, Site
+from scanner.domains import registrable_domain
 from scanner.probes.base import Probe, ProbeContext, ProbeError
 from scanner.socks import ResolvingSocksProxy
 
@@ -113,21 +111,6 @@ class ThirdPartyCookiesBlocked(BrowserSetupError):
 
 class BrowserUnavailable(BrowserSetupError):
     """The browser could not be started (missing executable, certutil, axe-core)."""
-
-
-@lru_cache(maxsize=1)
-def _psl() -> PublicSuffixList:
-    return PublicSuffixList()
-
-
-def registrable_domain(host: str) -> str:
-    """The registrable domain ('eTLD+1') of a host; an IP address or a bare suffix stands for itself."""
-    host = host.strip(".").lower()
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return host
-    except ValueError:
-        return _psl().privatesuffix(host) or host
 
 
 def _host(url: str) -> str:

@@ -35,7 +35,7 @@ import dns.rcode
 from checks.spf import evaluation as spf_evaluation
 from govscan.model import Reason, Site
 from scanner.probes.base import Probe, ProbeContext, ProbeError
-from scanner.probes.browser import registrable_domain
+from scanner.domains import registrable_domain
 from scanner.probes.dns_records import addresses_in, answer_records, resolved, tlsa_facts
 from scanner.probes.dnssec import Validator, examine, show, zone_of
 from scanner.probes.tls import Endpoint, Evaluation, SmtpLimits, smtp_greeting

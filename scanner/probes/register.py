@@ -20,7 +20,7 @@ from typing import Any
 from govscan.model import Site
 from scanner.config import ConfigError
 from scanner.probes.base import Probe, ProbeContext
-from scanner.probes.browser import registrable_domain
+from scanner.domains import registrable_domain
 
 DOMAIN_COLUMNS = ("domein", "domeinnaam", "domain")
 

@@ -1,5 +1,6 @@
 """The browser probe's pure helpers: registrable domains, subpage sampling and where to look for a statement."""
-from scanner.probes.browser import registrable_domain, same_site_links, statement_candidates
+from scanner.domains import registrable_domain
+from scanner.probes.browser import same_site_links, statement_candidates
 
 FRONT = "https://www.gemeente.nl/"
 
