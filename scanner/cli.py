@@ -344,6 +344,20 @@ def cmd_lab(ctx: Context, args) -> int:
     return lab_main(ctx, args.lab_args)
 
 
+def cmd_serve(ctx: Context, args) -> int:
+    """`govscan serve`: the web service (scanner/service), imported only here."""
+    from scanner.service.app import serve
+
+    return serve(ctx, args)
+
+
+def cmd_token(ctx: Context, args) -> int:
+    """`govscan token create|list|revoke`: the batch API's tokens (scanner/service/tokens.py)."""
+    from scanner.service.tokens import token_command
+
+    return token_command(ctx, args)
+
+
 # --- the parser ---
 
 def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
@@ -469,6 +483,31 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
                                "the settings in force and where each value came from"))
     config_show.add_argument("--format", choices=("text", "json"), default="text", help=format_help)
     config_show.set_defaults(func=cmd_config_show)
+
+    serve = commands.add_parser("serve", help=say(
+        lang, "de webdienst: controle op aanvraag, het dashboard en de batch-API",
+              "the web service: on-demand checks, the dashboard and the batch API"))
+    serve.add_argument("--host", metavar="ADDRESS", help=say(lang, "luisteradres (standaard [service] host)",
+                                                                   "address to listen on (default [service] host)"))
+    serve.add_argument("--port", type=int, metavar="PORT", help=say(lang, "poort (standaard [service] port)",
+                                                                          "port (default [service] port)"))
+    serve.set_defaults(func=cmd_serve)
+
+    token = commands.add_parser("token", help=say(lang, "tokens voor de batch-API", "tokens for the batch API"))
+    token_kinds = token.add_subparsers(dest="token_command", metavar="COMMAND", required=True)
+    token_create = token_kinds.add_parser("create", help=say(lang, "maak een token (één keer getoond)",
+                                                                   "create a token (shown once)"))
+    token_create.add_argument("--name", required=True, metavar="NAME",
+                              help=say(lang, "voor wie het token is", "who the token is for"))
+    token_create.add_argument("--max-domains", type=int, metavar="N",
+                              help=say(lang, "hoeveel domeinen per dag (quotum)", "how many domains per day (quota)"))
+    token_create.set_defaults(func=cmd_token)
+    token_list = token_kinds.add_parser("list", help=say(lang, "toon de tokens", "list the tokens"))
+    token_list.add_argument("--format", choices=("text", "json"), default="text", help=format_help)
+    token_list.set_defaults(func=cmd_token)
+    token_revoke = token_kinds.add_parser("revoke", help=say(lang, "trek een token in", "revoke a token"))
+    token_revoke.add_argument("token_id", type=int, metavar="ID")
+    token_revoke.set_defaults(func=cmd_token)
 
     lab = commands.add_parser("lab", add_help=False, prefix_chars="\0",
                               help=say(lang, "het lab: een afgesloten internet van testsites (alleen in een checkout)",

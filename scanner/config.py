@@ -130,6 +130,19 @@ class RegisterSettings:
 
 
 @dataclass
+class ServiceSettings:
+    """`govscan serve` (scanner/service): the web service's limits and who it trusts."""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""              # how users reach it (links in reports, security.txt); empty: http://host:port
+    recheck_minutes: float = 10.0     # a site checked again within this gets the stored result
+    checks_per_hour: int = 10         # on-demand checks per client address per hour
+    sites_at_once: int = 4            # sites the service scans at the same time; the rest wait in line
+    trusted_proxies: list[str] = field(default_factory=list)  # addresses whose X-Forwarded-For is believed
+    contact_email: str = ""           # for /.well-known/security.txt and the accessibility statement
+
+
+@dataclass
 class Settings:
     scan: ScanSettings = field(default_factory=ScanSettings)
     dns: DnsSettings = field(default_factory=DnsSettings)
@@ -137,6 +150,7 @@ class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     browser: BrowserSettings = field(default_factory=BrowserSettings)
     register: RegisterSettings = field(default_factory=RegisterSettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
     # Free-form sections (for example [lab]) kept as read, for the parts that need them.
     extra: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
@@ -145,7 +159,8 @@ class Settings:
 
 
 SECTIONS = {"scan": ScanSettings, "dns": DnsSettings, "trust": TrustSettings, "storage": StorageSettings,
-            "browser": BrowserSettings, "register": RegisterSettings}
+            "browser": BrowserSettings, "register": RegisterSettings,
+            "service": ServiceSettings}
 
 
 def _merge(base: dict, override: dict, origins: dict[str, str], source: str, prefix: str = "") -> dict:
