@@ -214,6 +214,37 @@ class ArtifactRow(Base):
                               self.error_detail)
 
 
+class ApiTokenRow(Base):
+    """A batch API token (scanner/service/tokens.py). Only the SHA-256 of the secret is kept: the secret is shown
+    once when created. `max_domains`: how many domains its requests may hold in any 24 hours."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(CleanString(200))
+    secret_hash: Mapped[str] = mapped_column(CleanString(64), unique=True)
+    created: Mapped[datetime] = mapped_column(DateTime)
+    revoked: Mapped[datetime | None] = mapped_column(DateTime)
+    max_domains: Mapped[int] = mapped_column(Integer)
+
+
+class BatchRequestRow(Base):
+    """A request to the batch API: its internet.nl-style id, who sent it and the run that scans its domains."""
+
+    __tablename__ = "batch_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(CleanString(32), unique=True)  # 32 hex digits, as internet.nl's
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"))
+    name: Mapped[str] = mapped_column(CleanString(255))
+    type: Mapped[str] = mapped_column(CleanString(10))  # web or mail
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    domains: Mapped[int] = mapped_column(Integer)  # how many, for the token's quota
+    submitted: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_batch_requests_token_submitted", "token_id", "submitted"),)
+
+
 def pack(data: Any) -> bytes:
     """Keys in the order the probe wrote them: checks read them in that order (an MX host's addresses, the
     deciding address), so a re-evaluation of stored facts judges as the scan did."""
