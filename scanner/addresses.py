@@ -22,6 +22,9 @@ the most specific block deciding; RFC 6890):
 - cloud metadata services are refused whatever the configuration says: 169.254.169.254, 169.254.170.2,
   fd00:ec2::254, 100.100.100.200 and Azure's 168.63.129.16, which is a public address.
 
+The web service (`govscan serve`) also refuses its own addresses (`own_addresses`, applied with
+`AddressPolicy.refusing`), even inside an allowed network: a check must not turn the service on itself.
+
 Besides these, the networks listed in `[scan] allowed_networks` are allowed: the lab's scanner configuration
 allows the lab's documentation ranges, and tests allow loopback for their local servers. The configured DNS
 resolvers are not subject to the policy: they are the operator's own choice (the system's is often
@@ -37,6 +40,8 @@ an `error` with reason `refused_address` and the address in the detail.
 from __future__ import annotations
 
 import ipaddress
+import socket
+from pathlib import Path
 from typing import Iterable
 
 from govscan.model import Reason
@@ -121,6 +126,15 @@ class AddressPolicy:
 
     def __init__(self, allowed_networks: Iterable[str] = ()):
         self.allowed: tuple[IPNetwork, ...] = tuple(_network(text) for text in allowed_networks)
+        self.refused: tuple[tuple[IPNetwork, str], ...] = ()
+
+    def refusing(self, networks: Iterable[str], why: str = "one of the scanner's own addresses") -> AddressPolicy:
+        """A copy that also refuses `networks` (addresses or CIDR strings), even inside an allowed network, as
+        `why` (what they are, for the refusal's detail)."""
+        policy = AddressPolicy()
+        policy.allowed = self.allowed
+        policy.refused = self.refused + tuple((_network(text), why) for text in networks)
+        return policy
 
     def refusal(self, address: str | IPAddress) -> str | None:
         """Why `address` may not be connected to (what it is), or None when it may."""
@@ -132,6 +146,9 @@ class AddressPolicy:
             ip = ip.ipv4_mapped  # the IPv4 address itself, as an IPv6 socket sends it
         if any(ip in network for network in _METADATA):
             return "a cloud metadata address"
+        for network, why in self.refused:
+            if ip in network:
+                return why
         if any(ip in network for network in self.allowed):
             return None
         for form, embedded in _embedded(ip):
@@ -169,3 +186,54 @@ def _embedded(ip: IPAddress) -> list[tuple[str, ipaddress.IPv4Address]]:
         server, client = ip.teredo
         return [("Teredo server", server), ("Teredo", client)]
     return []
+
+
+# --- the scanner's own addresses ----------------------------------------------------------------------------
+
+UNSPECIFIED = ("", "*", "0.0.0.0", "::")
+
+
+def own_addresses(listen_host: str) -> list[str]:
+    """The addresses of this machine that a check must not reach: where the service listens (`listen_host`, an
+    address or a name the system resolves) and every address of the machine's interfaces, also when it
+    listens on one address only (behind a reverse proxy, the machine's public address leads to the service
+    too).
+
+    The interfaces' addresses are read from Linux's /proc/net/fib_trie (IPv4: the local host routes, so
+    secondary addresses too) and /proc/net/if_inet6 (IPv6), plus what the system resolves the host name to
+    (which is all there is elsewhere). Limits: read once, so an address added later is not known; a public
+    address that is not on an interface (NAT, a load balancer) is not known either, and reaching it reaches
+    the service the way any visitor does."""
+    found: list[str] = []
+    if listen_host.strip("[]") not in UNSPECIFIED:
+        found += _resolved(listen_host.strip("[]"))
+    found += _proc_ipv4() + _proc_ipv6() + _resolved(socket.gethostname())
+    return sorted(set(found), key=lambda a: (":" in a, ipaddress.ip_address(a)))
+
+
+def _resolved(host: str) -> list[str]:
+    try:
+        return [str(ipaddress.ip_address(info[4][0].split("%")[0]))
+                for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)]
+    except (OSError, ValueError):
+        return []
+
+
+def _proc_ipv4(path: str = "/proc/net/fib_trie") -> list[str]:
+    """The machine's IPv4 addresses: each `/32 host LOCAL` entry of the routing tables, on the line after
+    its address."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return []
+    return [previous.split()[-1] for previous, line in zip(lines, lines[1:])
+            if line.strip() == "/32 host LOCAL"]
+
+
+def _proc_ipv6(path: str = "/proc/net/if_inet6") -> list[str]:
+    """The machine's IPv6 addresses: the first field of each line, 32 hexadecimal digits."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return []
+    return [str(ipaddress.IPv6Address(bytes.fromhex(line.split()[0]))) for line in lines if line.strip()]

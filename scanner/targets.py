@@ -4,21 +4,27 @@ host names (one per line, `#` starts a comment).
 Every entry is normalised the same way (lower case, IDN to punycode, no trailing dot, `https://host/` when
 only a host is given) and de-duplicated by host, because the host is what the checks judge. An IP address,
 or a name a browser would read as one (its last label a number: `127.1`, `0x7f.0.0.1`, `2130706433`), is
-not a host name and is refused. A bad row is reported as `FILE:LINE: reason` and skipped; it never stops the
-rows after it.
+not a host name and is refused, and so are other schemes than http(s), other ports than 80 and 443, a user
+name or password, white space or control characters inside, and over-long URLs, names and labels. A bad row
+is reported as `FILE:LINE: reason` and skipped; it never stops the rows after it.
+
+What someone types into the web service or sends to its batch API goes through the same rules
+(`parse_request`); a refusal is a `RefusedTarget`, whose `.text` says why in Dutch and English (docs/ssrf.md).
 """
 from __future__ import annotations
 
 import csv
 import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import idna
 
-from govscan.model import ORGANISATION_TYPES, Organisation, Site
+from govscan.model import ORGANISATION_TYPES, Organisation, Site, Text
+from scanner.addresses import AddressPolicy
 
 CSV_HEADER = ("organisation", "type", "code", "url")
 
@@ -33,6 +39,18 @@ OTHER_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 # hex digits, is parsed by browsers as an IPv4 address (127.1, 0x7f.0.0.1 and 2130706433 are 127.0.0.1).
 IPV4_NUMBER = re.compile(r"[0-9]+|0x[0-9a-f]*")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# Longest URL accepted (what browsers and servers commonly support), host name and label (RFC 1035).
+MAX_URL = 2000
+MAX_HOST = 253
+MAX_LABEL = 63
+
+
+class RefusedTarget(ValueError):
+    """A URL or host name that is not scanned: `text` says why (Dutch and English); str() is the English."""
+
+    def __init__(self, nl: str, en: str):
+        super().__init__(en)
+        self.text = Text(nl, en)
 
 
 class TargetsError(Exception):
@@ -58,53 +76,106 @@ class Problem:
 
 
 def normalise_host(host: str) -> str:
-    """Lower case, punycode, no trailing dot; ValueError with the reason when it is not a usable host name."""
+    """Lower case, punycode, no trailing dot; RefusedTarget with the reason when it is not a usable host name."""
     host = host.strip().rstrip(".").lower()
     if not host:
-        raise ValueError("empty host name")
+        raise RefusedTarget("lege hostnaam", "empty host name")
     try:
-        ipaddress.ip_address(host.strip("[]"))
+        address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         pass
     else:
-        raise ValueError(f"{host} is an IP address, not a host name")
+        raise _ip_address(host, address)
+    if len(host) > MAX_HOST:
+        raise RefusedTarget(f"een hostnaam van {len(host)} tekens: hoogstens {MAX_HOST}",
+                            f"a host name of {len(host)} characters: at most {MAX_HOST}")
+    longest = max(len(label) for label in host.split("."))
+    if longest > MAX_LABEL:
+        raise RefusedTarget(f"een deel van de hostnaam heeft {longest} tekens: hoogstens {MAX_LABEL}",
+                            f"a label of the host name has {longest} characters: at most {MAX_LABEL}")
     try:
         ascii_host = idna.encode(host, uts46=True).decode("ascii")
     except idna.IDNAError as exc:
-        raise ValueError(f"invalid host name {host!r}: {exc}") from None
+        raise RefusedTarget(f"ongeldige hostnaam {host!r}: {exc}", f"invalid host name {host!r}: {exc}") from None
     last = ascii_host.rsplit(".", 1)[-1]
     if IPV4_NUMBER.fullmatch(last):
-        raise ValueError(f"{ascii_host} ends in a number ({last}), so browsers read it as an IPv4 address: "
-                         "give the site's host name")
+        raise RefusedTarget(
+            f"{ascii_host} eindigt op een getal ({last}), dus browsers lezen het als IPv4-adres: geef de "
+            "hostnaam van de site",
+            f"{ascii_host} ends in a number ({last}), so browsers read it as an IPv4 address: give the site's "
+            "host name")
     if "." not in ascii_host:
-        raise ValueError(f"{ascii_host} is not a fully qualified host name")
+        raise RefusedTarget(f"{ascii_host} is geen volledige hostnaam (zoals www.gemeente.nl)",
+                            f"{ascii_host} is not a fully qualified host name (such as www.gemeente.nl)")
     return ascii_host
 
 
+def _ip_address(text: str, address) -> RefusedTarget:
+    """The refusal of an IP address given where a host name belongs, saying what the address is when the
+    address policy never scans it (scanner/addresses.py)."""
+    why = AddressPolicy().refusal(address)
+    if why is None:
+        return RefusedTarget(f"{text} is een IP-adres, geen hostnaam: geef de hostnaam van de site",
+                             f"{text} is an IP address, not a host name: give the site's host name")
+    return RefusedTarget(
+        f"{text} is een IP-adres, geen hostnaam. Adressen als dit ({why}) worden nooit gecontroleerd: geef de "
+        "hostnaam van de site",
+        f"{text} is an IP address, not a host name. Addresses like this ({why}) are never scanned: give the "
+        "site's host name")
+
+
 def parse_target(text: str, organisation: Organisation | None = None) -> Site:
-    """One URL or host name as a Site; ValueError with the reason when it cannot be scanned."""
+    """One URL or host name as a Site; RefusedTarget (a ValueError) with the reason when it is not scanned."""
     text = text.strip()
     if not text:
-        raise ValueError("empty URL")
+        raise RefusedTarget("lege URL", "empty URL")
+    if len(text) > MAX_URL:
+        raise RefusedTarget(f"een URL van {len(text)} tekens: hoogstens {MAX_URL}",
+                            f"a URL of {len(text)} characters: at most {MAX_URL}")
+    odd = next((c for c in text if c.isspace() or unicodedata.category(c) in ("Cc", "Cf")), None)
+    if odd is not None:
+        raise RefusedTarget(f"witruimte of een stuurteken ({ord(odd):#06x}) in de URL",
+                            f"white space or a control character ({ord(odd):#06x}) inside the URL")
     if "://" not in text:
-        text = "https://" + text
+        text = "https://" + (f"[{text}]" if _is_ipv6(text) else text)
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise ValueError(f"unsupported scheme {scheme!r} (use http or https)")
+        raise RefusedTarget(f"schema {scheme!r} wordt niet ondersteund (gebruik http of https)",
+                            f"unsupported scheme {scheme!r} (use http or https)")
     if parts.username is not None or parts.password is not None:
-        raise ValueError("a URL with a user name or password is not scanned")
+        raise RefusedTarget("een URL met een gebruikersnaam of wachtwoord wordt niet gecontroleerd",
+                            "a URL with a user name or password is not scanned")
     try:
         port = parts.port
     except ValueError:
-        raise ValueError(f"invalid port in {text!r}") from None
+        raise RefusedTarget(f"ongeldige poort in {text!r}", f"invalid port in {text!r}") from None
     if port is not None and port != DEFAULT_PORTS[scheme]:
-        raise ValueError(f"port {port}: only the standard ports are scanned")
+        raise RefusedTarget(f"poort {port}: alleen de standaardpoorten (80 en 443) worden gecontroleerd",
+                            f"port {port}: only the standard ports are scanned (80 and 443)")
     host = normalise_host(parts.hostname or "")
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
     return Site(url=f"{scheme}://{host}{path}", host=host, organisation=organisation)
+
+
+def parse_request(text) -> Site:
+    """What someone asks the web service or its batch API to check: a host name or an http(s) URL, by the
+    rules of a site list (`parse_target`). RefusedTarget, with `.text` for the person, when it is not
+    checked; anything but a string is refused too (a batch request's JSON may hold a number or null)."""
+    if not isinstance(text, str):
+        raise RefusedTarget("geef een hostnaam of een http(s)-URL", "give a host name or an http(s) URL")
+    return parse_target(text)
+
+
+def _is_ipv6(text: str) -> bool:
+    """Whether `text` is a bare IPv6 address, which needs brackets in a URL."""
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_organisation(name: str, type_: str, code: str) -> Organisation | None:
