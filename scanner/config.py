@@ -140,6 +140,8 @@ class ServiceSettings:
     sites_at_once: int = 4            # sites the service scans at the same time; the rest wait in line
     trusted_proxies: list[str] = field(default_factory=list)  # addresses whose X-Forwarded-For is believed
     contact_email: str = ""           # for /.well-known/security.txt and the accessibility statement
+    batch_max_domains: int = 5000     # domains in one batch API request
+    token_domains_per_day: int = 10000  # a batch API token's quota unless `token create --max-domains` says
 
 
 @dataclass

@@ -238,7 +238,9 @@ class BatchRequestRow(Base):
     token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"))
     name: Mapped[str] = mapped_column(CleanString(255))
     type: Mapped[str] = mapped_column(CleanString(10))  # web or mail
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    # NULL until its run is started: the request is stored first, so the token's quota is counted and
+    # reserved in one transaction (two requests at once cannot both take the last of it).
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     domains: Mapped[int] = mapped_column(Integer)  # how many, for the token's quota
     submitted: Mapped[datetime] = mapped_column(DateTime)
 

@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column('token_id', sa.Integer(), nullable=False),
         sa.Column('name', sa.String(length=255), nullable=False),
         sa.Column('type', sa.String(length=10), nullable=False),
-        sa.Column('run_id', sa.Integer(), nullable=False),
+        sa.Column('run_id', sa.Integer(), nullable=True),
         sa.Column('domains', sa.Integer(), nullable=False),
         sa.Column('submitted', sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(['run_id'], ['runs.id']),
