@@ -23,8 +23,8 @@ from rich.table import Table
 
 from govscan.model import CheckInfo, Finding, Status, say
 from reports.reevaluation import COLOUR_NAMES, FACTS_ASSUMED, FACTS_DERIVED, Reevaluation
-from reports.site_report import (LEVEL_LABEL, SHOW_ORDER, STATUS_STYLE, WORDS, Catalogue, ScanSummary, SiteReport,
-                                 by_family, status_label)
+from reports.site_report import (LEVEL_LABEL, SHOW_ORDER, STATUS_STYLE, WORDS, Catalogue, Part, ScanSummary,
+                                 SiteReport, Summary, evidence_lines, fix_first, status_label)
 
 if TYPE_CHECKING:  # the command line starts without loading SQLAlchemy
     from storage.models import FindingRow, RunRow
@@ -68,8 +68,9 @@ def _table(title: str, headings: list[str]) -> Table:
 # --- one site (`govscan check`) ---
 
 def site_report(out: Console, report: SiteReport, catalogue: Catalogue, lang: str) -> None:
-    """The site's findings grouped by family; each failing or warning check with what was found, the norm and
-    how to fix it."""
+    """The site's summary line, then what to fix first (`site_report.fix_first`), each part grouped by
+    family: the failing required checks, the warnings and what could not be measured in full (what was found,
+    per address, the norm and how to fix it), then the rest one line per check."""
     heading = f"[bold]{safe(report.url)}[/bold]"
     if report.run_id is not None:
         took = f", {report.seconds:.1f} {WORDS['seconds'].get(lang)}" if report.seconds is not None else ""
@@ -77,24 +78,28 @@ def site_report(out: Console, report: SiteReport, catalogue: Catalogue, lang: st
     out.print(heading)
     addresses = report.addresses.get("ipv4", []) + report.addresses.get("ipv6", [])
     out.print(f"{WORDS['addresses'].get(lang)}: {safe(', '.join(addresses) or WORDS['none'].get(lang))}")
+    out.print(f"[bold]{safe(Summary.of(report, catalogue).text().get(lang))}[/bold]")
 
-    for family, findings in by_family(report.findings, catalogue).items():
-        counts = Counter(Status(f.status) for f in findings)
-        tally = ", ".join(f"{counts[s]} {status_label(s, lang)}" for s in SHOW_ORDER if counts[s])
+    for section in fix_first(report, catalogue):
         out.print()
-        out.rule(f"[bold]{safe(family.upper())}  ({tally})[/bold]", align="left")
-        for finding in findings:
-            _finding(out, finding, catalogue.get(finding.check), lang)
+        out.rule(f"[bold]{safe(section.title.get(lang))}  ({len(section.findings())})[/bold]", align="left")
+        for family, findings in section.families.items():
+            counts = Counter(Status(f.status) for f in findings)
+            tally = ", ".join(f"{counts[s]} {status_label(s, lang)}" for s in SHOW_ORDER if counts[s])
+            out.print(f"[bold]{safe(family.upper())}[/bold]  ({tally})")
+            for finding in findings:
+                info = catalogue.get(finding.check)
+                if section.part == Part.REST:
+                    _compact(out, finding, info, lang)
+                else:
+                    _finding(out, finding, info, lang)
 
 
-def _evidence_lines(details: dict[str, Any], limit: int = 160) -> list[str]:
-    lines = []
-    for key, value in details.items():
-        if key in ("addresses", "traceback"):
-            continue
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-        lines.append(f"{key}: {text if len(text) <= limit else text[:limit - 1] + '…'}")
-    return lines
+def _compact(out: Console, finding: Finding, info: CheckInfo | None, lang: str) -> None:
+    """One line: status, title, check id and summary."""
+    title = info.title.get(lang) if info else finding.check
+    out.print(f"  {_status(Status(finding.status), lang)}{safe(title)}[dim]  {safe(finding.check)}[/dim]  "
+              f"{safe(finding.summary.get(lang))}")
 
 
 def _status(status: Status, lang: str) -> str:
@@ -120,9 +125,9 @@ def _finding(out: Console, finding: Finding, info: CheckInfo | None, lang: str) 
     elif not addresses:
         out.print(f"      {safe(finding.summary.get(lang))}{_reason(finding.reason)}")
     if attention:
-        evidence = _evidence_lines(finding.details)
+        evidence = evidence_lines(finding.details)
         if addresses and alike:
-            evidence += _evidence_lines(addresses[0].details)
+            evidence += evidence_lines(addresses[0].details)
         if evidence:
             out.print(f"      [bold]{WORDS['found'].get(lang)}:[/bold]")
             for text in evidence:
@@ -133,7 +138,7 @@ def _finding(out: Console, finding: Finding, info: CheckInfo | None, lang: str) 
             out.print(f"      {safe(f'{address.address:<28}')}{_status(address_status, lang)}"
                       f"{safe(address.summary.get(lang))}{_reason(address.reason)}")
             if address_status in (Status.FAIL, Status.WARN):
-                for text in _evidence_lines(address.details):
+                for text in evidence_lines(address.details):
                     out.print(f"        {safe(text)}")
     if attention and info:
         out.print(f"      [bold]{WORDS['norm'].get(lang)}:[/bold] {safe(info.norm)}")

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from govscan.model import utc_iso
+from govscan.model import Status, utc_iso
 from reports.reevaluation import Reevaluation
-from reports.site_report import SHOW_ORDER, Catalogue, ScanSummary, SiteReport, family_of
+from reports.site_report import SHOW_ORDER, Catalogue, ScanSummary, SiteReport, Summary, family_of, fix_first
 
 if TYPE_CHECKING:  # the command line starts without loading SQLAlchemy
     from storage.models import FindingRow, RunRow
@@ -37,7 +37,8 @@ def _statuses(counts: Counter) -> dict[str, int]:
 
 
 def site(report: SiteReport, catalogue: Catalogue) -> dict[str, Any]:
-    """One site's findings, each with its check's family, level, title and advice from the catalogue."""
+    """One site's findings, each with its check's family, level, title and advice from the catalogue; the
+    summary and the order to read them in (`site_report.fix_first`) as the text and HTML reports show them."""
     findings = []
     for finding in report.findings:
         info = catalogue.get(finding.check)
@@ -54,8 +55,17 @@ def site(report: SiteReport, catalogue: Catalogue) -> dict[str, Any]:
                  "addresses": {"ipv4": report.addresses.get("ipv4", []), "ipv6": report.addresses.get("ipv6", [])}},
         "seconds": report.seconds,
         "counts": _statuses(Counter(f.status for f in report.findings)),
+        "summary": _summary(Summary.of(report, catalogue)),
+        "fix_first": [{"part": str(section.part), "title": {"nl": section.title.nl, "en": section.title.en},
+                       "checks": [f.check for f in section.findings()]} for section in fix_first(report, catalogue)],
         "findings": findings,
     }
+
+
+def _summary(summary: Summary) -> dict[str, Any]:
+    text = summary.text()
+    return {"required": {str(s): summary.required[s] for s in (Status.FAIL, Status.WARN, Status.ERROR)},
+            "text": {"nl": text.nl, "en": text.en}}
 
 
 def check(row: RunRow, report: SiteReport, catalogue: Catalogue) -> dict[str, Any]:

@@ -1,6 +1,16 @@
 """The report of one site's findings and the summary of a scan, with what their renderings share: for a
-terminal in reports/console.py (grouped by family, each failing or warning check with what was found, what the
-norm asks and how to fix it) and as JSON in reports/json_report.py (docs/json.md).
+terminal in reports/console.py, as JSON in reports/json_report.py (docs/json.md) and as the web service's HTML
+report in reports/check_report.py.
+
+What to fix first is decided here once, so the three renderings show the same order and summary: the summary
+(how many required checks fail, warn or could not be measured, and the totals per status), then the parts of
+`fix_first`, each grouped by family:
+
+1. fix: the required checks that fail; a site complies with a standard only when these pass;
+2. warnings: the required checks that warn, and the recommended or informational checks that fail or warn
+   (a missed recommendation is shown as a warning: shared/spec/checks.md, "Levels");
+3. not measured: the checks that could not be measured (an error is never a fail, but it hides a verdict);
+4. the rest: what passes, informs or does not apply, shown compactly or collapsed.
 
 It works from `govscan.model.Finding`s, so it shows a fresh `govscan check` and a stored run alike; the
 check's family, level, title and advice come from the catalogue the caller passes (`{check_id: CheckInfo}`),
@@ -8,11 +18,13 @@ so reports never import the checks.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Mapping
+from enum import StrEnum
+from typing import Any, Mapping
 
-from govscan.model import CheckInfo, Finding, SiteResult, Status, Text
+from govscan.model import CheckInfo, Finding, SiteResult, Status, Text, say
 
 STATUS_LABEL = {
     Status.PASS: Text("voldoet", "pass"),
@@ -106,6 +118,11 @@ def status_label(status: str, lang: str) -> str:
     return STATUS_LABEL[Status(status)].get(lang)
 
 
+def status_class(status: str) -> str:
+    """The HTML class that colours a status (reports/static/govscan.css); the status is always written too."""
+    return f"status-{status if status in ('pass', 'warn', 'fail', 'error') else 'other'}"
+
+
 def by_family(findings: list[Finding], catalogue: Catalogue) -> dict[str, list[Finding]]:
     """Findings grouped by family, in the order the families first appear; inside, failing checks first."""
     groups: dict[str, list[Finding]] = {}
@@ -114,3 +131,99 @@ def by_family(findings: list[Finding], catalogue: Catalogue) -> dict[str, list[F
     for group in groups.values():
         group.sort(key=lambda f: (SHOW_ORDER.index(Status(f.status)), f.check))
     return groups
+
+
+def level_of(check_id: str, catalogue: Catalogue) -> str | None:
+    found = catalogue.get(check_id)
+    return found.level if found else None
+
+
+def evidence_lines(details: dict[str, Any], limit: int = 160) -> list[str]:
+    """A finding's evidence as `key: value` lines for people, each cut at `limit` characters; the addresses
+    (shown per address) and a traceback (for developers, in the JSON) are left out."""
+    lines = []
+    for key, value in details.items():
+        if key in ("addresses", "traceback"):
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        lines.append(f"{key}: {text if len(text) <= limit else text[:limit - 1] + '…'}")
+    return lines
+
+
+# --- what to fix first ---
+
+class Part(StrEnum):
+    FIX = "fix"
+    WARN = "warn"
+    ERROR = "error"
+    REST = "rest"
+
+
+PART_TITLE = {
+    Part.FIX: Text("Eerst oplossen: verplichte controles die niet voldoen",
+                   "Fix first: required checks that fail"),
+    Part.WARN: Text("Waarschuwingen", "Warnings"),
+    Part.ERROR: Text("Niet gemeten", "Not measured"),
+    Part.REST: Text("De rest", "The rest"),
+}
+
+
+def part_of(finding: Finding, catalogue: Catalogue) -> Part:
+    status = Status(finding.status)
+    if status == Status.FAIL and level_of(finding.check, catalogue) == "required":
+        return Part.FIX
+    if status in (Status.FAIL, Status.WARN):
+        return Part.WARN
+    if status == Status.ERROR:
+        return Part.ERROR
+    return Part.REST
+
+
+@dataclass
+class Section:
+    """One part of the report with its findings grouped by family (see `by_family`)."""
+
+    part: Part
+    families: dict[str, list[Finding]]
+
+    @property
+    def title(self) -> Text:
+        return PART_TITLE[self.part]
+
+    def findings(self) -> list[Finding]:
+        return [f for group in self.families.values() for f in group]
+
+
+def fix_first(report: SiteReport, catalogue: Catalogue) -> list[Section]:
+    """The report's parts that hold findings, in the order to read them (the module docstring)."""
+    parts: dict[Part, list[Finding]] = {part: [] for part in Part}
+    for finding in report.findings:
+        parts[part_of(finding, catalogue)].append(finding)
+    return [Section(part, by_family(findings, catalogue)) for part, findings in parts.items() if findings]
+
+
+@dataclass
+class Summary:
+    """The line a report opens with: the required checks that fail, warn and could not be measured, and how
+    many checks got each status."""
+
+    required: Counter  # {Status.FAIL: n, Status.WARN: n, Status.ERROR: n} over the required checks
+    totals: Counter  # {Status: n} over all checks
+
+    @classmethod
+    def of(cls, report: SiteReport, catalogue: Catalogue) -> Summary:
+        statuses = [Status(f.status) for f in report.findings]
+        required = [Status(f.status) for f in report.findings if level_of(f.check, catalogue) == "required"]
+        return cls(Counter(required), Counter(statuses))
+
+    def text(self) -> Text:
+        return Text(self._line("nl"), self._line("en"))
+
+    def _line(self, lang: str) -> str:
+        fail, warn, error = (self.required[s] for s in (Status.FAIL, Status.WARN, Status.ERROR))
+        checks = sum(self.totals.values())
+        totals = ", ".join(f"{self.totals[s]} {status_label(s, lang)}" for s in SHOW_ORDER if self.totals[s])
+        return say(lang, f"Verplichte controles die niet voldoen: {fail}; met een waarschuwing: {warn}; "
+                         f"niet gemeten: {error}. Alle {checks} controles: {totals or 'geen'}",
+                         f"Required checks failing: {fail}; warning: {warn}; not measured: {error}. "
+                         f"All {checks} checks: {totals or 'none'}")
