@@ -70,8 +70,9 @@ def token_command(ctx, args) -> int:
             for row in rows:
                 state = (say(lang, f"ingetrokken {row['revoked']}", f"revoked {row['revoked']}") if row["revoked"]
                          else say(lang, "actief", "active"))
+                per_day = say(lang, "domeinen per dag", "domains a day")
                 ctx.out.print(f"{row['id']}  {safe(row['name'])}  {row['created']}  "
-                              f"{say(lang, 'domeinen per dag', 'domains a day')}: {row['max_domains_per_day']}  {state}")
+                              f"{per_day}: {row['max_domains_per_day']}  {state}")
             if not rows:
                 ctx.out.print(say(lang, "Geen tokens.", "No tokens."))
     else:
