@@ -93,6 +93,49 @@ def last_started(store: Store, source: str):
         return session.scalar(select(func.max(RunRow.started)).where(RunRow.source == source))
 
 
+# --- the web service's jobs (scanner/service/jobs.py): runs whose source starts with a prefix ---
+
+def _open(run_ids):
+    """The runs among `run_ids` (a select of run ids) that have an unfinished item."""
+    return RunRow.id.in_(select(WorkItem.run_id).where(WorkItem.run_id.in_(run_ids),
+                                                       WorkItem.state.in_(("queued", "running"))))
+
+
+def open_runs(store: Store, prefix: str, state: str = "running") -> list[int]:
+    """The runs from sources starting with `prefix`, in `state`, that have unfinished items: oldest first."""
+    with store.session() as session:
+        ids = select(RunRow.id).where(RunRow.source.startswith(prefix, autoescape=True), RunRow.state == state)
+        return list(session.scalars(select(RunRow.id).where(RunRow.id.in_(ids), _open(ids)).order_by(RunRow.id)))
+
+
+def waiting_before(store: Store, run_id: int, prefix: str) -> int:
+    """How many queued sites of earlier running runs from sources starting with `prefix` wait before this
+    run's: the run's place in line, less one."""
+    with store.session() as session:
+        return session.scalar(
+            select(func.count()).select_from(WorkItem).join(RunRow, RunRow.id == WorkItem.run_id)
+            .where(RunRow.source.startswith(prefix, autoescape=True), RunRow.state == "running",
+                   RunRow.id < run_id, WorkItem.state == "queued"))
+
+
+def started_since(store: Store, source: str, since) -> list:
+    """When each run from exactly `source` started at or after `since`, oldest first (a rate limit)."""
+    with store.session() as session:
+        return list(session.scalars(select(RunRow.started).where(RunRow.source == source, RunRow.started >= since)
+                                    .order_by(RunRow.started)))
+
+
+def recent_run_of(store: Store, host: str, prefix: str, since) -> int | None:
+    """The newest run from a source starting with `prefix`, started at or after `since`, that has `host`
+    and was not interrupted or gave up on it: a check to show again instead of scanning anew."""
+    with store.session() as session:
+        return session.scalar(
+            select(RunRow.id).join(WorkItem, WorkItem.run_id == RunRow.id).join(SiteRow, SiteRow.id == WorkItem.site_id)
+            .where(RunRow.source.startswith(prefix, autoescape=True), RunRow.started >= since,
+                   RunRow.state != "interrupted", SiteRow.host == host, WorkItem.state != "error")
+            .order_by(RunRow.id.desc()).limit(1))
+
+
 VERSIONED_TABLES = ("findings", "artifacts", "work_items", "runs")
 
 
