@@ -11,7 +11,7 @@ GOVSCAN := $(VENV)/bin/govscan
 APT_PACKAGES := nginx-light nsd unbound bind9-dnsutils chromium libnss3-tools iproute2 nmap openssl curl
 OUT ?= out
 
-.PHONY: setup system python demo test bench update-axe lab-down clean
+.PHONY: setup system python demo test bench update-axe update-nlds lab-down clean
 
 setup: system python
 
@@ -56,6 +56,21 @@ update-axe:
 	npm install --no-audit --no-fund --silent
 	cp node_modules/axe-core/axe.min.js scanner/probes/browser_js/axe.min.js
 	cp node_modules/axe-core/LICENSE scanner/probes/browser_js/axe.min.js.LICENSE
+
+# The NL Design System CSS of the pages (reports/static/, package data): the Utrecht component CSS and the NL
+# Design System's open 'voorbeeld' theme (the Utrecht and Rijkshuisstijl themes are not open), at the versions
+# package.json pins, with their licence and where they came from.
+STATIC := reports/static
+update-nlds:
+	command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm)
+	npm install --no-audit --no-fund --silent
+	cp node_modules/@utrecht/component-library-css/dist/index.css $(STATIC)/utrecht-components.css
+	cp node_modules/@utrecht/component-library-css/dist/html.css $(STATIC)/utrecht-html.css
+	cp node_modules/@nl-design-system-unstable/voorbeeld-design-tokens/dist/theme.css $(STATIC)/voorbeeld-theme.css
+	cp node_modules/@utrecht/component-library-css/LICENSE.md $(STATIC)/NLDS-LICENCE.md
+	for p in @utrecht/component-library-css @nl-design-system-unstable/voorbeeld-design-tokens; do \
+	  echo "$$p $$(node -p "require('./node_modules/$$p/package.json').version") from npm, licence $$(node -p "require('./node_modules/$$p/package.json').license")"; \
+	done > $(STATIC)/NLDS-SOURCE.txt
 
 lab-down:
 	$(GOVSCAN) lab down

@@ -92,7 +92,7 @@ def pattern_defs() -> str:
         defs.append(f'<pattern id="fill-{key}" width="8" height="8" patternUnits="userSpaceOnUse">'
                     f'<rect width="8" height="8" fill="{fill}"/><g stroke="{ink}" fill="{ink}">{marks[key]}</g>'
                     f"</pattern>")
-    return ('<svg width="0" height="0" style="position:absolute" aria-hidden="true" focusable="false">'
+    return ('<svg class="map-patterns" width="0" height="0" aria-hidden="true" focusable="false">'
             f'<defs>{"".join(defs)}</defs></svg>')
 
 

@@ -1,9 +1,12 @@
 """`govscan publish`: the whole set of reports as a static site for any web server: an index, trends,
-maps, a page per organisation, the run reports, and CSV/JSON exports.
+maps, a page per organisation, the run reports, CSV/JSON exports, and the stylesheets they link.
 
-Reads storage only, and what the caller says about the checks (a catalogue of `CheckInfo`). Pages are
-self-contained HTML (reports/page.py): no scripts, no external resources, so they track nobody and work
-offline.
+Reads storage only, and what the caller says about the checks (a catalogue of `CheckInfo`). The Publisher
+renders the site into memory (relative path -> bytes); `publish` writes that out, and the web service
+(scanner/service/dashboard.py) serves the same files live under /dashboard/, so publishing is a static copy
+of the same thing. Every link inside the site is relative, so both work. Pages are HTML in the NL Design
+System's look (reports/page.py): no scripts, no inline styles, nothing fetched from elsewhere, so they track
+nobody and work offline.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from govscan.model import say, utc_iso
 from reports import maps as maps_module
 from reports import run_report, trends
 from reports.export import csv_writer
-from reports.page import page
+from reports.page import page, static_files
 from reports.site_report import Catalogue, status_label
 from reports.standards import Colour, all_together, load_standards, site_colour
 from storage.history import status_versions
@@ -92,27 +95,27 @@ def _share(a: trends.Adoption | None) -> str:
 
 
 class Publisher:
-    def __init__(self, store, out: Path, catalogue: Catalogue, options: Options, now: datetime | None = None):
+    """Renders the site: `render()` returns every file by its path relative to the site's root."""
+
+    def __init__(self, store, catalogue: Catalogue, options: Options, now: datetime | None = None):
         self.store = store
-        self.out = out
         self.catalogue = catalogue
         self.options = options
         self.lang = options.lang
         self.now = now or store.now()
         self.standards = load_standards(options.standards) if options.standards else load_standards()
+        self.files: dict[str, bytes] = {}
 
-    def write(self, relative: str, text: str) -> Path:
-        path = self.out / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return path
+    def write(self, relative: str, text: str) -> None:
+        self.files[relative] = text.encode("utf-8")
 
-    def page(self, relative: str, title: str, body: str) -> Path:
+    def page(self, relative: str, title: str, body: str) -> None:
         root = "../" * relative.count("/")
-        return self.write(relative, page(title, body, lang=self.lang, nav=_nav(self.lang, root),
-                                         footer=_footer(self.lang, self.now)))
+        self.write(relative, page(title, body, lang=self.lang, nav=_nav(self.lang, root),
+                                  footer=_footer(self.lang, self.now), static=f"{root}static/"))
 
-    def run(self) -> Path:
+    def render(self) -> dict[str, bytes]:
+        self.files = {f"static/{name}": content for name, content in static_files().items()}
         runs = self.store.runs()
         state = self.store.state_on(self.now)
         first_day = min((r.started.date() for r in runs), default=self.now.date())
@@ -131,11 +134,12 @@ class Publisher:
         self.map_pages(state)
         self.organisation_pages(state, first_day)
         self.run_pages(runs)
-        return self.index(state, points, projections, runs)
+        self.index(state, points, projections, runs)
+        return self.files
 
     # --- pages ---
 
-    def index(self, state, points, projections, runs) -> Path:
+    def index(self, state, points, projections, runs) -> None:
         lang = self.lang
         latest = {}
         for p in points:
@@ -156,7 +160,7 @@ class Publisher:
                 + "</ul>"]
         title = say(lang, "Naleving van standaarden door de overheid",
                           "Compliance of government websites with the standards")
-        return self.page("index.html", title, "\n".join(body))
+        self.page("index.html", title, "\n".join(body))
 
     def trends_page(self, points, projections, period: str) -> None:
         lang = self.lang
@@ -331,7 +335,12 @@ class Publisher:
         for index, run in enumerate(runs):
             link = escape(str(run.id))
             if index < RUN_REPORTS:
-                run_report.write(run, self.store.findings_for_run(run.id), self.out / "runs", self.catalogue, lang)
+                findings = self.store.findings_for_run(run.id)
+                self.write(f"runs/run-{run.id}.html", run_report.render_html(run, findings, self.catalogue, lang,
+                                                                             static="../static/"))
+                csv_file = io.StringIO(newline="")
+                run_report.write_csv(csv_file, run, findings, self.catalogue)
+                self.write(f"runs/run-{run.id}.csv", csv_file.getvalue())
                 link = f'<a href="run-{run.id}.html">{run.id}</a>'
             rows.append([f'<th scope="row">{link}</th>', _td(run.kind), _td(run.state),
                          _td(f"{run.started:%Y-%m-%d %H:%M}"), _td(f"{run.sites_done}/{run.sites_total}", "num"),
@@ -384,8 +393,19 @@ class Publisher:
                                                             indent=1))
 
 
+def render(store, catalogue: Catalogue, options: Options | None = None,
+           now: datetime | None = None) -> dict[str, bytes]:
+    """The site in memory: every file by its path relative to the site's root. `catalogue` gives each
+    check's title, advice and norm."""
+    return Publisher(store, catalogue, options or Options(), now).render()
+
+
 def publish(store, out: Path | str, catalogue: Catalogue, options: Options | None = None,
             now: datetime | None = None) -> Path:
-    """Write the site into `out`; returns the path of its index page. `catalogue` gives each check's title,
-    advice and norm."""
-    return Publisher(store, Path(out), catalogue, options or Options(), now).run()
+    """Write the site into `out`; returns the path of its index page."""
+    out = Path(out)
+    for relative, content in render(store, catalogue, options, now).items():
+        path = out / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    return out / "index.html"

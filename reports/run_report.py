@@ -9,7 +9,7 @@ from pathlib import Path
 
 from govscan.model import Status, Text, say, utc_iso
 from reports.export import csv_writer
-from reports.page import page
+from reports.page import page, static_files
 from reports.site_report import SHOW_ORDER, Catalogue, family_of, level_label, status_label
 from storage.models import FindingRow, RunRow
 
@@ -20,8 +20,11 @@ CSV_COLUMNS = ("run", "organisation", "organisation_type", "organisation_code", 
 
 def write(run: RunRow, findings: list[FindingRow], out: Path, catalogue: Catalogue,
           lang: str = "nl") -> tuple[Path, Path]:
-    """Write `run-ID.html` and `run-ID.csv` into `out` (created). Returns both paths."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write `run-ID.html` and `run-ID.csv` into `out` (created), with the stylesheets the page links in
+    `out/static/`. Returns both paths."""
+    (out / "static").mkdir(parents=True, exist_ok=True)
+    for name, content in static_files().items():
+        (out / "static" / name).write_bytes(content)
     html_path = out / f"run-{run.id}.html"
     csv_path = out / f"run-{run.id}.csv"
     html_path.write_text(render_html(run, findings, catalogue, lang), encoding="utf-8")
@@ -85,7 +88,9 @@ def _level(check_id: str, catalogue: Catalogue) -> str:
     return info.level if info else ""
 
 
-def render_html(run: RunRow, findings: list[FindingRow], catalogue: Catalogue, lang: str = "nl") -> str:
+def render_html(run: RunRow, findings: list[FindingRow], catalogue: Catalogue, lang: str = "nl",
+                static: str = "static/") -> str:
+    """The run's report page; `static` is the href of the stylesheets' folder (reports.page.page)."""
     by_site: dict[str, list[FindingRow]] = {}
     for row in findings:
         by_site.setdefault(row.site.host, []).append(row)
@@ -152,4 +157,4 @@ def render_html(run: RunRow, findings: list[FindingRow], catalogue: Catalogue, l
     footer = say(lang, "Gemaakt door govscan. Een fout bij het meten ('niet gemeten') telt nooit als 'voldoet niet'.",
                        "Made by govscan. A measurement error ('error') never counts as a fail.")
     return page(say(lang, f"Rapport van run {run.id}", f"Report of run {run.id}"), "\n".join(body), lang=lang,
-                footer=f"<p>{footer}</p>")
+                footer=f"<p>{footer}</p>", static=static)

@@ -253,16 +253,32 @@ def group_name(group: str, lang: str) -> str:
     return GROUP_NAMES.get(group, Text(group, group)).get(lang)
 
 
+LABEL_FONT = 11          # px, the series labels at the right of a chart
+LABEL_EM_PER_CHAR = 0.7  # an upper bound of a character's width in em, for a sans-serif font at that size
+
+
+def label_width(text: str) -> float:
+    """The room a series label needs at most (no font metrics here: an upper bound per character)."""
+    return len(text) * LABEL_FONT * LABEL_EM_PER_CHAR
+
+
 def chart_svg(points: Iterable[Adoption], standard: Standard, projection: Projection | None = None, *,
-              lang: str = "nl", width: int = 640, height: int = 300,
+              lang: str = "nl", plot_width: int = 440, height: int = 300,
               changes: Iterable[RuleChange] = ()) -> str:
-    """A line chart of one standard's adoption (0-100%) over time, one line per group; the projection of
-    the total is a thin line to the day it reaches 100% when that falls within twice the chart's span; each
-    day a check of the standard got a new rule version (`changes`) is a grey vertical line marked "v"."""
+    """A line chart of one standard's adoption (0-100%) over time, one line per group, each ending in a dot
+    with a label (group and share) at the right; the chart is as wide as its longest label needs, so no
+    label is cut off. With one day of data each group is a dot in the middle. The projection of the total is
+    a thin line to the day it reaches 100% when that falls within twice the chart's span; each day a check
+    of the standard got a new rule version (`changes`) is a grey vertical line marked "v"."""
     mine = [p for p in points if p.standard == standard.id and p.share is not None]
     title = f"{standard.title.get(lang)}: " + say(lang, "adoptie door de tijd", "adoption over time")
-    left, right, top, bottom = 48, 150, 16, 36
-    plot_w, plot_h = width - left - right, height - top - bottom
+    left, top, bottom, gap = 48, 16, 36, 10
+    plot_h = height - top - bottom
+    groups = sorted({p.group for p in mine}, key=lambda g: (g != TOTAL, g))
+    lines = {g: sorted((p for p in mine if p.group == g), key=lambda p: p.day) for g in groups}
+    label_texts = {g: f"{group_name(g, lang)} {lines[g][-1].share:.0%}" for g in groups}
+    right = gap + max([label_width(t) for t in label_texts.values()] + [100]) + 4
+    width = round(left + plot_width + right)
     svg_head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
                 f'aria-label="{escape(title)}"><title>{escape(title)}</title>')
     if not mine:
@@ -272,10 +288,10 @@ def chart_svg(points: Iterable[Adoption], standard: Standard, projection: Projec
     end = last
     if projection and projection.outcome == "on_pace" and projection.when <= last + (last - first):
         end = projection.when
-    span = max(1, (end - first).days)
+    span = (end - first).days
 
     def x(day: date) -> float:
-        return left + plot_w * (day - first).days / span
+        return left + (plot_width * (day - first).days / span if span else plot_width / 2)
 
     def y(share: float) -> float:
         return top + plot_h * (1 - share)
@@ -283,10 +299,10 @@ def chart_svg(points: Iterable[Adoption], standard: Standard, projection: Projec
     parts = [svg_head]
     for pct in (0, 25, 50, 75, 100):
         yy = y(pct / 100)
-        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#d0d0d0"/>'
+        parts.append(f'<line x1="{left}" x2="{left + plot_width}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#d0d0d0"/>'
                      f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end" font-size="11" fill="#3d3d3d">'
                      f"{pct}%</text>")
-    for day in (first, end):
+    for day in sorted({first, end}):
         parts.append(f'<text x="{x(day):.1f}" y="{height - 12}" text-anchor="middle" font-size="11" '
                      f'fill="#3d3d3d">{day.isoformat()}</text>')
     for change in (c for c in changes if c.standard == standard.id and first <= c.day <= end):
@@ -295,24 +311,32 @@ def chart_svg(points: Iterable[Adoption], standard: Standard, projection: Projec
                      f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top}" y2="{top + plot_h}" stroke="#595959" '
                      f'stroke-width="1" stroke-dasharray="3 3"/><text x="{xx:.1f}" y="{top - 4}" '
                      f'text-anchor="middle" font-size="10" fill="#3d3d3d">v{change.new_version}</text></g>')
-    groups = sorted({p.group for p in mine}, key=lambda g: (g != TOTAL, g))
     labels = []
     for index, group in enumerate(groups):
         colour, dash = LINE_STYLES[index % len(LINE_STYLES)]
-        line = sorted((p for p in mine if p.group == group), key=lambda p: p.day)
-        coords = " ".join(f"{x(p.day):.1f},{y(p.share):.1f}" for p in line)
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>')
+        line = lines[group]
         end_point = line[-1]
-        labels.append([y(end_point.share) + 4, colour, f"{group_name(group, lang)} {end_point.share:.0%}"])
+        if len(line) > 1:
+            coords = " ".join(f"{x(p.day):.1f},{y(p.share):.1f}" for p in line)
+            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+            parts.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>')
+        point_title = (f"{group_name(group, lang)}, {end_point.day.isoformat()}: {end_point.share:.0%} "
+                       f"({end_point.complying}/{end_point.measured})")
+        parts.append(f'<circle class="point" cx="{x(end_point.day):.1f}" cy="{y(end_point.share):.1f}" r="4" '
+                     f'fill="{colour}"><title>{escape(point_title)}</title></circle>')
+        labels.append([y(end_point.share) + 4, colour, label_texts[group]])
         if group == TOTAL and projection and end == getattr(projection, "when", None):
             parts.append(f'<line x1="{x(end_point.day):.1f}" y1="{y(end_point.share):.1f}" x2="{x(end):.1f}" '
                          f'y2="{y(1):.1f}" stroke="#000000" stroke-width="1" stroke-dasharray="1 3"/>')
     labels.sort()
     for previous, label in zip(labels, labels[1:]):  # lines that end close together: labels apart
         label[0] = max(label[0], previous[0] + 13)
+    overflow = labels[-1][0] - (height - 4)  # pushed below the chart: move them all up
+    if overflow > 0:
+        for label in labels:
+            label[0] = max(top, label[0] - overflow)
     for label_y, colour, text in labels:
-        parts.append(f'<text x="{left + plot_w + 6}" y="{label_y:.1f}" font-size="11" fill="{colour}">'
-                     f"{escape(text)}</text>")
+        parts.append(f'<text class="series-label" x="{left + plot_width + gap}" y="{label_y:.1f}" '
+                     f'font-size="{LABEL_FONT}" fill="{colour}">{escape(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)

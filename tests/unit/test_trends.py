@@ -161,3 +161,44 @@ def test_chart_marks_the_days_a_check_of_the_standard_got_new_rules():
     assert svg.count('class="rule-change"') == 1
     assert "<title>2026-01-03: web.https.hsts version 1 → 2</title>" in svg and ">v2</text>" in svg
     assert 'class="rule-change"' not in trends.chart_svg(points, HTTPS)
+
+
+def svg_tree(svg: str):
+    import xml.etree.ElementTree as ET
+
+    return ET.fromstring(svg)
+
+
+NS = "{http://www.w3.org/2000/svg}"
+
+
+def test_chart_with_one_night_draws_a_point_and_its_value():
+    points = [trends.Adoption(date(2026, 1, 1), "https", trends.TOTAL, 3, 4),
+              trends.Adoption(date(2026, 1, 1), "https", "gemeente", 1, 2)]
+    tree = svg_tree(trends.chart_svg(points, HTTPS, trends.project(points, "https"), lang="nl"))
+    width = float(tree.get("viewBox").split()[2])
+    dots = tree.findall(f"{NS}circle")
+    assert len(dots) == 2 and all(float(d.get("r")) >= 3 for d in dots)
+    for dot in dots:  # inside the chart, not on its edge
+        assert 0 < float(dot.get("cx")) < width and 0 < float(dot.get("cy")) < float(tree.get("viewBox").split()[3])
+    labels = [t.text for t in tree.findall(f"{NS}text") if t.get("class") == "series-label"]
+    assert labels == ["Totaal 75%", "Gemeenten 50%"]
+    assert [t.text for t in tree.findall(f"{NS}text")].count("2026-01-01") == 1  # one date on the axis
+
+
+def test_series_labels_fit_inside_the_chart():
+    points = []
+    for kind in ("uitvoeringsorganisatie", "gemeente", "waterschap", "provincie", "ministerie",
+                 "een-heel-lange-organisatiesoort-die-niemand-kent"):
+        points += [trends.Adoption(date(2026, 1, d), "https", kind, 1, 10) for d in (1, 2, 3)]
+    points += [trends.Adoption(date(2026, 1, d), "https", trends.TOTAL, 6, 60) for d in (1, 2, 3)]
+    tree = svg_tree(trends.chart_svg(points, HTTPS, lang="nl"))
+    _, _, width, height = (float(v) for v in tree.get("viewBox").split())
+    labels = [t for t in tree.findall(f"{NS}text") if t.get("class") == "series-label"]
+    assert "Uitvoeringsorganisaties 10%" in [t.text for t in labels] and len(labels) == 7
+    for label in labels:
+        # 0.7 em per character is more than any sans-serif font needs on average
+        assert float(label.get("x")) + len(label.text) * 0.7 * float(label.get("font-size")) <= width
+        assert 0 < float(label.get("y")) <= height
+    ys = sorted(float(t.get("y")) for t in labels)
+    assert all(b - a >= 12 for a, b in zip(ys, ys[1:]))  # ending at the same share: still apart
