@@ -17,7 +17,8 @@ from html import escape
 
 from govscan.model import AddressResult, Finding, Status, say
 from reports.site_report import (LEVEL_LABEL, WORDS, Catalogue, Part, Section, SiteReport, Summary,
-                                 evidence_lines, fix_first, status_class, status_label)
+                                 evidence_lines, family_label, fix_first, status_class,
+                                 status_label)
 
 PART_CLASS = {Part.FIX: "status-fail", Part.WARN: "status-warn", Part.ERROR: "status-error", Part.REST: ""}
 
@@ -46,7 +47,7 @@ def _attention(section: Section, catalogue: Catalogue, lang: str) -> str:
     """A part shown in full: per family, each check with what was found, the norm and how to fix it."""
     html = [f'<section class="govscan-part" aria-labelledby="part-{section.part}">', _heading(section, lang)]
     for family, findings in section.families.items():
-        html.append(f"<h3>{escape(family.upper())}</h3>")
+        html.append(f"<h3>{escape(family_label(family, lang))}</h3>")
         html.extend(_finding(finding, catalogue, lang, fixable=section.part != Part.ERROR) for finding in findings)
     html.append("</section>")
     return "\n".join(html)
@@ -100,7 +101,7 @@ def _rest(section: Section, catalogue: Catalogue, lang: str) -> str:
             title = info.title.get(lang) if info else finding.check
             rows.append(f'<tr><th scope="row">{escape(title)} <code>{escape(finding.check)}</code></th>'
                         f"<td>{_status(finding.status, lang)}</td><td>{escape(finding.summary.get(lang))}</td></tr>")
-        html.append(f"<h3>{escape(family.upper())}</h3><table><caption>{escape(family.upper())}: "
+        html.append(f"<h3>{escape(family_label(family, lang))}</h3><table><caption>{escape(family_label(family, lang))}: "
                     f"{escape(section.title.get(lang).lower())}</caption><thead><tr>{head}</tr></thead>"
                     f"<tbody>{''.join(rows)}</tbody></table>")
     html.append("</details></section>")

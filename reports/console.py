@@ -24,7 +24,8 @@ from rich.table import Table
 from govscan.model import CheckInfo, Finding, Status, say
 from reports.reevaluation import COLOUR_NAMES, FACTS_ASSUMED, FACTS_DERIVED, Reevaluation
 from reports.site_report import (LEVEL_LABEL, SHOW_ORDER, STATUS_STYLE, WORDS, Catalogue, Part, ScanSummary,
-                                 SiteReport, Summary, evidence_lines, fix_first, status_label)
+                                 SiteReport, Summary, evidence_lines, family_label, fix_first,
+                                 status_label)
 
 if TYPE_CHECKING:  # the command line starts without loading SQLAlchemy
     from storage.models import FindingRow, RunRow
@@ -86,7 +87,7 @@ def site_report(out: Console, report: SiteReport, catalogue: Catalogue, lang: st
         for family, findings in section.families.items():
             counts = Counter(Status(f.status) for f in findings)
             tally = ", ".join(f"{counts[s]} {status_label(s, lang)}" for s in SHOW_ORDER if counts[s])
-            out.print(f"[bold]{safe(family.upper())}[/bold]  ({tally})")
+            out.print(f"[bold]{safe(family_label(family, lang).upper())}[/bold]  ({tally})")
             for finding in findings:
                 info = catalogue.get(finding.check)
                 if section.part == Part.REST:

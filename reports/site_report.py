@@ -45,6 +45,19 @@ LEVEL_LABEL = {
     "recommended": Text("aanbevolen", "recommended"),
     "informational": Text("informatief", "informational"),
 }
+# The families of checks by name, for people; a family not named here is shown by its id.
+FAMILY_LABEL = {
+    "accessibility": Text("Toegankelijkheid", "Accessibility"),
+    "dns": Text("DNS", "DNS"),
+    "domain": Text("Domein", "Domain"),
+    "headers": Text("Beveiligingsheaders", "Security headers"),
+    "https": Text("HTTPS", "HTTPS"),
+    "ipv6": Text("IPv6", "IPv6"),
+    "mail": Text("E-mail", "Mail"),
+    "privacy": Text("Privacy en cookies", "Privacy and cookies"),
+    "security_txt": Text("security.txt", "security.txt"),
+    "tls": Text("TLS", "TLS"),
+}
 WORDS = {
     "found": Text("Gevonden", "Found"),
     "norm": Text("Norm", "Norm"),
@@ -107,6 +120,10 @@ def family_of(check_id: str, catalogue: Catalogue) -> str:
     """The check's family; for a check no longer registered, guessed from its id."""
     found = catalogue.get(check_id)
     return found.family if found else check_id.split(".")[1 if check_id.startswith("web.") else 0]
+
+
+def family_label(family: str, lang: str) -> str:
+    return FAMILY_LABEL.get(family, Text(family, family)).get(lang)
 
 
 def level_label(check_id: str, catalogue: Catalogue, lang: str) -> str:
