@@ -62,6 +62,7 @@ class LocalWeb:
     directory: Path
     hits: list[tuple[str, str]] = field(default_factory=list)
     address: str = "127.0.0.1"
+    port: int = 0  # any free port; 443 where a test has the address to itself (tests/integration/ssrf_world.py)
 
     def start(self) -> "LocalWeb":
         hosts = sorted({host for host, _ in self.pages})
@@ -86,7 +87,7 @@ class LocalWeb:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer((self.address, 0), Handler)
+        self.server = ThreadingHTTPServer((self.address, self.port), Handler)
         self.server.daemon_threads = True
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
