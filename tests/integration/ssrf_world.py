@@ -1,15 +1,16 @@
 """A small world for the SSRF test (tests/integration/test_ssrf.py), run in a network namespace of its own:
 
-    unshare --net python -m tests.integration.ssrf_world OUT.json [--allow-internal]
+    unshare --net --mount python -m tests.integration.ssrf_world OUT.json [--allow-internal]
 
 so it can bind the addresses and ports a scan would reach (127.0.0.1, ::1, 10.0.0.1, 169.254.169.254 ...:
-25, 53, 80, 443) without touching the machine's. In it:
+25, 53, 80, 443) without touching the machine's (it refuses to run in the machine's own namespaces). In it:
 
 - the addresses on `lo`: SITE (192.0.2.10, where the allowed sites' HTTPS server listens), OWN (192.0.2.20,
   standing for the service's own address) and the refused ones, each with a listener on the ports of a scan
   that counts every TCP connection accepted and UDP datagram received;
-- a small authoritative DNS server (dnspython, on DNS_SERVER, port 53), the scanner's only resolver, with
-  the root zone and `ssrf.test` (see ZONES). `rebind.ssrf.test` answers SITE to its first A query and
+- a small authoritative DNS server (dnspython, on DNS_SERVER, port 53), the scanner's only resolver and the
+  system's too (/etc/resolv.conf, bind-mounted), so a library or Chromium resolving a name behind the
+  scanner's back would show in its log; it serves the root zone and `ssrf.test` (see ZONES). `rebind.ssrf.test` answers SITE to its first A query and
   10.0.0.1 to every later one, with TTL 0: a DNS rebinding attack;
 - the allowed HTTPS server (tests/integration/local_https.py) with a redirect to a private name, a page
   whose scripts, frames and images fetch private addresses, and the browser's third-party cookie canary.
@@ -17,12 +18,13 @@ so it can bind the addresses and ports a scan would reach (127.0.0.1, ::1, 10.0.
 What someone might type (TYPED) goes through scanner.targets.parse_request. Then every site of SITES is
 scanned as `govscan check` does it: the Runner with every check (the browser's included), with settings
 that allow only SITE's network and refuse OWN as the service's own address. OUT.json gets the refusals, the
-DNS queries, the listeners' counts, what the browser's proxy refused and each site's artifacts and findings.
+DNS queries (those the server got and those govscan's resolver sent), the listeners' counts, what the browser's proxy refused and each site's artifacts and findings.
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import socketserver
 import subprocess
@@ -43,6 +45,7 @@ import dns.zone
 from checks.registry import all_checks
 from govscan.model import Site
 from scanner.config import load
+from scanner.resolver import Resolver
 from scanner.runner import Runner
 from scanner.socks import ResolvingSocksProxy
 from scanner.targets import RefusedTarget, parse_request
@@ -115,7 +118,14 @@ PAGES = {
 
 # --- the network ----------------------------------------------------------------------------------------------
 
-def network() -> None:
+def network(folder: Path) -> None:
+    """The addresses on `lo`, and DNS_SERVER as the system's resolver; only in namespaces of our own (not our
+    parent's: `unshare` has become this process)."""
+    for namespace in ("net", "mnt"):
+        if os.readlink(f"/proc/self/ns/{namespace}") == os.readlink(f"/proc/{os.getppid()}/ns/{namespace}"):
+            raise SystemExit(f"run me in a {namespace} namespace of my own: unshare --net --mount ...")
+    (folder / "resolv.conf").write_text(f"nameserver {DNS_SERVER}\n")
+    subprocess.run(["mount", "--bind", str(folder / "resolv.conf"), "/etc/resolv.conf"], check=True)
     commands = ["link set lo up", *(f"address add {a}/32 dev lo" for a in ("10.0.0.1", "169.254.169.254", SITE, OWN)),
                 "address add fd00::1/128 dev lo nodad"]
     subprocess.run(["ip", "-batch", "-"], input="\n".join(commands) + "\n", text=True, check=True)
@@ -245,24 +255,39 @@ def proxy_refusals(refused: dict[str, list[str]]) -> None:
     ResolvingSocksProxy._connect = recording
 
 
+def resolver_queries(sent: list[tuple[str, str]]) -> None:
+    """Keep every query govscan's resolver sends (scanner/resolver.py), to compare with what the server got."""
+    ask = Resolver._ask
+
+    async def counting(resolver, qname, qtype, dnssec, cd, tally):
+        sent.append((qname.to_text(), dns.rdatatype.to_text(qtype)))
+        return await ask(resolver, qname, qtype, dnssec, cd, tally)
+
+    Resolver._ask = counting
+
+
 def artifact(a) -> dict:
     return {"error": a.error, "detail": a.error_detail, "data": a.data}
 
 
 def main(out: str, allowed: list[str]) -> None:
-    network()
+    folder = Path(tempfile.mkdtemp(prefix="ssrf-world-"))
+    network(folder)
     listeners = Counted().start()
     resolver = Dns().start()
-    web = LocalWeb(dict(PAGES), Path(tempfile.mkdtemp(prefix="ssrf-web-")), address=SITE, port=443).start()
+    web = LocalWeb(dict(PAGES), folder, address=SITE, port=443).start()
+    start = len(resolver.queries)  # http.server looked its own name up (socket.getfqdn) when it started
     typed = {}
     for text in TYPED:
         try:
             typed[text] = {"accepted": parse_request(text).url}
         except RefusedTarget as refused:
             typed[text] = {"nl": refused.text.nl, "en": refused.text.en}
-    queries_before_scan = len(resolver.queries)
+    queries_before_scan = len(resolver.queries) - start
     refused_by_proxy: dict[str, list[str]] = {}
     proxy_refusals(refused_by_proxy)
+    sent: list[tuple[str, str]] = []
+    resolver_queries(sent)
     runner = Runner(settings(web.ca, allowed), list(all_checks().values()), run_facts={"ipv6": True})
     results = asyncio.run(runner.run([parse_request(host) if "." in host else Site(f"https://{host}/", host)
                                       for host in SITES]))
@@ -270,7 +295,8 @@ def main(out: str, allowed: list[str]) -> None:
     report = {
         "typed": typed,
         "queries_before_scan": queries_before_scan,
-        "dns_queries": resolver.queries,
+        "dns_queries": resolver.queries[start:],
+        "resolver_queries": sent,
         "rebind_answers": resolver.rebind_answers,
         "listeners": listeners.counts,
         "proxy_refused": refused_by_proxy,

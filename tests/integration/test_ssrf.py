@@ -1,10 +1,10 @@
 """No check reaches an address it may not, whatever is typed, resolved, redirected to or fetched by a page
 (issue 16, the SSRF guard; docs/ssrf.md).
 
-The world of tests/integration/ssrf_world.py runs in a network namespace of its own (`unshare --net`; root is
-needed, and Chromium): listeners that count every TCP connection and UDP datagram on 127.0.0.1, ::1,
+The world of tests/integration/ssrf_world.py runs in network and mount namespaces of its own (`unshare --net
+--mount`; root is needed, and Chromium): listeners that count every TCP connection and UDP datagram on 127.0.0.1, ::1,
 10.0.0.1, 169.254.169.254, fd00::1 and the service's own address, on ports 25, 53, 80 and 443; a DNS server
-that is the scanner's only resolver; an allowed HTTPS server. Typed addresses go through parse_request; the
+that is the scanner's only resolver and the system's; an allowed HTTPS server. Typed addresses go through parse_request; the
 sites are scanned as `govscan check` does it, the Runner with every check and the browser. The world runs
 twice: with only the test's network allowed, where every listener must count zero and every case is an
 error with reason `refused_address` and a detail naming the address and what it is; and with the internal
@@ -28,7 +28,7 @@ PROBES_PER_ADDRESS = ("http", "tls")
 
 def run_world(folder: Path, *options: str) -> dict:
     out = folder / "world.json"
-    done = subprocess.run(["unshare", "--net", sys.executable, "-m", "tests.integration.ssrf_world", str(out),
+    done = subprocess.run(["unshare", "--net", "--mount", sys.executable, "-m", "tests.integration.ssrf_world", str(out),
                            *options], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(out.read_text())
@@ -100,6 +100,13 @@ def test_mail_servers_and_name_servers_at_refused_addresses_are_not_contacted(wo
     findings = world["sites"]["private.ssrf.test"]["findings"]
     for check in ("mail.starttls", "web.ipv6.nameservers"):
         assert (findings[check]["status"], findings[check]["reason"]) == ("error", "refused_address")
+
+
+def test_every_name_is_resolved_by_govscans_resolver_and_nothing_resolves_behind_its_back(world):
+    """The DNS server is the system's resolver too: a lookup by Chromium, a library or getaddrinfo would be a
+    query govscan's resolver did not send."""
+    assert sorted(map(tuple, world["dns_queries"])) == sorted(map(tuple, world["resolver_queries"]))
+    assert ["rebind.ssrf.test.", "A"] in world["dns_queries"] and len(world["dns_queries"]) > 50
 
 
 def test_a_name_that_rebinds_to_a_private_address_is_resolved_once_and_only_that_address_is_used(world):
