@@ -222,3 +222,14 @@ def test_no_report_module_writes_an_inline_style_or_script():
     for source in Path(reports.__file__).parent.glob("*.py"):
         text = source.read_text()
         assert not re.search(r"""style=["'{]|<style|<script""", text), source.name
+
+
+def test_a_run_report_written_on_its_own_brings_its_stylesheets(tmp_path):
+    from reports import run_report
+    from tests.unit.test_reports import CATALOGUE, run, stored
+
+    html_path, _ = run_report.write(run(), [stored()], tmp_path, CATALOGUE)
+    html = html_path.read_text()
+    for href in re.findall(r'<link rel="stylesheet" href="([^"]+)">', html):
+        assert (tmp_path / href).is_file()
+    assert not INLINE.search(html)
