@@ -11,12 +11,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from checks.registry import all_checks, select as select_checks
-from govscan.model import AddressResult, Finding, SiteResult, Status, Text
+from govscan.model import AddressResult, Finding, Site, SiteResult, Status, Text
 from scanner import cli, config
 from scanner.service import batch, tokens
 from scanner.service.app import create_app
+from storage import batch as stored
 from storage.models import ApiTokenRow
 from storage.store import Store
+from tests.unit.test_storage import db_url, pg_database  # noqa: F401  (fixtures: SQLite and PostgreSQL)
 
 API = "/api/batch/v2"
 
@@ -290,3 +292,22 @@ def test_the_internetnl_mapping_names_real_checks_once_each():
                    for e in mapping[kind]["tests"].values())
         assert not any(catalogue[c].family in ("privacy", "accessibility") for c in chosen)  # no browser
 
+
+
+def test_tokens_and_quota_on_sqlite_and_postgresql(db_url):
+    """storage/batch.py on both databases: a token found by its secret until revoked, a request reserved
+    against the quota before its run exists, and the one that would go over refused."""
+    store = Store(db_url)
+    token, secret = tokens.create(store, "Gemeente Noordstad", 5)
+    assert tokens.authenticate(store, secret).id == token.id and tokens.authenticate(store, secret + "x") is None
+    first = stored.reserve_request(store, token.id, "first", "web", 3)
+    assert first.run_id is None and len(first.request_id) == 32
+    run_id = store.start_run("batch", [Site("https://www.noordstad.nl/", "www.noordstad.nl")],
+                             source=f"serve:batch:{first.request_id}")
+    stored.attach_run(store, first.request_id, run_id)
+    assert stored.reserve_request(store, token.id, "second", "web", 3) == stored.Quota(allowed=5, used=3)
+    assert [r.run_id for r in stored.requests_of(store, token.id, None)] == [run_id]
+    assert stored.work_states(store, [run_id]) == {run_id: {"queued": 1}}
+    stored.revoke_token(store, token.id)
+    assert tokens.authenticate(store, secret) is None
+    store.close()
