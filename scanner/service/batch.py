@@ -96,8 +96,6 @@ class BatchRoute(APIRoute):
             except RequestValidationError as exc:
                 where = ", ".join(".".join(map(str, e.get("loc", ()))) for e in exc.errors()[:5])
                 return bad_request(f"Invalid parameters: {where}.").response()
-            except HTTPException as exc:
-                return BatchError(exc.status_code, "bad-request", str(exc.detail)).response()
 
         return handle
 
@@ -108,7 +106,7 @@ router = APIRouter(prefix=PREFIX, route_class=BatchRoute, tags=["batch API (inte
 # --- the shapes, for the OpenAPI document ---
 
 class ApiError(BaseModel):
-    label: str = Field(description="bad-request, unknown-request, unauthorised or server-error")
+    label: str = Field(description="bad-request, unknown-request or unauthorised")
     msg: str
 
 
