@@ -642,7 +642,8 @@ class Visit:
         return await self.page.main_frame.evaluate(_js("page_facts.js"))
 
     async def axe(self) -> dict:
-        """axe-core in every frame of the page, each frame on its own."""
+        """axe-core in every frame of the page, each frame on its own; a frame that holds no HTML document (a
+        linked security.txt or JSON file, shown as text) is no web page to judge and is left out."""
         frames = []
         version = ""
         for frame in self.page.frames:
@@ -650,6 +651,8 @@ class Visit:
             if not frame.url.startswith(("http://", "https://")):
                 continue
             try:
+                if await frame.evaluate("document.contentType") not in ("text/html", "application/xhtml+xml"):
+                    continue
                 await frame.evaluate(self.probe.axe_source + "\n;true")
                 result = await frame.evaluate(_js("axe_run.js"), AXE_TAGS)
                 version = result.pop("version")
