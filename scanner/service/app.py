@@ -44,6 +44,17 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 HSTS = "max-age=31536000"
+MAX_FORM_BYTES = 16 * 1024  # a form of the service holds a URL and a token; its body is read whole
+
+
+def too_large(request: Request) -> bool:
+    """A form post whose body is larger than any of the service's forms, or of unknown length (the JSON of
+    the batch API is bounded there)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if request.method != "POST" or kind not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return False
+    length = request.headers.get("content-length", "")
+    return not length.isdigit() or int(length) > MAX_FORM_BYTES
 
 
 @dataclass
@@ -65,7 +76,11 @@ def create_app(settings: Settings, store: Store, *, lab: bool = False, jobs: Job
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        service.jobs.start()
+        resumed = service.jobs.start()
+        if resumed:
+            listed = ", ".join(map(str, resumed))
+            print(say(service.lang, f"Hervat: run(s) {listed}", f"Resumed: run(s) {listed}"), file=sys.stderr,
+                  flush=True)
         try:
             yield
         finally:
@@ -80,7 +95,10 @@ def create_app(settings: Settings, store: Store, *, lab: bool = False, jobs: Job
         peer = request.client.host if request.client else ""
         request.state.client, request.state.scheme = web.forwarded(peer, request.url.scheme, request.headers,
                                                                    trusted)
-        response = await call_next(request)
+        if too_large(request):
+            response = PlainTextResponse("413 form too large", status_code=413)
+        else:
+            response = await call_next(request)
         new_csrf = getattr(request.state, "new_csrf", "")
         if new_csrf:
             response.set_cookie(web.CSRF_COOKIE, new_csrf, httponly=True, samesite="strict",
@@ -173,8 +191,10 @@ def serve(ctx, args) -> int:
     port = args.port or settings.service.port
     settings.scan.address_policy = settings.scan.address_policy.refusing(own_addresses(host))
     app = create_app(settings, ctx.store, lab=bool(ctx.args.lab))
-    print(say(ctx.lang, f"govscan serve luistert op http://{host}:{port}/ (stoppen: Ctrl-C)",
-                        f"govscan serve listens on http://{host}:{port}/ (stop: Ctrl-C)"),
+    app.state.service.lang = ctx.lang
+    where = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+    print(say(ctx.lang, f"govscan serve luistert op {where} (stoppen: Ctrl-C)",
+                        f"govscan serve listens on {where} (stop: Ctrl-C)"),
           file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False, log_level="warning")
     return 0

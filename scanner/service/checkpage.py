@@ -28,9 +28,9 @@ from html import escape
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from govscan.model import Text, say
+from govscan.model import say
 from reports import check_report, json_report
-from reports.site_report import SiteReport
+from reports.site_report import SiteReport, family_label
 from scanner import targets
 from scanner.service import web
 from storage import work
@@ -43,20 +43,6 @@ MAX_INPUT = 2048  # characters of a typed target looked at; parse_request refuse
 REFRESH_SECONDS = 3
 _RUN_ID = re.compile(r"[0-9]{1,12}")
 _starting = threading.Lock()  # one submission at a time decides between a stored check and a new one
-
-FAMILY_NAMES = {
-    "accessibility": Text("Toegankelijkheid", "Accessibility"),
-    "dns": Text("DNS", "DNS"),
-    "domain": Text("Domein", "Domain"),
-    "headers": Text("Beveiligingsheaders", "Security headers"),
-    "https": Text("HTTPS", "HTTPS"),
-    "ipv6": Text("IPv6", "IPv6"),
-    "mail": Text("E-mail", "Mail"),
-    "privacy": Text("Privacy en cookies", "Privacy and cookies"),
-    "security_txt": Text("security.txt", "security.txt"),
-    "tls": Text("TLS", "TLS"),
-}
-
 
 # --- the form ---
 
@@ -227,7 +213,7 @@ def progress_html(status: CheckStatus, lang: str) -> str:
         line = say(lang, "De website wordt nu gecontroleerd.", "The website is being checked now.")
     rows = ""
     for family, progress in (status.families or {}).items():
-        name = FAMILY_NAMES.get(family, Text(family, family)).get(lang)
+        name = family_label(family, lang)
         if progress["finished"]:
             state = say(lang, "klaar", "done")
         elif progress["done"]:

@@ -185,7 +185,12 @@ class Jobs:
                 self._wakeup.clear()
                 free = self.limit - len(scanning)
                 if free > 0:
-                    for run_id, site in await asyncio.to_thread(self._claim, free):
+                    try:
+                        claimed = await asyncio.to_thread(self._claim, free)
+                    except Exception:  # the database is away for a moment: try again at the next poll
+                        log.exception("claiming sites to scan")
+                        claimed = []
+                    for run_id, site in claimed:
                         scanning.add(asyncio.create_task(self._scan(run_id, site)))
                 waiter = asyncio.create_task(self._wakeup.wait())
                 await asyncio.wait({*scanning, waiter}, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)

@@ -240,3 +240,9 @@ def test_fifty_checks_queue_with_their_place_and_a_bounded_number_scan(make_app,
     scan.released.set()
     wait_until(lambda: all(client.get(link + ".json").json()["state"] == "done" for link in links), "all done")
     assert scan.most == 4
+
+
+def test_a_form_post_larger_than_any_form_is_refused_unread(make_app):
+    app, client = make_app()
+    assert submit(client, "www." + "a" * 20000 + ".nl").status_code == 413
+    assert app.state.service.store.runs() == []
