@@ -29,7 +29,7 @@ import uvicorn
 from playwright.sync_api import sync_playwright
 
 from checks.registry import select
-from govscan.model import Site, SiteResult, Status
+from govscan.model import AddressResult, Finding, Site, SiteResult, Status, Text
 from scanner import runner as runner_module
 from scanner.config import load
 from scanner.probes.browser import AXE_TAGS, JS_DIR
@@ -42,6 +42,7 @@ HOST = "govscan.test"
 ADDRESS = "127.77.16.2"
 HELD = ("www.bezig.test", "www.wachtrij.test")  # checks kept running / waiting while their pages are tested
 CHROMIUM = "/usr/bin/chromium"
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'><b>bold</b>"
 OWN_CHECKS = "web.headers.*,web.https.hsts,privacy.*,a11y.wcag"
 MUST_PASS = ("web.headers.csp", "web.headers.x_frame_options", "web.headers.x_content_type_options",
              "web.headers.referrer_policy", "web.https.hsts", "privacy.tracking_cookies", "privacy.trackers",
@@ -133,7 +134,7 @@ def browser():
 @pytest.fixture(scope="module")
 def checked(service, browser):
     """Checks started from the form: govscan.test scanned to its report, one held site running and one
-    waiting. Returns {host: check page URL}."""
+    waiting; and a stored check that fails. Returns {host (or "failing"): check page URL}."""
     base = service["base"]
     pages = {}
     for host in (HOST, *HELD):
@@ -143,7 +144,32 @@ def checked(service, browser):
         browser.wait_for_url(f"{base}/check/*")
         pages[host] = browser.url
     wait_until(lambda: state(service, pages[HOST]) == "done", "the check of the service itself")
+    pages["failing"] = stored_failing_check(service)
     return pages
+
+
+def stored_failing_check(service) -> str:
+    """The page of a check with something in every part of the report (a required check failing on one of
+    two addresses, a warning, one not measured, passes), its texts carrying markup as a hostile site's would.
+    Stored directly, as the scanner stores a site (a run without queued sites: no scanner takes it)."""
+    store = service["app"].state.service.store
+    site = Site("https://www.zwakstad.test/", "www.zwakstad.test")
+    findings = [
+        Finding(site.host, "web.https.hsts", Status.FAIL, Text(f"max-age=60 {HOSTILE}", f"max-age=60 {HOSTILE}"),
+                {}, "norm", 1, addresses=[
+                    AddressResult("192.0.2.1", Status.PASS, Text("HSTS staat aan.", "HSTS is on.")),
+                    AddressResult("2001:db8::1", Status.FAIL, Text("max-age=60", "max-age=60"),
+                                  {"header": f"max-age=60; {HOSTILE}"})]),
+        Finding(site.host, "web.headers.csp", Status.WARN, Text("Geen CSP.", "No CSP."), {"header": None}, "n", 1),
+        Finding(site.host, "web.tls.version", Status.ERROR, Text("Geen antwoord.", "No answer."), {}, "n", 1,
+                reason="timeout"),
+        Finding(site.host, "dns.dnssec", Status.PASS, Text("Ondertekend.", "Signed."), {}, "n", 1),
+        Finding(site.host, "privacy.consent_banner", Status.INFO, Text(HOSTILE, HOSTILE), {}, "n", 1),
+    ]
+    run_id = store.start_run("on-demand", [], source="serve:check:127.0.0.1")
+    store.record_site(run_id, SiteResult(site, {}, {}, findings, 1.0))
+    store.finish_run(run_id)
+    return f"{service['base']}/check/{run_id}"
 
 
 def state(service, page_url: str) -> str:
@@ -171,6 +197,18 @@ def test_the_report_of_the_service_itself_shows_no_failures(service, browser, ch
     summary = browser.inner_text(".govscan-summary")
     assert summary.startswith("Required checks failing: 0; warning: 0; not measured: 0.")
     assert browser.locator("#part-fix").count() == 0
+
+
+def test_a_failing_report_opens_with_what_to_fix_first_and_shows_markup_as_text(browser, checked):
+    browser.goto(checked["failing"] + "?lang=en")
+    assert browser.inner_text(".govscan-summary").startswith("Required checks failing: 1; warning: 0; "
+                                                            "not measured: 1.")
+    assert browser.locator("main h2").all_inner_texts() == [
+        "Fix first: required checks that fail (1)", "Warnings (1)", "Not measured (1)", "The rest (2)"]
+    hsts = browser.locator("#check-web\\.https\\.hsts")
+    assert "How to fix" in hsts.inner_text() and hsts.locator("table caption").inner_text().endswith("per IP address")
+    assert HOSTILE in browser.inner_text("main") and browser.locator("main img, main b, main script").count() == 0
+    assert not browser.locator("main details").evaluate("d => d.open")  # the rest, collapsed
 
 
 def axe(page) -> list[dict]:
@@ -209,7 +247,7 @@ def test_every_page_is_axe_clean(service, browser, checked):
                  if getattr(route, "methods", None) and "GET" in route.methods and "{" not in route.path
                  and not route.path.startswith(("/api/", "/static", "/.well-known/")) and route.path != "/check"]
     to_visit = [base + "/", base + "/?lang=en", base + "/toegankelijkheid", base + "/bestaat-niet",
-                *(checked[host] + suffix for host in (HOST, *HELD) for suffix in ("", "?lang=en")),
+                *(page + suffix for page in checked.values() for suffix in ("", "?lang=en")),
                 *(base + path for path in dashboard)]
     seen, found = set(), {}
     while to_visit and len(seen) < 80:
@@ -229,5 +267,5 @@ def test_every_page_is_axe_clean(service, browser, checked):
     for violation in axe(browser):
         found.setdefault("the form with a refusal", []).append((violation["id"], violation["impact"],
                                                                 violation["selectors"]))
-    assert {f"{base}/", f"{base}/toegankelijkheid", checked[HOST]} <= seen
+    assert {f"{base}/", f"{base}/toegankelijkheid", checked[HOST], checked["failing"]} <= seen
     assert not found, found
