@@ -10,7 +10,7 @@ from pathlib import Path
 from govscan.model import Status, Text, say, utc_iso
 from reports.export import csv_writer
 from reports.page import page, static_files
-from reports.site_report import SHOW_ORDER, Catalogue, family_of, level_label, status_label
+from reports.site_report import SHOW_ORDER, Catalogue, family_of, level_label, status_class, status_label
 from storage.models import FindingRow, RunRow
 
 CSV_COLUMNS = ("run", "organisation", "organisation_type", "organisation_code", "host", "url", "check", "family",
@@ -48,8 +48,7 @@ def write_csv(fh, run: RunRow, findings: list[FindingRow], catalogue: Catalogue)
 
 
 def _status_cell(status: str, lang: str) -> str:
-    css = status if status in ("pass", "warn", "fail", "error") else "other"
-    return f'<td class="status-{css}">{escape(status_label(status, lang))}</td>'
+    return f'<td class="{status_class(status)}">{escape(status_label(status, lang))}</td>'
 
 
 def _evidence(row: FindingRow, lang: str) -> str:
