@@ -138,7 +138,8 @@ def test_scan_reports_bad_rows_scans_the_rest_and_writes_the_report(fake_checks,
     assert hosts == {"bad.noordstad.nl", "www.zuiddorp.nl", "hang.traag.nl"}
 
     html = (out_dir / f"run-{run.id}.html").read_text()
-    assert "<style>" in html and "<link" not in html and "<script" not in html and "src=" not in html
+    assert "<script" not in html and "src=" not in html and "<style" not in html  # nothing inline, nothing fetched
+    assert (out_dir / "static" / "govscan.css").is_file() and 'href="static/govscan.css"' in html  # written beside it
     assert "bad.noordstad.nl" in html and "Gemeente Noordstad" in html and "max-age=60" in html
     csv_lines = (out_dir / f"run-{run.id}.csv").read_text().splitlines()
     assert csv_lines[0].startswith("run,organisation,organisation_type,organisation_code,host,url,check")
