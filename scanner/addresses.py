@@ -111,11 +111,12 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class RefusedAddress(ProbeError):
-    """An address the policy refuses: never connected to, reported as `refused_address`."""
+    """An address the policy refuses: never connected to, reported as `refused_address`. `allowable` says
+    whether `[scan] allowed_networks` could allow it (not a metadata or the scanner's own address)."""
 
-    def __init__(self, address: str, why: str):
-        super().__init__(Reason.REFUSED_ADDRESS, f"{address} is {why}: not connected (scanner/addresses.py; "
-                                                 "[scan] allowed_networks can allow a network)")
+    def __init__(self, address: str, why: str, allowable: bool = True):
+        hint = "[scan] allowed_networks can allow a network" if allowable else "whatever the settings say"
+        super().__init__(Reason.REFUSED_ADDRESS, f"{address} is {why}: not connected (scanner/addresses.py; {hint})")
         self.address = address
         self.why = why
 
@@ -138,33 +139,43 @@ class AddressPolicy:
 
     def refusal(self, address: str | IPAddress) -> str | None:
         """Why `address` may not be connected to (what it is), or None when it may."""
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return "not an IP address"
-        if ip.version == 6 and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped  # the IPv4 address itself, as an IPv6 socket sends it
-        if any(ip in network for network in _METADATA):
-            return "a cloud metadata address"
-        for network, why in self.refused:
-            if ip in network:
-                return why
-        if any(ip in network for network in self.allowed):
-            return None
-        for form, embedded in _embedded(ip):
-            why = self.refusal(embedded)
-            if why is not None:
-                return f"the {form} form of {embedded}, {why}"
-        for network, name, reachable in _REGISTRY:
-            if ip in network:
-                return None if reachable else f"{name} ({network})"
-        return None  # IPv4 outside every special-purpose block
+        return self._judge(address)[0]
+
+    def error(self, address: str) -> RefusedAddress | None:
+        """The RefusedAddress error for `address`, or None when it may be connected to."""
+        why, final = self._judge(address)
+        return None if why is None else RefusedAddress(str(address), why, allowable=not final)
 
     def check(self, address: str) -> None:
         """Raise RefusedAddress unless `address` may be connected to."""
-        why = self.refusal(address)
-        if why is not None:
-            raise RefusedAddress(address, why)
+        refused = self.error(address)
+        if refused is not None:
+            raise refused
+
+    def _judge(self, address: str | IPAddress) -> tuple[str | None, bool]:
+        """Why `address` is refused (None when it is not), and whether that is final: no allowed network
+        changes it."""
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return "not an IP address", True
+        if ip.version == 6 and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # the IPv4 address itself, as an IPv6 socket sends it
+        if any(ip in network for network in _METADATA):
+            return "a cloud metadata address", True
+        for network, why in self.refused:
+            if ip in network:
+                return why, True
+        if any(ip in network for network in self.allowed):
+            return None, False
+        for form, embedded in _embedded(ip):
+            why, final = self._judge(embedded)
+            if why is not None:
+                return f"the {form} form of {embedded}, {why}", final
+        for network, name, reachable in _REGISTRY:
+            if ip in network:
+                return (None if reachable else f"{name} ({network})"), False
+        return None, False  # IPv4 outside every special-purpose block
 
 
 def _network(text) -> IPNetwork:

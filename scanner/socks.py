@@ -19,7 +19,7 @@ import struct
 from typing import Awaitable, Callable
 
 from govscan.model import Reason
-from scanner.addresses import AddressPolicy, RefusedAddress
+from scanner.addresses import AddressPolicy
 
 Resolve = Callable[[str], Awaitable[list[str]]]
 
@@ -113,10 +113,9 @@ class ResolvingSocksProxy:
             if not addresses:
                 self.failures[host] = (Reason.DNS, f"{host} could not be resolved")
                 return None
-        why = {address: self.policy.refusal(address) for address in addresses}
-        allowed = [address for address in addresses if why[address] is None]
+        allowed = [address for address in addresses if self.policy.refusal(address) is None]
         if not allowed:
-            refused = RefusedAddress(addresses[0], why[addresses[0]])
+            refused = self.policy.error(addresses[0])
             named = "" if host == addresses[0] else f"{host}: "
             self.failures[host] = (refused.reason, named + refused.detail)
             return None

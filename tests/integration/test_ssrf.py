@@ -82,6 +82,8 @@ def test_a_name_that_resolves_to_a_refused_address_is_refused_with_a_clear_reaso
             artifact = site["addresses"][address][probe]
             assert artifact["error"] == "refused_address"
             assert artifact["detail"].startswith(f"{address} is {what}: not connected")
+            final = what in ("a cloud metadata address", "one of the scanner's own addresses")
+            assert artifact["detail"].endswith("whatever the settings say)" if final else "can allow a network)")
     first = next(iter(addresses))
     browser = site["site"]["browser"]
     assert browser["error"] == "refused_address"

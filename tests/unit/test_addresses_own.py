@@ -69,7 +69,8 @@ def test_refusing_refuses_those_addresses_even_inside_an_allowed_network():
     with pytest.raises(RefusedAddress) as refused:
         policy.check("203.0.113.9")
     assert refused.value.reason == Reason.REFUSED_ADDRESS
-    assert refused.value.detail.startswith("203.0.113.9 is one of the scanner's own addresses: not connected")
+    assert refused.value.detail == ("203.0.113.9 is one of the scanner's own addresses: not connected "
+                                    "(scanner/addresses.py; whatever the settings say)")
 
 
 def test_refusing_is_a_copy_and_can_be_applied_again():
@@ -81,3 +82,11 @@ def test_refusing_is_a_copy_and_can_be_applied_again():
     assert twice.refusal("203.0.113.10") == "the service's database"
     with pytest.raises(ValueError, match="'intranet' is not a network"):
         allowed.refusing(["intranet"])
+
+
+def test_the_detail_says_whether_a_setting_could_allow_the_address():
+    policy = AddressPolicy(["10.0.0.0/8"]).refusing(["10.9.9.9"])
+    assert policy.error("8.8.8.8") is None
+    assert policy.error("127.0.0.1").detail.endswith("(scanner/addresses.py; [scan] allowed_networks can allow a network)")
+    for address in ("169.254.169.254", "64:ff9b::a9fe:a9fe", "10.9.9.9", "::ffff:10.9.9.9"):
+        assert policy.error(address).detail.endswith("(scanner/addresses.py; whatever the settings say)"), address
