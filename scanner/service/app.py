@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from html import escape
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -113,8 +114,6 @@ def create_app(settings: Settings, store: Store, *, lab: bool = False, jobs: Job
     async def http_error(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 404 and not request.url.path.startswith("/api/"):
             return web.not_found(request)
-        from fastapi.exception_handlers import http_exception_handler
-
         return await http_exception_handler(request, exc)
 
     app.include_router(checkpage.router)
