@@ -60,3 +60,25 @@ def test_a_refusal_never_echoes_a_long_input_whole():
     with pytest.raises(RefusedTarget) as refused:
         parse_request("www." + "x" * 100_000 + ".nl")
     assert len(refused.value.text.en) < 100 and len(refused.value.text.nl) < 100
+
+
+@pytest.mark.parametrize("text, host", [
+    ("https://www.gemeente.nl#@127.0.0.1", "www.gemeente.nl"),   # what follows # is a fragment, as in browsers
+    ("https://www.gemeente.nl?@127.0.0.1", "www.gemeente.nl"),   # ... and after ? a query
+    ("https://127.0.0.1.nip.io/", "127.0.0.1.nip.io"),           # a name: judged by its addresses when scanned
+])
+def test_the_host_is_the_one_a_browser_would_visit(text, host):
+    assert parse_request(text).host == host
+
+
+@pytest.mark.parametrize("text", [
+    "https://%31%32%37.0.0.1/",          # percent-encoded digits, which browsers decode to 127.0.0.1
+    "https://127.0.0.1%2f@www.gemeente.nl/",
+    "https://www.gemeente.nl\\@127.0.0.1/",  # browsers read \ as /, Python as part of the user name
+    "https://127.0.0.1\\www.gemeente.nl/",
+    "https://127.0.0.1#@www.gemeente.nl/",
+    "https://0177.0.0.1/",
+])
+def test_urls_that_parsers_read_differently_are_refused(text):
+    with pytest.raises(RefusedTarget):
+        parse_request(text)
