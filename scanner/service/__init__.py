@@ -1,7 +1,8 @@
 """`govscan serve`: the web service. One process, one ASGI app (FastAPI on uvicorn, docs/service.md), on the
 same store and scanner as the command line.
 
-- app.py        the app, its middleware (security headers, CSRF, rate limits, trusted proxies) and `serve`
+- app.py        the app, its middleware (security headers, CSRF cookie, trusted proxies) and `serve`
+- web.py        what the pages share: language, client address, CSRF token, the page frame
 - jobs.py       the background scanner: scan jobs are runs in the store (source "serve:..."), their sites
                 work items (storage/work.py), so a restart resumes them; a bounded number run at once
 - checkpage.py  the on-demand check page: form, progress, report, permanent link, JSON

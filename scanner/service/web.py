@@ -112,6 +112,7 @@ def render(request: Request, title: str, body: str, *, status: int = 200, header
     path = request.url.path
     switch = (path, "Nederlands") if lang == "en" else (f"{path}?lang=en", "English")
     nav = [(href("/", lang), say(lang, "Website controleren", "Check a website")),
+           ("/dashboard/", "Dashboard"),
            (href("/toegankelijkheid", lang), say(lang, "Toegankelijkheid", "Accessibility")),
            switch]
     footer = (f'<p><a href="{escape(href("/toegankelijkheid", lang))}">'
