@@ -116,8 +116,8 @@ class Context:
 def cmd_check(ctx: Context, args) -> int:
     try:
         site = targets.parse_target(args.target)
-    except ValueError as exc:
-        raise UsageError(f"{args.target}: {exc}") from None
+    except targets.RefusedTarget as exc:
+        raise UsageError(f"{args.target}: {exc.text.get(ctx.lang)}") from None
     run_id, results = ctx.scan("on-demand", [site], args.checks, source=f"check {site.host}")
     report = SiteReport.of(results[0], run_id)
     if args.format == "json":
@@ -294,8 +294,8 @@ def cmd_history(ctx: Context, args) -> int:
     """When each check of a site changed status (or evidence), oldest first."""
     try:
         host = targets.parse_target(args.site).host
-    except ValueError as exc:
-        raise UsageError(f"{args.site}: {exc}") from None
+    except targets.RefusedTarget as exc:
+        raise UsageError(f"{args.site}: {exc.text.get(ctx.lang)}") from None
     versions = ctx.store.history(host, args.check)
     if not versions:
         raise UsageError(say(ctx.lang, f"geen resultaten voor {host}", f"no results for {host}")

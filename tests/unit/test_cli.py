@@ -91,7 +91,8 @@ def test_hanging_site_gives_timeout_errors_and_exit_0(fake_checks, db, short_tim
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["check", "ftp://example.nl"], "unsupported scheme"),
+    (["check", "ftp://example.nl"], "schema 'ftp' wordt niet ondersteund"),
+    (["--lang", "en", "check", "127.0.0.1"], "Addresses like this (loopback (127.0.0.0/8)) are never scanned"),
     (["check", "example.nl", "--checks", "no.such.check"], "geen controle past bij"),
     (["scan", "--sites", "/nonexistent/sites.txt"], "file not found"),
     (["report", "run", "42"], "run 42 bestaat niet"),
