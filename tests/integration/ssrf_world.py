@@ -234,7 +234,7 @@ def settings(ca: Path, allowed: list[str]):
         "dns": {"resolvers": [DNS_SERVER], "port": 53, "timeout": 1.0},
         "trust": {"ca_bundle": str(ca)},
         "scan": {"allowed_networks": allowed, "connect_timeout": 2.0, "probe_timeout": 15.0},
-        "browser": {"canary_url": "https://canary.test/", "settle_seconds": 1.0, "subpages": 1,
+        "browser": {"canary_url": "https://canary.test/", "settle_seconds": 2.0, "subpages": 1,
                     "visit_timeout": 15.0}})
     # What `govscan serve` does with the service's own addresses (scanner/addresses.py own_addresses): here
     # OWN stands for them, as every address of this namespace is one the test needs.
