@@ -108,14 +108,14 @@ def open_runs(store: Store, prefix: str, state: str = "running") -> list[int]:
         return list(session.scalars(select(RunRow.id).where(RunRow.id.in_(ids), _open(ids)).order_by(RunRow.id)))
 
 
-def waiting_before(store: Store, run_id: int, prefix: str) -> int:
-    """How many queued sites of earlier running runs from sources starting with `prefix` wait before this
-    run's: the run's place in line, less one."""
+def queued(store: Store, prefix: str, before: int | None = None) -> int:
+    """How many sites of running runs from sources starting with `prefix` (of runs older than `before`, if
+    given) wait to be scanned."""
     with store.session() as session:
-        return session.scalar(
-            select(func.count()).select_from(WorkItem).join(RunRow, RunRow.id == WorkItem.run_id)
-            .where(RunRow.source.startswith(prefix, autoescape=True), RunRow.state == "running",
-                   RunRow.id < run_id, WorkItem.state == "queued"))
+        query = (select(func.count()).select_from(WorkItem).join(RunRow, RunRow.id == WorkItem.run_id)
+                 .where(RunRow.source.startswith(prefix, autoescape=True), RunRow.state == "running",
+                        WorkItem.state == "queued"))
+        return session.scalar(query if before is None else query.where(RunRow.id < before))
 
 
 def started_since(store: Store, source: str, since) -> list:

@@ -33,12 +33,12 @@ from reports import check_report, json_report
 from reports.site_report import SiteReport, family_label
 from scanner import targets
 from scanner.service import web
+from scanner.service.jobs import CHECKS
 from storage import work
 from storage.store import settings_hash
 
 router = APIRouter()
 
-SOURCE = "serve:check:"
 MAX_INPUT = 2048  # characters of a typed target looked at; parse_request refuses longer names anyway
 REFRESH_SECONDS = 3
 _RUN_ID = re.compile(r"[0-9]{1,12}")
@@ -93,10 +93,10 @@ def submit(request: Request, site: str = Form(""), csrf: str = Form("")):
     except targets.RefusedTarget as refused:
         return web.render(request, title(lang), form(request, typed, refused.text.get(lang)), status=400)
     store, settings = service.store, service.settings.service
-    source = SOURCE + web.client_address(request)
+    source = CHECKS + web.client_address(request)
     with _starting:
         now = store.now()
-        recent = work.recent_run_of(store, target.host, SOURCE, now - timedelta(minutes=settings.recheck_minutes))
+        recent = work.recent_run_of(store, target.host, CHECKS, now - timedelta(minutes=settings.recheck_minutes))
         if recent is None:
             started = work.started_since(store, source, now - timedelta(hours=1))
             if len(started) >= settings.checks_per_hour:
@@ -138,14 +138,14 @@ def status_of(service, text_id: str) -> CheckStatus | None:
     if not _RUN_ID.fullmatch(text_id):
         return None
     run = service.store.run(int(text_id))
-    if run is None or not run.source.startswith(SOURCE):
+    if run is None or not run.source.startswith(CHECKS):
         return None
     item = service.store.work_items(run.id)[0]
     if item.state in ("done", "error"):
         return CheckStatus(run, item, item.state)
     if item.state == "running" and run.state == "running":
         return CheckStatus(run, item, "running", families=service.jobs.progress(run.id, item.site.host))
-    return CheckStatus(run, item, "queued", position=service.jobs.position(run.id))
+    return CheckStatus(run, item, "queued", position=service.jobs.position(run.id, run.source))
 
 
 def stored_report(service, status: CheckStatus) -> SiteReport:

@@ -7,7 +7,9 @@ disconnects stops nothing) and the service that ran it. On start, runs left by a
 
 Design: one thread with its own asyncio event loop runs every scan, so scanning never stalls the web
 responses (uvicorn's loop only serves pages; the store is read from FastAPI's thread pool). The loop claims
-sites of the open "serve:" runs, oldest run first, keeping at most [service] sites_at_once sites in scan;
+sites of the open "serve:" runs, keeping at most [service] sites_at_once sites in scan: first the on-demand
+checks (someone waits for each, and each is one site), oldest first, then the other runs (batch requests),
+oldest first, so a batch of thousands of domains does not keep a check waiting for hours;
 each site is scanned as `govscan check` scans it (a Runner with the run's checks, the Browser probe
 included, with its own probe setup and teardown), stored as soon as it is done, and its run finished when
 it has no open item left. `wake()` tells the loop a new run is waiting; it also looks every few seconds,
@@ -34,6 +36,7 @@ from scanner.config import Settings
 from scanner.runner import Runner, run_facts
 
 PREFIX = "serve:"
+CHECKS = "serve:check:"  # on-demand checks: source serve:check:<client address>
 LEASE = timedelta(minutes=30)  # a site claimed this long without being stored is taken back
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 5.0
@@ -133,11 +136,22 @@ class Jobs:
         tracked = self._progress.get(run_id, {}).get(host)
         return tracked.families() if tracked is not None else None
 
-    def position(self, run_id: int) -> int:
-        """The run's place in line: 1 when its sites are next."""
+    def position(self, run_id: int, source: str) -> int:
+        """The place in line of a run from `source`: 1 when its sites are next. Before a check wait the
+        sites of older checks; before any other run, those of every check and of older runs."""
         from storage import work
 
-        return work.waiting_before(self.store, run_id, PREFIX) + 1
+        if source.startswith(CHECKS):
+            return work.queued(self.store, CHECKS, before=run_id) + 1
+        return (work.queued(self.store, CHECKS) + work.queued(self.store, PREFIX, before=run_id)
+                - work.queued(self.store, CHECKS, before=run_id) + 1)
+
+    def order(self) -> list[int]:
+        """The open runs in the order their sites are scanned: checks first, then the others; oldest first."""
+        from storage import work
+
+        checks = work.open_runs(self.store, CHECKS)
+        return checks + [run_id for run_id in work.open_runs(self.store, PREFIX) if run_id not in checks]
 
     # --- life cycle ---
 
@@ -202,11 +216,11 @@ class Jobs:
             await asyncio.gather(*scanning, return_exceptions=True)
 
     def _claim(self, free: int) -> list[tuple[int, Site]]:
-        """Up to `free` sites of the open runs, oldest run first."""
+        """Up to `free` sites of the open runs, in their order."""
         from storage import work
 
         claimed = []
-        for run_id in work.open_runs(self.store, PREFIX):
+        for run_id in self.order():
             if len(claimed) >= free:
                 break
             sites = work.claim(self.store, run_id, free - len(claimed), LEASE, MAX_ATTEMPTS)

@@ -118,8 +118,8 @@ def render(request: Request, title: str, body: str, *, status: int = 200, header
     footer = (f'<p><a href="{escape(href("/toegankelijkheid", lang))}">'
               f'{say(lang, "Toegankelijkheidsverklaring", "Accessibility statement")}</a> · '
               f'<a href="/.well-known/security.txt">security.txt</a></p>')
-    return HTMLResponse(page_frame.page(title, body, lang=lang, nav=nav, footer=footer, static="/static/"), status_code=status,
-                        headers=headers)
+    html = page_frame.page(title, body, lang=lang, nav=nav, footer=footer, static="/static/")
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def not_found(request: Request) -> HTMLResponse:

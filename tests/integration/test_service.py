@@ -37,11 +37,13 @@ class StandInScan:
         self.released = threading.Event()
         self.scanning = 0
         self.most = 0
+        self.order: list[str] = []  # the hosts in the order their scans began
 
     async def __call__(self, settings, checks, site: Site, facts, progress) -> SiteResult:
         tracked = progress[site.host] = FamilyProgress({"https": {"http"}, "tls": {"tls"}}, set(),
                                                        {"http": 1, "tls": 1})
         tracked.done["http"] = 1
+        self.order.append(site.host)
         self.scanning += 1
         self.most = max(self.most, self.scanning)
         try:
@@ -252,3 +254,18 @@ def test_a_form_post_larger_than_any_form_is_refused_unread(make_app):
     app, client = make_app()
     assert submit(client, "www." + "a" * 20000 + ".nl").status_code == 413
     assert app.state.service.store.runs() == []
+
+
+def test_a_check_goes_before_the_waiting_sites_of_a_batch(make_app, scan):
+    app, client = make_app(sites_at_once=1)
+    service = app.state.service
+    batch = [Site(f"https://b{n}.noordstad.nl/", f"b{n}.noordstad.nl") for n in range(3)]
+    batch_run = service.store.start_run("batch", batch, source="serve:batch:test")
+    service.jobs.wake()
+    wait_until(lambda: scan.scanning == 1, "the batch's first site in scan")
+    link = submit(client, "www.noordstad.nl").headers["location"]
+    assert client.get(link + ".json").json()["position"] == 1
+    assert service.jobs.position(batch_run, "serve:batch:test") == 2  # its two sites wait after the check
+    scan.released.set()
+    wait_until(lambda: service.store.run(batch_run).state == "finished", "the batch is done")
+    assert scan.order == ["b0.noordstad.nl", "www.noordstad.nl", "b1.noordstad.nl", "b2.noordstad.nl"]
