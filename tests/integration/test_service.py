@@ -16,6 +16,7 @@ from govscan.model import Finding, Site, SiteResult, Status, Text
 from scanner import config
 from scanner.service.app import create_app
 from scanner.service.jobs import FamilyProgress, Jobs
+from storage.models import RunRow
 from storage.store import Store
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -269,3 +270,16 @@ def test_a_check_goes_before_the_waiting_sites_of_a_batch(make_app, scan):
     scan.released.set()
     wait_until(lambda: service.store.run(batch_run).state == "finished", "the batch is done")
     assert scan.order == ["b0.noordstad.nl", "www.noordstad.nl", "b1.noordstad.nl", "b2.noordstad.nl"]
+
+
+def test_a_check_left_by_a_killed_service_is_resumed_by_the_next(make_app, scan, tmp_path):
+    store = Store(f"{tmp_path}/govscan.db")
+    run_id = store.start_run("on-demand", [Site("https://www.noordstad.nl/", "www.noordstad.nl")],
+                             source="serve:check:192.0.2.10")
+    with store.session() as session:  # as a service killed with SIGKILL leaves it: running, its process gone
+        run = session.get(RunRow, run_id)
+        run.pid, run.process_start = 2**22 + 1, "1"
+    scan.released.set()
+    app, client = make_app()
+    wait_until(lambda: client.get(f"/check/{run_id}.json").json()["state"] == "done", "the check is done")
+    assert store.run(run_id).state == "finished"
