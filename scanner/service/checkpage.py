@@ -216,7 +216,7 @@ def progress_html(status: CheckStatus, lang: str) -> str:
         name = family_label(family, lang)
         if progress["finished"]:
             state = say(lang, "klaar", "done")
-        elif progress["done"]:
+        elif progress["busy"] or progress["done"]:
             state = say(lang, "bezig", "busy")
         else:
             state = say(lang, "wacht", "waiting")

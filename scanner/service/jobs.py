@@ -50,6 +50,7 @@ class FamilyProgress:
     needs: dict[str, set[str]]  # family -> the probes its checks read
     per_address: set[str]  # probes run once per IP address
     expected: dict[str, int] = field(default_factory=dict)  # probe -> measurements (per-address: after dns)
+    started: Counter = field(default_factory=Counter)  # probe -> measurements begun
     done: Counter = field(default_factory=Counter)  # probe -> measurements done
 
     @classmethod
@@ -64,6 +65,9 @@ class FamilyProgress:
         expected = {p.name: 1 for p in runner.probes if not p.per_address}
         return cls(needs, per_address, expected)
 
+    def began(self, probe: str) -> None:
+        self.started[probe] += 1
+
     def measured(self, probe: str, artifact) -> None:
         self.done[probe] += 1
         if probe == "dns":  # the Runner runs each per-address probe once per address the dns probe found
@@ -71,27 +75,31 @@ class FamilyProgress:
             self.expected.update((name, count) for name in self.per_address)
 
     def families(self) -> dict[str, dict]:
-        """Per family: measurements done and expected (None while the addresses are not known yet)."""
+        """Per family: measurements done and expected (None while the addresses are not known yet), whether
+        any is under way, and whether all are done."""
         result = {}
         for family, probes in sorted(self.needs.items()):
             known = all(p in self.expected for p in probes)
             total = sum(self.expected.get(p, 0) for p in probes)
             done = sum(min(self.done[p], self.expected.get(p, self.done[p])) for p in probes)
             result[family] = {"done": done, "total": total if known else None,
+                              "busy": any(self.started[p] > self.done[p] for p in probes),
                               "finished": known and done >= total}
         return result
 
 
 class TrackingRunner(Runner):
-    """A Runner that reports every finished probe measurement to the site's FamilyProgress."""
+    """A Runner that reports every probe measurement it begins and ends to the site's FamilyProgress."""
 
     def __init__(self, *args, progress: dict[str, FamilyProgress], **kwargs):
         super().__init__(*args, **kwargs)
         self.progress = progress
 
     async def collect(self, ctx, probe, site, address, prior):
-        artifact = await super().collect(ctx, probe, site, address, prior)
         tracked = self.progress.get(site.host)
+        if tracked is not None:
+            tracked.began(probe.name)
+        artifact = await super().collect(ctx, probe, site, address, prior)
         if tracked is not None:
             tracked.measured(probe.name, artifact)
         return artifact

@@ -119,8 +119,8 @@ def test_a_check_waits_runs_and_shows_its_report_and_json(make_app, scan):
     assert "De website wordt nu gecontroleerd" in page
     assert 'http-equiv="refresh"' in page and '/static/check.js' in page
     status = client.get(link + ".json").json()
-    assert status["families"]["https"] == {"done": 1, "total": 1, "finished": True}
-    assert status["families"]["tls"] == {"done": 0, "total": 1, "finished": False}
+    assert status["families"]["https"] == {"done": 1, "total": 1, "busy": False, "finished": True}
+    assert status["families"]["tls"] == {"done": 0, "total": 1, "busy": False, "finished": False}
     scan.released.set()
     wait_until(lambda: client.get(link + ".json").json()["state"] == "done", "the check is done")
     report = client.get(link + ".json").json()["report"]

@@ -29,16 +29,19 @@ def test_links_keep_the_language():
 
 def test_progress_per_family_counts_measurements_per_address_once_the_addresses_are_known():
     progress = FamilyProgress({"https": {"dns", "http"}, "mail": {"mail"}}, {"http"}, {"dns": 1, "mail": 1})
-    assert progress.families()["https"] == {"done": 0, "total": None, "finished": False}
+    assert progress.families()["https"] == {"done": 0, "total": None, "busy": False, "finished": False}
+    progress.began("dns")
+    assert progress.families()["https"] == {"done": 0, "total": None, "busy": True, "finished": False}
     progress.measured("dns", Artifact("dns", 1, "www.x.nl", {"ipv4": ["192.0.2.1"], "ipv6": ["2001:db8::1"]}))
-    assert progress.families()["https"] == {"done": 1, "total": 3, "finished": False}
-    progress.measured("http", Artifact("http", 1, "192.0.2.1", {}))
-    progress.measured("http", Artifact("http", 1, "2001:db8::1", {}))
-    assert progress.families() == {"https": {"done": 3, "total": 3, "finished": True},
-                                   "mail": {"done": 0, "total": 1, "finished": False}}
+    assert progress.families()["https"] == {"done": 1, "total": 3, "busy": False, "finished": False}
+    for address in ("192.0.2.1", "2001:db8::1"):
+        progress.began("http")
+        progress.measured("http", Artifact("http", 1, address, {}))
+    assert progress.families() == {"https": {"done": 3, "total": 3, "busy": False, "finished": True},
+                                   "mail": {"done": 0, "total": 1, "busy": False, "finished": False}}
 
 
 def test_a_site_without_addresses_has_nothing_to_measure_per_address():
     progress = FamilyProgress({"https": {"dns", "http"}}, {"http"}, {"dns": 1})
     progress.measured("dns", Artifact("dns", 1, "www.x.nl", error="nxdomain"))
-    assert progress.families()["https"] == {"done": 1, "total": 1, "finished": True}
+    assert progress.families()["https"] == {"done": 1, "total": 1, "busy": False, "finished": True}
