@@ -1,8 +1,9 @@
 """Area boundaries for the compliance maps: GeoJSON with CBS codes (`statcode`, such as GM0363 or PV27),
 projected to SVG path data.
 
-Boundaries come from a file the user gives, or are downloaded once from PDOK (CBS gebiedsindelingen,
-CC BY 4.0) into a cache. Coordinates may be WGS84 lon/lat (EPSG:4326, as most published GeoJSON) or
+Boundaries come from a file the user gives, else from the copy of the CBS gebiedsindelingen 2025 (via
+PDOK, CC BY 4.0) shipped in config/boundaries (see its SOURCE.md): reports never go to the network.
+Coordinates may be WGS84 lon/lat (EPSG:4326, as most published GeoJSON) or
 RD New metres (EPSG:28992, PDOK's default). Paths are simplified to the map's pixel size so that all
 municipalities render fast as one static SVG.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +20,10 @@ LAB_BOUNDARIES = {
     "gemeente": package_data("boundaries", "lab-gemeenten.geojson"),
     "provincie": package_data("boundaries", "lab-provincies.geojson"),
 }
-PDOK_WFS = "https://service.pdok.nl/cbs/gebiedsindelingen/{year}/wfs/v1_0"
-PDOK_LAYERS = {"gemeente": "gemeente_gegeneraliseerd", "provincie": "provincie_gegeneraliseerd"}
+NL_BOUNDARIES = {
+    "gemeente": package_data("boundaries", "gemeente_2025.geojson"),
+    "provincie": package_data("boundaries", "provincie_2025.geojson"),
+}
 ATTRIBUTION = "Grenzen: CBS/Kadaster via PDOK (CC BY 4.0)"
 LAB_ATTRIBUTION = "Grenzen: fictieve labgebieden van govscan"
 
@@ -69,33 +71,6 @@ def load(path: Path | str, attribution: str = ATTRIBUTION) -> tuple[dict, str]:
     if collection.get("type") != "FeatureCollection":
         raise ValueError(f"{path}: not a GeoJSON FeatureCollection")
     return collection, collection.get("attribution", attribution)
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("GOVSCAN_DATA_DIR", Path.home() / ".local/share/govscan")) / "boundaries"
-
-
-def download_pdok(kind: str, year: int, cache: Path | None = None, timeout: float = 60.0) -> Path:
-    """The PDOK boundaries of `kind` (gemeente or provincie) for `year`, downloaded once and cached.
-
-    Uses the CBS gebiedsindelingen WFS (RD New coordinates); a cached file is never downloaded again."""
-    import httpx
-
-    cache = cache or cache_dir()
-    target = cache / f"{kind}_{year}.geojson"
-    if target.exists():
-        return target
-    params = {"service": "WFS", "version": "2.0.0", "request": "GetFeature",
-              "typeNames": f"gebiedsindelingen:{PDOK_LAYERS[kind]}", "outputFormat": "json"}
-    response = httpx.get(PDOK_WFS.format(year=year), params=params, timeout=timeout, follow_redirects=True)
-    response.raise_for_status()
-    collection = response.json()
-    collection["attribution"] = ATTRIBUTION
-    cache.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    partial.write_text(json.dumps(collection), encoding="utf-8")
-    partial.replace(target)
-    return target
 
 
 def project(collection: dict, width: float, attribution: str = ATTRIBUTION,

@@ -190,10 +190,10 @@ def render_section(standard: Standard, rows: list[StateRow], maps: dict[str, tup
     return "\n".join(parts)
 
 
-def load_maps(sources: dict[str, Path | str] | None = None, *, lab: bool = False, year: int = 2025,
+def load_maps(sources: dict[str, Path | str] | None = None, *, lab: bool = False,
               width: float = MAP_WIDTH) -> dict[str, tuple[Boundaries, float]]:
     """Projected boundaries per area type: from the files in `sources` (kind -> path), the lab's own
-    fictitious boundaries with `lab=True`, else PDOK's (downloaded once, then cached)."""
+    fictitious boundaries with `lab=True`, else the 2025 boundaries shipped in config/boundaries."""
     maps = {}
     for kind in ("gemeente", "provincie"):
         if sources and kind in sources:
@@ -201,7 +201,7 @@ def load_maps(sources: dict[str, Path | str] | None = None, *, lab: bool = False
         elif lab:
             path, attribution = geo.LAB_BOUNDARIES[kind], geo.LAB_ATTRIBUTION
         else:
-            path, attribution = geo.download_pdok(kind, year), geo.ATTRIBUTION
+            path, attribution = geo.NL_BOUNDARIES[kind], geo.ATTRIBUTION
         collection, attribution = geo.load(path, attribution)
         maps[kind] = geo.project(collection, width, attribution)
     return maps

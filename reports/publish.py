@@ -36,7 +36,7 @@ RUN_REPORTS = 30      # run reports for the newest runs
 @dataclass
 class Options:
     lang: str = "nl"
-    boundaries: dict | None = None   # kind -> GeoJSON path; None: the lab's (lab=True) or PDOK's
+    boundaries: dict | None = None   # kind -> GeoJSON path; None: the lab's (lab=True) or the shipped 2025 ones
     lab: bool = False
     months: int = 6                  # the projection's window
     standards: Path | None = None    # a standards file other than config/standards.toml

@@ -455,8 +455,8 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
                                   "directory for the site (index.html, trends, maps, organisations, runs, exports)"))
     publish.add_argument("--municipalities", metavar="GEOJSON",
                          help=say(lang, "gemeentegrenzen (statcode GM....); standaard: die van het lab met --lab, "
-                                        "anders eenmalig van PDOK", "municipal boundaries (statcode GM....); default: "
-                                        "the lab's with --lab, else downloaded once from PDOK"))
+                                        "anders die van 2025 (CBS/PDOK) uit het pakket", "municipal boundaries (statcode GM....); "
+                                        "default: the lab's with --lab, else the 2025 ones (CBS/PDOK) in the package"))
     publish.add_argument("--provinces", metavar="GEOJSON", help=say(lang, "provinciegrenzen (statcode PV..)",
                                                                           "province boundaries (statcode PV..)"))
     publish.add_argument("--months", type=int, default=6,

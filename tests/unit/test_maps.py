@@ -139,34 +139,12 @@ def test_lon_lat_multipolygons_project_and_simplify():
     assert len(rings[0]) < 10  # the straight southern edge collapsed to its ends
 
 
-def test_download_uses_the_cache_without_network(tmp_path, monkeypatch):
-    cached = tmp_path / "gemeente_2025.geojson"
-    cached.write_text(json.dumps({"type": "FeatureCollection", "features": []}))
-
+def test_without_files_the_maps_use_the_shipped_boundaries_of_every_municipality_and_province(monkeypatch):
     def no_network(*args, **kwargs):
         raise AssertionError("network used")
 
     monkeypatch.setattr("httpx.get", no_network)
-    assert boundaries.download_pdok("gemeente", 2025, cache=tmp_path) == cached
-
-
-def test_download_writes_the_cache_once(tmp_path, monkeypatch):
-    calls = []
-
-    class Response:
-        def raise_for_status(self):
-            pass
-
-        def json(self):
-            return {"type": "FeatureCollection", "features": []}
-
-    def fake_get(url, params, **kwargs):
-        calls.append((url, params["typeNames"]))
-        return Response()
-
-    monkeypatch.setattr("httpx.get", fake_get)
-    path = boundaries.download_pdok("provincie", 2025, cache=tmp_path)
-    boundaries.download_pdok("provincie", 2025, cache=tmp_path)
-    assert calls == [("https://service.pdok.nl/cbs/gebiedsindelingen/2025/wfs/v1_0",
-                      "gebiedsindelingen:provincie_gegeneraliseerd")]
-    assert json.loads(path.read_text())["attribution"] == boundaries.ATTRIBUTION
+    drawn = maps.load_maps()
+    assert len(drawn["gemeente"][0].areas) == 342 and len(drawn["provincie"][0].areas) == 12
+    assert "GM0363" in drawn["gemeente"][0].areas and "PV27" in drawn["provincie"][0].areas
+    assert drawn["gemeente"][0].attribution == boundaries.ATTRIBUTION
