@@ -116,10 +116,11 @@ class Publisher:
 
     def render(self) -> dict[str, bytes]:
         self.files = {f"static/{name}": content for name, content in static_files().items()}
-        runs = self.store.runs()
-        state = self.store.state_on(self.now)
+        # What the site lists name, never the sites people checked through the web service (storage.store).
+        runs = self.store.runs(listed_only=True)
+        state = self.store.state_on(self.now, listed_only=True)
         first_day = min((r.started.date() for r in runs), default=self.now.date())
-        versions = status_versions(self.store, first_day, self.now)
+        versions = status_versions(self.store, first_day, self.now, listed_only=True)
         self.state_at = trends.state_from(versions)
         self.rule_changes = trends.rule_changes(versions, self.standards)
         series = {}

@@ -12,13 +12,14 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select
 
 from storage.models import FindingRow, OrganisationRow, SiteRow
-from storage.store import Store, as_utc
+from storage.store import Store, as_utc, listed_sites
 
 
-def status_versions(store: Store, start: datetime | date, end: datetime | date) -> list:
+def status_versions(store: Store, start: datetime | date, end: datetime | date, *,
+                    listed_only: bool = False) -> list:
     """Every finding version current at some moment from the start of `start` to `end` (a date: the end of
     that day). Rows have `host`, `check`, `status`, `check_version`, `org_code`, `org_name`, `org_type`,
-    `first_seen` and `valid_until` (None while current)."""
+    `first_seen` and `valid_until` (None while current). `listed_only`: the sites of `listed_sites`."""
     begin = datetime.combine(start, datetime.min.time()) if not isinstance(start, datetime) else start
     query = (
         select(SiteRow.host, FindingRow.check_id.label("check"), FindingRow.status, FindingRow.check_version,
@@ -32,5 +33,7 @@ def status_versions(store: Store, start: datetime | date, end: datetime | date) 
                or_(FindingRow.valid_until.is_(None), FindingRow.valid_until > as_utc(begin)))
         .order_by(SiteRow.host, FindingRow.check_id, FindingRow.first_seen)
     )
+    if listed_only:
+        query = query.where(SiteRow.id.in_(listed_sites()))
     with store.session() as session:
         return session.execute(query).all()

@@ -193,12 +193,26 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def state_on(session: Session, when: datetime | date, checks: str | Iterable[str] | None = None):
+# Runs of the web service (`govscan serve`: anyone's on-demand checks, batch API requests) have a source that
+# starts with this. The published reports show only sites that a site list (a scan or a schedule) names.
+SERVICE_SOURCE = "serve:"
+
+
+def listed_sites():
+    """The ids of the sites some run that is not the web service's was given: the sites the published reports
+    are about. A site anyone typed into the check page is kept, but published only once a list names it."""
+    return (select(WorkItem.site_id).join(RunRow, RunRow.id == WorkItem.run_id)
+            .where(RunRow.source.not_like(f"{SERVICE_SOURCE}%")))
+
+
+def state_on(session: Session, when: datetime | date, checks: str | Iterable[str] | None = None, *,
+             listed_only: bool = False):
     """The state of every site at a moment (a date: at the end of that day): for each site and check, the
     finding that was current then. One query; rows have `host`, `url`, `check`, `status`, `reason`,
     `summary` (a Text), `details`, `addresses`, `norm`, `check_version`, `first_seen`, `last_seen`,
     `first_run_id`, `last_run_id`, `org_name`, `org_type`, `org_code` (empty strings without organisation).
-    `checks` (patterns as for --checks) is applied in Python, after the query."""
+    `checks` (patterns as for --checks) is applied in Python, after the query; `listed_only` keeps the
+    sites of `listed_sites`."""
     moment = as_utc(when)
     query = (
         select(
@@ -216,6 +230,8 @@ def state_on(session: Session, when: datetime | date, checks: str | Iterable[str
                or_(FindingRow.valid_until.is_(None), FindingRow.valid_until > moment))
         .order_by(SiteRow.host, FindingRow.check_id)
     )
+    if listed_only:
+        query = query.where(SiteRow.id.in_(listed_sites()))
     rows = session.execute(query).all()
     return [row for row in rows if matches(row.check, checks)] if checks else rows
 
@@ -469,10 +485,13 @@ class Store:
                     item.state = "queued"
             return [run.id for run in runs]
 
-    def runs(self, limit: int | None = None) -> list[RunRow]:
-        """Runs, newest first."""
+    def runs(self, limit: int | None = None, *, listed_only: bool = False) -> list[RunRow]:
+        """Runs, newest first; `listed_only`: not the web service's (SERVICE_SOURCE)."""
+        query = select(RunRow).order_by(RunRow.id.desc()).limit(limit)
+        if listed_only:
+            query = query.where(RunRow.source.not_like(f"{SERVICE_SOURCE}%"))
         with self.session() as session:
-            return list(session.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(limit)))
+            return list(session.scalars(query))
 
     def run(self, run_id: int | None = None) -> RunRow | None:
         """One run; the newest when no id is given."""
@@ -529,9 +548,10 @@ class Store:
                 query = query.where(FindingRow.check_id == check)
             return list(session.scalars(query.order_by(FindingRow.check_id, FindingRow.first_seen)).unique())
 
-    def state_on(self, when: datetime | date, checks: str | Iterable[str] | None = None):
+    def state_on(self, when: datetime | date, checks: str | Iterable[str] | None = None, *,
+                 listed_only: bool = False):
         with self.session() as session:
-            return state_on(session, when, checks)
+            return state_on(session, when, checks, listed_only=listed_only)
 
     def current_findings(self, host: str) -> list[FindingRow]:
         """A site's findings as they stand now, one per check."""

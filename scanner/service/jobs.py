@@ -34,9 +34,10 @@ from checks.registry import Check, select
 from govscan.model import Site, SiteResult
 from scanner.config import Settings
 from scanner.runner import Runner, run_facts
+from storage.store import SERVICE_SOURCE
 
-PREFIX = "serve:"
-CHECKS = "serve:check:"  # on-demand checks: source serve:check:<client address>
+PREFIX = SERVICE_SOURCE
+CHECKS = f"{SERVICE_SOURCE}check:"  # on-demand checks: source serve:check:<client address>
 LEASE = timedelta(minutes=30)  # a site claimed this long without being stored is taken back
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 5.0

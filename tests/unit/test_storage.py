@@ -225,6 +225,26 @@ def test_state_on_a_date_is_the_state_after_that_day(store, clock):
         ("www.noordstad.nl", "GM9901", "gemeente", "Gemeente Noordstad"), ("www.zuiddorp.nl", "", "", "")]
 
 
+def test_published_state_holds_only_sites_a_site_list_names_not_what_people_checked_in_the_service(store, clock):
+    from storage.history import status_versions
+
+    nightly(store, clock, [(NOORD, GOOD)])
+    clock.advance(hours=1)
+    for source, site in (("serve:check:192.0.2.7", ZUID), ("serve:check:192.0.2.8", NOORD)):
+        run = store.start_run("on-demand", [site], source=source)
+        store.record_site(run, result(site, {**GOOD, "web.https.hsts": Status.FAIL}))
+        store.finish_run(run)
+    clock.advance(minutes=1)
+
+    published = store.state_on(clock.now, listed_only=True)
+    assert {r.host for r in published} == {"www.noordstad.nl"}  # the service's check of a listed site counts
+    assert {r.status for r in published if r.check == "web.https.hsts"} == {"fail"}
+    assert {r.host for r in store.state_on(clock.now)} == {"www.noordstad.nl", "www.zuiddorp.nl"}
+    assert {r.host for r in status_versions(store, clock.now.date(), clock.now, listed_only=True)} == {
+        "www.noordstad.nl"}
+    assert [r.source for r in store.runs(listed_only=True)] == [""]
+
+
 def test_run_findings_are_limited_to_the_checks_it_ran(store, clock):
     nightly(store, clock, [(NOORD, GOOD)])
     clock.advance(hours=1)
