@@ -145,6 +145,15 @@ class ServiceSettings:
 
 
 @dataclass
+class WorkersSettings:
+    """Scans spread over Celery workers (scanner/workers.py, docs/deploy.md)."""
+    # Redis that holds the per-host and per-address connection limits for every worker (scanner/limits.py),
+    # e.g. "redis://broker.internal:6379/1"; empty: each process keeps its own limits (single-process mode).
+    limiter_url: str = ""
+    limit_lease_seconds: float = 30.0  # a dead worker's connection slots are free again after this
+
+
+@dataclass
 class Settings:
     scan: ScanSettings = field(default_factory=ScanSettings)
     dns: DnsSettings = field(default_factory=DnsSettings)
@@ -153,6 +162,7 @@ class Settings:
     browser: BrowserSettings = field(default_factory=BrowserSettings)
     register: RegisterSettings = field(default_factory=RegisterSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    workers: WorkersSettings = field(default_factory=WorkersSettings)
     # Free-form sections (for example [lab]) kept as read, for the parts that need them.
     extra: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
@@ -162,7 +172,7 @@ class Settings:
 
 SECTIONS = {"scan": ScanSettings, "dns": DnsSettings, "trust": TrustSettings, "storage": StorageSettings,
             "browser": BrowserSettings, "register": RegisterSettings,
-            "service": ServiceSettings}
+            "service": ServiceSettings, "workers": WorkersSettings}
 
 
 def _merge(base: dict, override: dict, origins: dict[str, str], source: str, prefix: str = "") -> dict:
