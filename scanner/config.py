@@ -130,6 +130,15 @@ class RegisterSettings:
 
 
 @dataclass
+class RpkiSettings:
+    """RPKI route origin validation from files (scanner/probes/rpki.py, docs/rpki.md); empty: not applicable."""
+    vrp_file: str = ""                # validated ROA payloads, Routinator / rpki-client JSON
+    routes_file: str = ""             # announced prefixes and origin ASes, CAIDA pfx2as text
+    max_file_bytes: int = 512 * 1024 * 1024
+    max_entries: int = 4_000_000      # ROAs and routes each
+
+
+@dataclass
 class ServiceSettings:
     """`govscan serve` (scanner/service): the web service's limits and who it trusts."""
     host: str = "127.0.0.1"
@@ -161,6 +170,7 @@ class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     browser: BrowserSettings = field(default_factory=BrowserSettings)
     register: RegisterSettings = field(default_factory=RegisterSettings)
+    rpki: RpkiSettings = field(default_factory=RpkiSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     workers: WorkersSettings = field(default_factory=WorkersSettings)
     # Free-form sections (for example [lab]) kept as read, for the parts that need them.
@@ -171,7 +181,7 @@ class Settings:
 
 
 SECTIONS = {"scan": ScanSettings, "dns": DnsSettings, "trust": TrustSettings, "storage": StorageSettings,
-            "browser": BrowserSettings, "register": RegisterSettings,
+            "browser": BrowserSettings, "register": RegisterSettings, "rpki": RpkiSettings,
             "service": ServiceSettings, "workers": WorkersSettings}
 
 
