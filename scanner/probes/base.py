@@ -48,12 +48,18 @@ class ProbeContext:
     run_facts: dict[str, Any] = field(default_factory=dict)
     executor: ThreadPoolExecutor | None = None
     counters: Counters = field(default_factory=Counters)
-    _limits: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    _limits: dict[str, Any] = field(default_factory=dict)
 
     def limit(self, key: str) -> asyncio.Semaphore:
-        """The connection limit for one host or IP address."""
+        """The connection limit for one host or IP address: this process's own, or, with `[workers]
+        limiter_url`, the one every worker shares (scanner/limits.py; it acquires and releases alike)."""
         if key not in self._limits:
-            self._limits[key] = asyncio.Semaphore(self.settings.scan.connections_per_host)
+            if self.settings.workers.limiter_url:
+                from scanner.limits import shared_limiter  # it needs Redis and this module's ProbeError
+
+                self._limits[key] = shared_limiter(self.settings).limit(key)
+            else:
+                self._limits[key] = asyncio.Semaphore(self.settings.scan.connections_per_host)
         return self._limits[key]
 
     @property
