@@ -7,11 +7,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 GOVSCAN := $(VENV)/bin/govscan
 # chromium and libnss3-tools for the browser probe; the rest for the lab (nsd, unbound, nginx, iproute2) and
-# the tests that look at it with other tools (dig, openssl, curl, nmap).
-APT_PACKAGES := nginx-light nsd unbound bind9-dnsutils chromium libnss3-tools iproute2 nmap openssl curl
+# the tests that look at it with other tools (dig, openssl, curl, nmap); the broker, Redis and PostgreSQL for the
+# distributed runs and their tests (docs/workers.md).
+APT_PACKAGES := nginx-light nsd unbound bind9-dnsutils chromium libnss3-tools iproute2 nmap openssl curl \
+	rabbitmq-server redis-server postgresql
 OUT ?= out
 
-.PHONY: setup system python demo test bench update-axe update-nlds lab-down clean
+.PHONY: setup system python services demo test bench update-axe update-nlds lab-down clean
 
 setup: system python
 
@@ -40,8 +42,14 @@ demo: setup
 	$(GOVSCAN) --lab publish --out $(OUT)/site
 	@echo "Reports written under $(OUT)/ (open $(OUT)/site/index.html). Stop the lab with: $(GOVSCAN) lab down"
 
-test: setup
+test: setup services
 	$(VENV)/bin/pytest -q
+
+# The servers the tests of distributed runs use, each started only when it does not answer yet.
+services:
+	@pg_isready -q -h 127.0.0.1 || service postgresql start
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || service redis-server start
+	@rabbitmqctl -q status >/dev/null 2>&1 || service rabbitmq-server start
 
 # Benchmarks (tests/bench, README "Benchmarks"): never part of `make test`. ARGS=--peers compares with pshtt
 # and sslyze (installed into .venv-peers by the benchmark itself).

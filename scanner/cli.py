@@ -88,9 +88,10 @@ class Context:
         return chosen
 
     def scan(self, kind: str, sites: list[Site], patterns: str | None, source: str,
-             on_progress=None) -> tuple[int, list[SiteResult]]:
-        """Run the checks matching `patterns` over the sites, storing each site as it finishes. Returns the
-        run id and the results."""
+             on_progress=None, distributed: bool = False) -> tuple[int, list[SiteResult]]:
+        """Run the checks matching `patterns` over the sites, storing each site as it finishes; `distributed`:
+        by the workers (scanner/workers.py), the results read back from the store. Returns the run id and the
+        results."""
         from storage.store import settings_hash
 
         self.checks(patterns)  # no matching check is a usage error, before a run is started
@@ -102,6 +103,11 @@ class Context:
         run_id = store.start_run(kind, sites, checks=patterns or "", source=source,
                                  config_hash=settings_hash(self.settings))
         try:
+            if distributed:
+                from scanner import workers
+
+                workers.coordinate(store, self.settings, run_id, on_progress=on_progress)
+                return run_id, workers.results(store, run_id, with_addresses=self.args.format == "json")
             # All sites in one batch (one progress bar); a site another run is scanning is waited for.
             results = execute(store, self.settings, run_id, WorkSettings(batch=len(sites)),
                               on_progress=on_progress)
@@ -152,11 +158,14 @@ def load_sites(ctx: Context, spec: str) -> tuple[list[Site], str]:
 def cmd_scan(ctx: Context, args) -> int:
     from storage.store import masked
 
+    if args.distributed:
+        need_workers_extra(ctx)
     sites, source = load_sites(ctx, args.sites)
     ctx.checks(args.checks)  # a usage error before the progress bar starts
     started = time.monotonic()
     with console.scan_progress(ctx.err, len(sites), ctx.lang) as on_progress:
-        run_id, results = ctx.scan("batch", sites, args.checks, source=str(source), on_progress=on_progress)
+        run_id, results = ctx.scan("batch", sites, args.checks, source=str(source), on_progress=on_progress,
+                                   distributed=args.distributed)
     summary = ScanSummary.of(run_id, results, time.monotonic() - started)
     if args.format == "json":
         reports = [SiteReport.of(result) for result in sorted(results, key=lambda r: r.site.host)]
@@ -166,6 +175,24 @@ def cmd_scan(ctx: Context, args) -> int:
     if args.out:  # the note where it went stays out of the JSON
         write_run_report(ctx, run_id, Path(args.out), ctx.err if args.format == "json" else ctx.out)
     return EXIT_OK
+
+
+def need_workers_extra(ctx: Context) -> None:
+    """Distributed runs need Celery: a usage error, not a traceback, when the extra is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("celery") is None:
+        raise UsageError(say(ctx.lang, "verdeelde scans hebben Celery nodig: pip install 'govscan[workers]'",
+                                       "distributed scans need Celery: pip install 'govscan[workers]'"))
+
+
+def cmd_worker(ctx: Context, args) -> int:
+    """`govscan worker`: scan the sites of distributed runs from the broker's queues (docs/workers.md)."""
+    need_workers_extra(ctx)
+    from scanner import workers
+
+    ctx.store  # a database that cannot be opened is a usage error before the worker starts
+    return workers.serve(ctx.settings, args.families, args.concurrency or ctx.settings.scan.sites_in_flight)
 
 
 def import_rio(ctx: Context, args) -> int:
@@ -397,7 +424,20 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
     scan.add_argument("--out", metavar="DIR", help=say(lang, "schrijf ook het rapport van de run hierheen",
                                                              "also write the run's report here"))
     scan.add_argument("--format", choices=("text", "json"), default="text", help=format_help)
+    scan.add_argument("--distributed", action="store_true",
+                      help=say(lang, "laat de workers scannen ('govscan worker', zie docs/workers.md) en wacht",
+                                     "have the workers scan ('govscan worker', see docs/workers.md) and wait"))
     scan.set_defaults(func=cmd_scan)
+
+    worker = commands.add_parser("worker", help=say(lang, "scan sites van verdeelde runs (Celery-worker)",
+                                                          "scan the sites of distributed runs (Celery worker)"))
+    worker.add_argument("--families", choices=("network", "browser", "all"), default="all",
+                        help=say(lang, "welke controles: network (zonder browser), browser, of all (standaard)",
+                                       "which checks: network (no browser), browser, or all (default)"))
+    worker.add_argument("--concurrency", type=int, metavar="N",
+                        help=say(lang, "sites tegelijk (standaard [scan] sites_in_flight)",
+                                       "sites at the same time (default [scan] sites_in_flight)"))
+    worker.set_defaults(func=cmd_worker)
 
     runs = commands.add_parser("runs", help=say(lang, "toon de runs", "list the runs"))
     runs.add_argument("--limit", type=int, default=50,

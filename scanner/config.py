@@ -160,6 +160,13 @@ class WorkersSettings:
     # e.g. "redis://broker.internal:6379/1"; empty: each process keeps its own limits (single-process mode).
     limiter_url: str = ""
     limit_lease_seconds: float = 30.0  # a dead worker's connection slots are free again after this
+    # The Celery broker of distributed runs (scanner/workers.py, docs/workers.md): RabbitMQ, or redis://...
+    broker_url: str = "amqp://guest:guest@127.0.0.1:5672//"
+    distributed: bool = False          # the scheduler's runs are scanned by workers, not in its own process
+    lease_seconds: float = 120.0       # a worker's claim on a site, renewed while it scans; a killed one's runs out
+    republish_seconds: float = 300.0   # the coordinator publishes the queued sites again when none finished this long
+    time_limit_margin: float = 60.0    # seconds a task may take beyond its probes' timeouts
+    visibility_timeout: float = 21600.0  # Redis broker: an unacknowledged task is delivered again after this
 
 
 @dataclass
@@ -285,7 +292,7 @@ def in_force(settings: Settings) -> list[tuple[str, Any, str]]:
         for f in fields(SECTIONS[name]):
             key = f"{name}.{f.name}"
             value = getattr(getattr(settings, name), f.name)
-            rows.append((key, masked(value) if key == "storage.database_url" and value else value,
+            rows.append((key, masked(value) if key in ("storage.database_url", "workers.broker_url") and value else value,
                          settings.origins.get(key, "default")))
     for section, values in settings.extra.items():
         for key in _leaves(values, section):

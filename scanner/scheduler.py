@@ -4,7 +4,8 @@
 the store's engine), so a missed night still runs when the scheduler comes back. `run_due` runs what is due
 now and returns (`govscan schedule --once`). Both go through `run_schedule`: resume the schedule's
 interrupted run if there is one, else start a new run; then claim sites in batches (storage.work) and
-scan them, storing each site as it finishes. Time comes from the store's clock, which tests control.
+scan them, storing each site as it finishes, or, with `[workers] distributed = true`, have the workers
+scan them (scanner/workers.py). Time comes from the store's clock, which tests control.
 """
 from __future__ import annotations
 
@@ -180,7 +181,12 @@ def run_schedule(store, settings: Settings, schedule: Schedule, work_settings: W
     run_id, resumed = start_or_resume(store, settings, schedule, lambda: sites_for(settings, schedule.sites))
     log.info("%s run %s of schedule %s", "resuming" if resumed else "starting", run_id, schedule.name)
     try:
-        execute(store, settings, run_id, work_settings, sleep)
+        if settings.workers.distributed or work.is_split(store, run_id):  # a split run is the workers' to finish
+            from scanner import workers
+
+            workers.coordinate(store, settings, run_id, max_attempts=work_settings.max_attempts, sleep=sleep)
+        else:
+            execute(store, settings, run_id, work_settings, sleep)
     except BaseException:
         store.mark_interrupted(run_id)
         raise

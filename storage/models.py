@@ -111,7 +111,8 @@ class RunRow(Base):
 class WorkItem(Base):
     """One site of a run. `state`: queued when the run starts; running while a scanner has claimed it (until
     `deadline`, so a stuck item can be taken back); done when its results are stored; error when it could not
-    be scanned at all."""
+    be scanned at all. A distributed run (scanner/workers.py) splits a site into parts, one item each
+    (`part`: "network", "browser"; empty: the whole site), claimed by a worker (`worker`: host and pid)."""
 
     __tablename__ = "work_items"
 
@@ -125,10 +126,12 @@ class WorkItem(Base):
     # When the site's results were stored: the moment its findings of this run were current.
     finished: Mapped[datetime | None] = mapped_column(DateTime)
     error: Mapped[str] = mapped_column(CleanText, default="")
+    part: Mapped[str] = mapped_column(CleanString(20), default="", server_default="")
+    worker: Mapped[str] = mapped_column(CleanString(255), default="", server_default="")
 
     site: Mapped[SiteRow] = relationship(lazy="joined")
 
-    __table_args__ = (UniqueConstraint("run_id", "site_id", name="uq_work_item"),
+    __table_args__ = (UniqueConstraint("run_id", "site_id", "part", name="uq_work_item"),
                       Index("ix_work_items_run_state", "run_id", "state"))
 
 

@@ -17,26 +17,45 @@ import os
 import socket
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, insert, or_, select, text, update
 
-from govscan.model import Site
-from storage.models import RunRow, SiteRow, WorkItem
+from govscan.model import Site, SiteResult, Status
+from storage.models import FindingRow, RunRow, SiteRow, WorkItem
 from storage.store import Store, _process_start
 
 GAVE_UP = "gave up: claimed {attempts} times without finishing (the site may crash or hang the scanner)"
+
+
+def _claimable(now):
+    """Items a scanner may claim: queued, or claimed by one whose deadline passed."""
+    return or_(WorkItem.state == "queued", (WorkItem.state == "running") & (WorkItem.deadline <= now))
+
+
+def _busy(run_id: int, now):
+    """The sites another run is scanning now (a live claim)."""
+    return select(WorkItem.site_id).where(WorkItem.run_id != run_id, WorkItem.state == "running",
+                                          WorkItem.deadline > now)
+
+
+def _take(session, item: WorkItem, now, lease: timedelta, max_attempts: int) -> bool:
+    """Claim an item until `now + lease`; an item claimed `max_attempts` times already is given up (error)."""
+    if item.attempts >= max_attempts:
+        item.state, item.error = "error", GAVE_UP.format(attempts=item.attempts)
+        session.get(RunRow, item.run_id).sites_error += 1
+        return False
+    item.state, item.started, item.deadline = "running", now, now + lease
+    item.attempts += 1
+    return True
 
 
 def claim(store: Store, run_id: int, limit: int, lease: timedelta, max_attempts: int = 3) -> list[Site]:
     """Claim up to `limit` sites of a run: queued items, and items whose claim ran out. Returns their sites."""
     with store.session() as session:
         now = store.now()
-        busy = (select(WorkItem.site_id).where(WorkItem.run_id != run_id, WorkItem.state == "running",
-                                               WorkItem.deadline > now))
+        busy = _busy(run_id, now)
         candidates = session.scalars(
             select(WorkItem)
-            .where(WorkItem.run_id == run_id,
-                   or_(WorkItem.state == "queued", (WorkItem.state == "running") & (WorkItem.deadline <= now)),
-                   WorkItem.site_id.not_in(busy))
+            .where(WorkItem.run_id == run_id, _claimable(now), WorkItem.site_id.not_in(busy))
             .order_by(WorkItem.id)
             .limit(limit)
             .with_for_update(skip_locked=True, of=WorkItem)
@@ -47,18 +66,9 @@ def claim(store: Store, run_id: int, limit: int, lease: timedelta, max_attempts:
         locked = set(session.scalars(select(SiteRow.id).where(SiteRow.id.in_([c.site_id for c in candidates]))
                                      .with_for_update(skip_locked=True)))
         still_busy = set(session.scalars(busy.where(WorkItem.site_id.in_(locked))))
-        sites = []
-        for item in candidates:
-            if item.site_id not in locked or item.site_id in still_busy:
-                continue
-            if item.attempts >= max_attempts:
-                item.state, item.error = "error", GAVE_UP.format(attempts=item.attempts)
-                session.get(RunRow, run_id).sites_error += 1
-                continue
-            item.state, item.started, item.deadline = "running", now, now + lease
-            item.attempts += 1
-            sites.append(item.site.to_model())
-        return sites
+        return [item.site.to_model() for item in candidates
+                if item.site_id in locked and item.site_id not in still_busy
+                and _take(session, item, now, lease, max_attempts)]
 
 
 def open_items(store: Store, run_id: int) -> int:
@@ -134,6 +144,97 @@ def recent_run_of(store: Store, host: str, prefix: str, since) -> int | None:
             .where(RunRow.source.startswith(prefix, autoescape=True), RunRow.started >= since,
                    RunRow.state != "interrupted", SiteRow.host == host, WorkItem.state != "error")
             .order_by(RunRow.id.desc()).limit(1))
+
+
+# --- distributed runs (scanner/workers.py): a site in parts, each part an item that a worker claims by id ---
+
+def split(store: Store, run_id: int, parts: list[str]) -> None:
+    """Give every whole-site item of the run that is still queued one item per part (the first part takes the
+    item over). Items that have a part already are left alone, so splitting again changes nothing."""
+    with store.session() as session:
+        items = list(session.scalars(select(WorkItem).where(WorkItem.run_id == run_id, WorkItem.part == "",
+                                                            WorkItem.state == "queued")))
+        for item in items:
+            item.part = parts[0]
+        session.flush()
+        if items and parts[1:]:
+            session.execute(insert(WorkItem), [{"run_id": run_id, "site_id": item.site_id, "part": part,
+                                                "state": "queued", "attempts": 0, "error": ""}
+                                               for item in items for part in parts[1:]])
+
+
+def is_split(store: Store, run_id: int) -> bool:
+    """Whether the run's sites are in parts (a distributed run): such a run is finished by workers."""
+    with store.session() as session:
+        return session.scalar(select(func.count()).select_from(WorkItem)
+                              .where(WorkItem.run_id == run_id, WorkItem.part != "")) > 0
+
+
+def unclaimed(store: Store, run_id: int) -> list[tuple[int, str, object]]:
+    """(id, part, deadline) of the run's items that no live claim holds: queued, or their claim ran out."""
+    with store.session() as session:
+        return list(session.execute(select(WorkItem.id, WorkItem.part, WorkItem.deadline)
+                                    .where(WorkItem.run_id == run_id, _claimable(store.now()))
+                                    .order_by(WorkItem.id)).tuples())
+
+
+def claim_item(store: Store, run_id: int, item_id: int, lease: timedelta, max_attempts: int,
+               worker: str) -> Site | None:
+    """Claim one item for `worker`, as `claim` would. None when it is done, given up, held by a live claim
+    (of this run: a duplicate message; whoever holds it stores it, or its claim runs out and the item is
+    published again) or its site is being scanned by another run (the item stays queued)."""
+    with store.session() as session:
+        now = store.now()
+        item = session.scalar(select(WorkItem).where(WorkItem.id == item_id, WorkItem.run_id == run_id,
+                                                     _claimable(now))
+                              .with_for_update(skip_locked=True, of=WorkItem))
+        if item is None:
+            return None
+        session.scalar(select(SiteRow.id).where(SiteRow.id == item.site_id).with_for_update())
+        if session.scalar(_busy(run_id, now).where(WorkItem.site_id == item.site_id).limit(1)) is not None:
+            return None
+        if not _take(session, item, now, lease, max_attempts):
+            return None
+        item.worker = worker
+        return item.site.to_model()
+
+
+def renew(store: Store, item_id: int, worker: str, lease: timedelta) -> bool:
+    """Move the deadline of `worker`'s claim on an item forward (it is still scanning). False when the claim
+    is no longer its own: it ran out and someone else took the item, or the item is done."""
+    with store.session() as session:
+        now = store.now()
+        return session.execute(update(WorkItem).where(WorkItem.id == item_id, WorkItem.state == "running",
+                                                      WorkItem.worker == worker)
+                               .values(deadline=now + lease)).rowcount == 1
+
+
+def record_part(store: Store, run_id: int, item_id: int, result: SiteResult) -> bool:
+    """Store one part of a site (its findings and artifacts) and set its item done, in one transaction. When
+    the item was done already (a task delivered twice), nothing is stored: a site keeps one set of findings.
+    When the last part is stored the site is done: every part gets that moment as `finished` (what
+    `Store.findings_for_run` reads) and the run counts the site, failing or with errors by all its parts'
+    findings. Returns whether anything was stored."""
+    with store.session() as session:
+        moment = store.now()
+        site = store._site(session, result.site)  # locks the site row: one part of a site is stored at a time
+        item = session.get(WorkItem, item_id)
+        if item.state == "done":
+            return False
+        changed = store._store_findings(session, site, run_id, moment, result.findings)
+        store._store_artifacts(session, site, run_id, moment, result.artifacts(), changed)
+        item.state = "done"
+        parts = list(session.scalars(select(WorkItem).where(WorkItem.run_id == run_id, WorkItem.site_id == site.id)))
+        if all(part.state == "done" for part in parts):
+            for part in parts:
+                part.finished = moment
+            statuses = {Status(s) for s in session.scalars(select(FindingRow.status).where(
+                FindingRow.site_id == site.id, FindingRow.valid_until.is_(None), FindingRow.last_run_id == run_id))}
+            run = session.get(RunRow, run_id)
+            run.sites_done += 1
+            run.sites_failing += Status.FAIL in statuses
+            run.sites_error += Status.ERROR in statuses
+        return True
 
 
 VERSIONED_TABLES = ("findings", "artifacts", "work_items", "runs")
