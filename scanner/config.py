@@ -292,8 +292,8 @@ def in_force(settings: Settings) -> list[tuple[str, Any, str]]:
         for f in fields(SECTIONS[name]):
             key = f"{name}.{f.name}"
             value = getattr(getattr(settings, name), f.name)
-            rows.append((key, masked(value) if key in ("storage.database_url", "workers.broker_url") and value else value,
-                         settings.origins.get(key, "default")))
+            secret = key in ("storage.database_url", "workers.broker_url") and value
+            rows.append((key, masked(value) if secret else value, settings.origins.get(key, "default")))
     for section, values in settings.extra.items():
         for key in _leaves(values, section):
             value = values
