@@ -7,5 +7,6 @@ import checks.dns  # noqa: F401,E402
 import checks.ipv6  # noqa: F401,E402
 import checks.domain  # noqa: F401,E402
 import checks.mail  # noqa: F401,E402
+import checks.rpki  # noqa: F401,E402
 import checks.privacy  # noqa: F401,E402
 import checks.accessibility  # noqa: F401,E402

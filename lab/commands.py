@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from scanner.config import lab_config_path, lab_dir
-from lab import dns, net, pki, plan as lab_plan
+from lab import dns, net, pki, plan as lab_plan, rpki
 from lab.plan import NETNS, NOV6_NETNS, LabPlan, Service
 from lab.scenario import DEFAULT_SCENARIO, Scenario, load
 
@@ -190,8 +190,8 @@ def _toml_list(values: list[str]) -> str:
 
 
 def _write_scanner_files(plan: LabPlan, state: dict) -> None:
-    """The scanner's config for this lab (`govscan --lab`), the scenario's site list as CSV, and the lab's
-    RIO export: the zones of the sites with `in_rio` (docs/scenario.md)."""
+    """The scanner's config for this lab (`govscan --lab`), the scenario's site list as CSV, the lab's
+    RIO export (the zones of the sites with `in_rio`) and its RPKI files (lab/rpki.py; docs/scenario.md)."""
     sites_file = Path(state["sites_file"])
     with open(sites_file, "w", newline="") as fh:
         writer = csv.writer(fh)
@@ -207,6 +207,8 @@ def _write_scanner_files(plan: LabPlan, state: dict) -> None:
         listed = {site["zone"]: site for site in plan.scenario.sites if site["in_rio"]}
         for zone, site in sorted(listed.items()):
             writer.writerow([zone, plan.scenario.organisations.get(site["organisation"], {}).get("name", "")])
+    vrp_file, routes_file = plan.workdir / "rpki-vrps.json", plan.workdir / "rpki-routes.txt"
+    rpki.write(plan, vrp_file, routes_file)
     lab_config_path().write_text(
         "# Written by `govscan lab up`: points govscan at the running lab (`govscan --lab ...`).\n"
         "[dns]\n"
@@ -220,6 +222,9 @@ def _write_scanner_files(plan: LabPlan, state: dict) -> None:
         f"allowed_networks = {_toml_list(list(lab_plan.LAB_RANGES))}\n\n"
         "[register]\n"
         f"rio_export = {json.dumps(str(rio_file))}\n\n"
+        "[rpki]\n"
+        f"vrp_file = {json.dumps(str(vrp_file))}\n"
+        f"routes_file = {json.dumps(str(routes_file))}\n\n"
         "[lab]\n"
         f"sites_file = {json.dumps(str(sites_file))}\n"
         f"scenario = {json.dumps(str(plan.scenario.path))}\n"

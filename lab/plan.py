@@ -141,6 +141,7 @@ class NameServerPlan:
     ipv6: list[str]
     responsive: bool
     zones: list[str] = field(default_factory=list)
+    rpki: str = "valid"                # what the lab's RPKI files say of its addresses (lab/rpki.py)
 
 
 @dataclass
@@ -348,7 +349,7 @@ def _plan_nameservers(scenario: Scenario, zones: dict[str, ZonePlan]) -> dict[st
         servers[name] = NameServerPlan(
             name=name, ipv4=[NAMESERVER_IPV4[index]],
             ipv6=[str(NAMESERVER_IPV6_BASE + index)] if options["stack"] == "dual" else [],
-            responsive=options["responsive"])
+            responsive=options["responsive"], rpki=options.get("rpki", "valid"))
     for zone in zones.values():
         for ns in zone.nameservers:
             servers[ns].zones.append(zone.name)

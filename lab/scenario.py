@@ -32,7 +32,7 @@ CATALOGUE_CHECKS = (
     "web.tls.ocsp_stapling", "mail.spf", "mail.dmarc", "mail.dkim", "mail.starttls", "mail.dane",
     "mail.dnssec", "mail.ipv6", "privacy.tracking_cookies", "privacy.trackers", "privacy.consent_banner",
     "privacy.tracking_after_reject", "privacy.tracking_with_consent", "a11y.statement", "a11y.wcag",
-    "domain.gov_nl", "domain.rio",
+    "domain.gov_nl", "domain.rio", "web.rpki", "web.rpki.nameservers", "mail.rpki",
 )
 STATUSES = ("pass", "warn", "fail", "info", "not_applicable", "error")
 # An expectation is a status, or an error with its reason: `error (refused_address)` compares both.
@@ -76,10 +76,11 @@ CHOICES = {
     "statement_status": ("A", "B", "C", "D"),
     "statement_where": ("page", "register_link", "register_label"),
     "nameserver_stack": ("dual", "ipv4"),
+    "rpki": ("valid", "invalid_origin", "too_long", "not_found"),
 }
 
 # Site keys that describe the zone rather than the host: sites sharing a zone must agree on them.
-ZONE_KEYS = ("dnssec", "nameservers", "caa", "records", "mail", "mail_tlsa", "in_rio")
+ZONE_KEYS = ("dnssec", "nameservers", "caa", "records", "mail", "mail_tlsa", "mail_rpki", "in_rio")
 
 SITE_DEFAULTS: dict[str, Any] = {
     "organisation": "",
@@ -106,6 +107,8 @@ SITE_DEFAULTS: dict[str, Any] = {
     "mail": "none",
     "mail_tlsa": "none",
     "in_rio": True,
+    "rpki": "valid",
+    "mail_rpki": "valid",
     "expect": {},
     "expect_without_ipv6": {},
 }
@@ -336,6 +339,8 @@ def _site_field_readers(r: _Reader) -> dict[str, Callable[[yaml.Node, str], Any]
         "mail": choice("mail"),
         "mail_tlsa": choice("mail_tlsa"),
         "in_rio": r.boolean,
+        "rpki": choice("rpki"),
+        "mail_rpki": choice("rpki"),
         "expect": expectations,
         "expect_without_ipv6": expectations,
     }
@@ -547,10 +552,12 @@ def _read_nameserver_sets(r: _Reader, entry) -> dict[str, dict[str, Any]]:
         pairs = r.mapping(node, where)
         if host is None or pairs is None:
             continue
-        server = {"stack": "dual", "responsive": True}
+        server = {"stack": "dual", "responsive": True, "rpki": "valid"}
         for key, _, value_node in r.keys(pairs, where, server):
             if key == "stack":
                 server[key] = r.choice(value_node, f"{where}.stack", CHOICES["nameserver_stack"])
+            elif key == "rpki":
+                server[key] = r.choice(value_node, f"{where}.rpki", CHOICES["rpki"])
             else:
                 server[key] = r.boolean(value_node, f"{where}.responsive")
         servers[host] = server
@@ -621,6 +628,8 @@ def _check_consistency(r: _Reader, sites, organisations, nameserver_sets) -> Non
                     "the compression profile exists only for HTTPS, not for mail: starttls")
         if site["mail_tlsa"] != "none" and site["mail"] == "none":
             r.error(nodes.get("mail_tlsa", node), f"{where}.mail_tlsa", "needs mail: starttls or plain")
+        if site["mail_rpki"] != "valid" and site["mail"] == "none":
+            r.error(nodes.get("mail_rpki", node), f"{where}.mail_rpki", "needs a mail server (mail other than none)")
         if not site["nameservers"]:
             r.error(nodes.get("nameservers", node), f"{where}.nameservers", "at least one name server is needed")
         for ns in site["nameservers"] or []:

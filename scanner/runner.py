@@ -138,13 +138,15 @@ class Runner:
                     jobs.append((probe, address))
             else:
                 jobs.append((probe, None))
-        collected = await asyncio.gather(
-            *(self.collect(ctx, probe, site, address, site_artifacts) for probe, address in jobs))
-        for (probe, address), artifact in zip(jobs, collected):
-            if address is None:
-                site_artifacts[probe.name] = artifact
-            else:
-                address_artifacts.setdefault(address, {})[probe.name] = artifact
+        # Probes that read other probes' site-level artifacts (`Probe.after`) run once those are collected.
+        for phase in ([j for j in jobs if not j[0].after], [j for j in jobs if j[0].after]):
+            collected = await asyncio.gather(
+                *(self.collect(ctx, probe, site, address, site_artifacts) for probe, address in phase))
+            for (probe, address), artifact in zip(phase, collected):
+                if address is None:
+                    site_artifacts[probe.name] = artifact
+                else:
+                    address_artifacts.setdefault(address, {})[probe.name] = artifact
 
         findings = [evaluate(check, site, site_artifacts, address_artifacts, ctx.run_facts) for check in self.checks]
         return SiteResult(site, site_artifacts, address_artifacts, findings, time.monotonic() - started)

@@ -12,8 +12,9 @@ def all_probes() -> dict[str, Probe]:
     from scanner.probes.http import HttpProbe
     from scanner.probes.mail import MailProbe
     from scanner.probes.register import RioProbe
+    from scanner.probes.rpki import RpkiProbe
     from scanner.probes.tls import TlsProbe
 
     probes: list[Probe] = [AddressProbe(), HttpProbe(), TlsProbe(), DnssecProbe(), NameserversProbe(), CaaProbe(),
-                           TlsaProbe(), BrowserProbe(), RioProbe(), MailProbe()]
+                           TlsaProbe(), BrowserProbe(), RioProbe(), MailProbe(), RpkiProbe()]
     return {probe.name: probe for probe in probes}

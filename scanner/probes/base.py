@@ -78,6 +78,9 @@ class Probe(abc.ABC):
     name: ClassVar[str]
     version: ClassVar[int] = 1
     per_address: ClassVar[bool] = False
+    # Site-level probes whose artifacts this one reads in `prior`: it is collected after them, when the run
+    # collects them at all (the RPKI probe looks up the name servers' and MX hosts' addresses).
+    after: ClassVar[tuple[str, ...]] = ()
 
     def timeout(self, settings: "Settings") -> float:
         return settings.scan.probe_timeout
@@ -91,4 +94,5 @@ class Probe(abc.ABC):
     @abc.abstractmethod
     async def collect(self, ctx: ProbeContext, site: Site, address: str | None,
                       prior: dict[str, Artifact]) -> dict[str, Any]:
-        """Collect facts. `address` is set for per-address probes; `prior` holds the site's `dns` artifact."""
+        """Collect facts. `address` is set for per-address probes; `prior` holds the site's `dns` artifact,
+        and for a probe with `after` those probes' artifacts too."""
