@@ -55,6 +55,7 @@ FAMILY_LABEL = {
     "ipv6": Text("IPv6", "IPv6"),
     "mail": Text("E-mail", "Mail"),
     "privacy": Text("Privacy en cookies", "Privacy and cookies"),
+    "rpki": Text("RPKI", "RPKI"),
     "security_txt": Text("security.txt", "security.txt"),
     "tls": Text("TLS", "TLS"),
 }
