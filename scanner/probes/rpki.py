@@ -15,8 +15,8 @@ The files are read and indexed once per run in `setup` (in the run's thread pool
 kept for the next run in this process while the files are unchanged (size and modification time), so the
 web service does not read a million lines per check. Reading is bounded: a file larger than `[rpki]
 max_file_bytes` is not read (ConfigError, like an unreadable one: the settings point at the wrong file), at
-most `max_entries` ROAs and routes are kept (the rest is counted as `cut`), and a malformed line or ROA is
-counted and the first few are named, never fatal.
+most `max_entries` ROAs and route lines are read (the rest is counted as `cut`, unread), and a malformed
+line or ROA is counted and the first few are named, never fatal.
 
 The index (`PrefixIndex`): per address family and prefix length, one sorted list of integer keys
 `prefix bits << value bits | value` (the value being the origin AS, or the VRP's maxLength and AS). The
@@ -50,6 +50,7 @@ FAMILY_BITS = {4: 32, 6: 128}
 AS_BITS = 32
 VRP_VALUE_BITS = 40       # maxLength (8 bits) above the AS number (32 bits)
 NAMED_PROBLEMS = 5        # malformed lines named in the artifact; the rest are counted
+PROBLEM_CHARACTERS = 200  # of each named problem (a malformed line may be long)
 
 
 def parse_address(text: str) -> tuple[int, int]:
@@ -82,8 +83,8 @@ def show_prefix(family: int, length: int, prefix_bits: int) -> str:
 
 
 def parse_asn(text: str | int) -> int:
-    """An AS number from `64500`, `"64500"` or `"AS64500"`; ValueError otherwise (AS 0 included: it is no
-    origin, RFC 7607, and a VRP for AS 0 is kept as 0)."""
+    """An AS number from `64500`, `"64500"` or `"AS64500"`; ValueError otherwise. AS 0 is accepted: no route
+    comes from it (RFC 7607), so a VRP for AS 0 matches none, and in the index it stands for an AS set."""
     if isinstance(text, bool):
         raise ValueError(f"not an AS number: {text!r}")
     if isinstance(text, str):
@@ -105,15 +106,13 @@ class PrefixIndex:
         self.value_bits = value_bits
         self.keys: dict[tuple[int, int], Any] = {}        # (family, length) -> sorted keys
         self.lengths: dict[int, list[int]] = {4: [], 6: []}  # per family, longest first
-        self.size = 0
 
     def add(self, family: int, length: int, prefix_bits: int, value: int) -> None:
         self.keys.setdefault((family, length), []).append(prefix_bits << self.value_bits | value)
-        self.size += 1
 
     def freeze(self) -> "PrefixIndex":
         for where, keys in self.keys.items():
-            keys.sort()
+            keys = self.keys[where] = sorted(set(keys))  # a route or VRP listed twice counts once
             try:
                 self.keys[where] = array("Q", keys)
             except OverflowError:  # IPv6, or VRPs: keys wider than 64 bits stay a list of ints
@@ -167,15 +166,14 @@ class Loaded:
     def bad(self, where: str, why: str) -> None:
         self.malformed += 1
         if len(self.problems) < NAMED_PROBLEMS:
-            self.problems.append(f"{where}: {why}")
+            self.problems.append(f"{where}: {why[:PROBLEM_CHARACTERS]}")
 
-    def room(self, limit: int) -> bool:
-        """Whether another entry may be kept; counts it as cut when not."""
+    def full(self, limit: int) -> bool:
+        """Whether `limit` entries are kept already; the entry at hand is then counted as cut, unread."""
         if self.entries < limit:
-            self.entries += 1
-            return True
+            return False
         self.cut += 1
-        return False
+        return True
 
     def to_dict(self) -> dict:
         return {"path": self.path, "entries": self.entries, "cut": self.cut, "malformed": self.malformed,
@@ -201,7 +199,7 @@ def read_routes(path: Path, limit: RpkiSettings) -> tuple[PrefixIndex, Loaded]:
         with open(path, encoding="utf-8", errors="replace") as lines:
             for number, line in enumerate(lines, 1):
                 fields = line.split("#", 1)[0].split()
-                if not fields:
+                if not fields or loaded.full(limit.max_entries):
                     continue
                 try:
                     if len(fields) == 3:
@@ -214,9 +212,9 @@ def read_routes(path: Path, limit: RpkiSettings) -> tuple[PrefixIndex, Loaded]:
                 except ValueError as exc:
                     loaded.bad(f"line {number}", str(exc))
                     continue
+                loaded.entries += 1
                 for origin in dict.fromkeys(origins):
-                    if loaded.room(limit.max_entries):
-                        index.add(family, length, bits, origin)
+                    index.add(family, length, bits, origin)
     except OSError as exc:
         raise ConfigError(f"[rpki] routes_file: cannot read {path}: {exc.strerror}") from None
     return index.freeze(), loaded
@@ -237,6 +235,8 @@ def read_vrps(path: Path, limit: RpkiSettings) -> tuple[PrefixIndex, Loaded]:
         raise ConfigError(f"[rpki] vrp_file: {path} has no list 'roas' (a Routinator or rpki-client JSON export)")
     index, loaded = PrefixIndex(VRP_VALUE_BITS), Loaded(str(path))
     for number, roa in enumerate(roas):
+        if loaded.full(limit.max_entries):
+            continue
         try:
             if not isinstance(roa, dict) or not isinstance(roa.get("prefix"), str) or "/" not in roa["prefix"]:
                 raise ValueError("expected an object with a prefix 'address/length'")
@@ -249,8 +249,8 @@ def read_vrps(path: Path, limit: RpkiSettings) -> tuple[PrefixIndex, Loaded]:
         except (ValueError, TypeError) as exc:
             loaded.bad(f"roas[{number}]", str(exc))
             continue
-        if loaded.room(limit.max_entries):
-            index.add(family, length, bits, max_length << AS_BITS | asn)
+        loaded.entries += 1
+        index.add(family, length, bits, max_length << AS_BITS | asn)
     return index.freeze(), loaded
 
 

@@ -143,7 +143,8 @@ def test_malformed_lines_and_roas_are_counted_and_named_not_fatal(tmp_path):
 def test_entries_past_the_bound_are_cut_and_counted(files):
     tables = load_tables(RpkiSettings(**files, max_entries=2))
     assert tables.files["routes_file"]["entries"] == 2
-    assert tables.files["routes_file"]["cut"] == 6  # the multi-origin prefix counts once per origin
+    assert tables.files["routes_file"]["cut"] == 5
+    assert tables.files["vrp_file"]["entries"] == 2 and tables.files["vrp_file"]["cut"] == 1
 
 
 def test_a_file_over_the_size_bound_or_not_json_stops_the_run_with_the_reason(files, tmp_path):
