@@ -37,11 +37,17 @@ def _busy(run_id: int, now):
                                           WorkItem.deadline > now)
 
 
+def count(session, run_id: int, **added: int) -> None:
+    """Add to a run's counts in the database itself: workers store sites of one run at the same time."""
+    session.execute(update(RunRow).where(RunRow.id == run_id)
+                    .values({name: getattr(RunRow, name) + n for name, n in added.items()}))
+
+
 def _take(session, item: WorkItem, now, lease: timedelta, max_attempts: int) -> bool:
     """Claim an item until `now + lease`; an item claimed `max_attempts` times already is given up (error)."""
     if item.attempts >= max_attempts:
         item.state, item.error = "error", GAVE_UP.format(attempts=item.attempts)
-        session.get(RunRow, item.run_id).sites_error += 1
+        count(session, item.run_id, sites_error=1)
         return False
     item.state, item.started, item.deadline = "running", now, now + lease
     item.attempts += 1
@@ -173,9 +179,9 @@ def is_split(store: Store, run_id: int) -> bool:
 def unclaimed(store: Store, run_id: int) -> list[tuple[int, str, object]]:
     """(id, part, deadline) of the run's items that no live claim holds: queued, or their claim ran out."""
     with store.session() as session:
-        return list(session.execute(select(WorkItem.id, WorkItem.part, WorkItem.deadline)
-                                    .where(WorkItem.run_id == run_id, _claimable(store.now()))
-                                    .order_by(WorkItem.id)).tuples())
+        return [tuple(row) for row in session.execute(select(WorkItem.id, WorkItem.part, WorkItem.deadline)
+                                                      .where(WorkItem.run_id == run_id, _claimable(store.now()))
+                                                      .order_by(WorkItem.id))]
 
 
 def claim_item(store: Store, run_id: int, item_id: int, lease: timedelta, max_attempts: int,
@@ -230,10 +236,8 @@ def record_part(store: Store, run_id: int, item_id: int, result: SiteResult) -> 
                 part.finished = moment
             statuses = {Status(s) for s in session.scalars(select(FindingRow.status).where(
                 FindingRow.site_id == site.id, FindingRow.valid_until.is_(None), FindingRow.last_run_id == run_id))}
-            run = session.get(RunRow, run_id)
-            run.sites_done += 1
-            run.sites_failing += Status.FAIL in statuses
-            run.sites_error += Status.ERROR in statuses
+            count(session, run_id, sites_done=1, sites_failing=int(Status.FAIL in statuses),
+                  sites_error=int(Status.ERROR in statuses))
         return True
 
 
