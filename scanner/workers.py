@@ -47,7 +47,6 @@ from scanner.resolver import Resolver
 from scanner.runner import Progress, Runner, probes_for, run_facts
 
 GROUPS = ("network", "browser")
-FAMILIES = (*GROUPS, "all")  # what `govscan worker --families` takes
 TASK = "govscan.scan_part"
 POLL_SECONDS = 1.0  # how often the coordinator looks at the run's items
 log = logging.getLogger("govscan.workers")
