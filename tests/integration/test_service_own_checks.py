@@ -151,8 +151,9 @@ def checked(service, browser):
 def stored_failing_check(service) -> str:
     """The page of a check with something in every part of the report (a required check failing on one of
     two addresses, a warning, one not measured, passes), its texts carrying markup as a hostile site's would;
-    its site belongs to an organisation, so the dashboard has an organisation page and a coloured map.
-    Stored directly, as the scanner stores a site (a run without queued sites: no scanner takes it)."""
+    its site belongs to an organisation and a site list names it (a nightly run), so the dashboard has an
+    organisation page and a coloured map. Stored directly, as the scanner stores a site (runs without queued
+    sites: no scanner takes them)."""
     store = service["app"].state.service.store
     site = Site("https://www.zwakstad.test/", "www.zwakstad.test",
                 Organisation("Gemeente Zwakstad", "gemeente", "GM9901"))
@@ -168,9 +169,10 @@ def stored_failing_check(service) -> str:
         Finding(site.host, "dns.dnssec", Status.PASS, Text("Ondertekend.", "Signed."), {}, "n", 1),
         Finding(site.host, "privacy.consent_banner", Status.INFO, Text(HOSTILE, HOSTILE), {}, "n", 1),
     ]
-    run_id = store.start_run("on-demand", [], source="serve:check:127.0.0.1")
-    store.record_site(run_id, SiteResult(site, {}, {}, findings, 1.0))
-    store.finish_run(run_id)
+    for kind, source in (("nightly", "sites.csv"), ("on-demand", "serve:check:127.0.0.1")):
+        run_id = store.start_run(kind, [], source=source)
+        store.record_site(run_id, SiteResult(site, {}, {}, findings, 1.0))
+        store.finish_run(run_id)
     return f"{service['base']}/check/{run_id}"
 
 
