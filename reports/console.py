@@ -14,6 +14,7 @@ import re
 import sys
 from collections import Counter
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from rich.console import Console
@@ -265,18 +266,37 @@ def reevaluation(out: Console, result: Reevaluation, lang: str) -> None:
 
 # --- what the store holds ---
 
-def runs(out: Console, rows: list[RunRow], lang: str) -> None:
+def sites_per_minute(run: RunRow, now: datetime) -> float | None:
+    """Sites done per minute from the run's start to its end, or to `now` (naive UTC) while it runs."""
+    minutes = ((run.finished or now) - run.started).total_seconds() / 60
+    return run.sites_done / minutes if minutes > 0 else None
+
+
+def runs(out: Console, rows: list[RunRow], lang: str, now: datetime | None = None,
+         at_work: dict[int, set[str]] | None = None, answering: list[str] | None = None) -> None:
+    """The runs, with each one's progress (sites done, failing, errors, rate) at `now` (naive UTC; default the
+    clock). `at_work`: per running run, the workers with a live claim on it (a distributed run); `answering`:
+    the workers that answered the broker's ping, None when it was not asked."""
+    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    at_work = at_work or {}
     headings = [say(lang, *pair) for pair in (
         ("id", "id"), ("soort", "kind"), ("toestand", "state"), ("gestart (UTC)", "started (UTC)"), ("duur", "took"),
-        ("sites", "sites"), ("met fout", "failing"), ("niet gemeten", "errors"), ("controles", "checks"),
-        ("bron", "source"))]
+        ("sites", "sites"), ("met fout", "failing"), ("niet gemeten", "errors"), ("sites/min", "sites/min"),
+        ("workers", "workers"), ("controles", "checks"), ("bron", "source"))]
     table = _table("Runs", headings)
     for run in rows:
-        took = duration((run.finished - run.started).total_seconds()) if run.finished else ""
+        took = duration(((run.finished or now) - run.started).total_seconds())
+        rate = sites_per_minute(run, now)
         table.add_row(str(run.id), safe(run.kind), safe(run.state), f"{run.started:%Y-%m-%d %H:%M}", took,
                       f"{run.sites_done}/{run.sites_total}", str(run.sites_failing), str(run.sites_error),
+                      "" if rate is None else f"{rate:.1f}",
+                      str(len(at_work[run.id])) if at_work.get(run.id) else "",
                       safe(run.checks or say(lang, "alle", "all")), safe(run.source))
     out.print(table)
+    if answering is not None:
+        names = ", ".join(safe(name) for name in sorted(answering))
+        out.print(say(lang, f"Workers die de broker antwoorden: {len(answering)}", f"Workers answering the broker: "
+                            f"{len(answering)}") + (f" ({names})" if names else ""))
 
 
 def history(out: Console, host: str, versions: list[FindingRow], lang: str) -> None:

@@ -8,6 +8,7 @@ command ran (whatever the verdicts), 2 on a usage or configuration error, 1 on a
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 import traceback
@@ -235,12 +236,29 @@ def cmd_import(ctx: Context, args) -> int:
     return EXIT_OK
 
 
+def workers_answering(settings) -> list[str]:
+    """The workers that answer a ping through the broker within a second (Celery's own heartbeat): the
+    workers alive, busy or idle. Empty when the broker cannot be reached."""
+    from scanner import workers
+
+    try:
+        return [name for reply in workers.configure(settings).control.ping(timeout=1.0) for name in reply]
+    except Exception:  # the broker is away (kombu's errors vary by transport): no worker can be reached
+        return []
+
+
 def cmd_runs(ctx: Context, args) -> int:
     runs = ctx.store.runs(args.limit)
     if args.format == "json":
         console.print_json(json_report.runs(runs))
-    else:
-        console.runs(ctx.out, runs, ctx.lang)
+        return EXIT_OK
+    from storage import work
+
+    distributed = [run.id for run in runs if run.state == "running" and work.is_split(ctx.store, run.id)]
+    answering = None
+    if distributed and importlib.util.find_spec("celery"):
+        answering = workers_answering(ctx.settings)
+    console.runs(ctx.out, runs, ctx.lang, ctx.store.now(), work.workers_at_work(ctx.store, distributed), answering)
     return EXIT_OK
 
 

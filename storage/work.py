@@ -176,6 +176,19 @@ def is_split(store: Store, run_id: int) -> bool:
                               .where(WorkItem.run_id == run_id, WorkItem.part != "")) > 0
 
 
+def workers_at_work(store: Store, run_ids: list[int]) -> dict[int, set[str]]:
+    """Per run, the workers holding a live claim on one of its items. A worker renews its claim while it scans
+    (scanner/workers.py), so one that died drops out of this within one lease: it is the runs' heartbeat."""
+    found: dict[int, set[str]] = {run_id: set() for run_id in run_ids}
+    with store.session() as session:
+        for run_id, worker in session.execute(
+                select(WorkItem.run_id, WorkItem.worker).distinct()
+                .where(WorkItem.run_id.in_(run_ids), WorkItem.state == "running", WorkItem.worker != "",
+                       WorkItem.deadline > store.now())):
+            found[run_id].add(worker)
+    return found
+
+
 def unclaimed(store: Store, run_id: int) -> list[tuple[int, str, object]]:
     """(id, part, deadline) of the run's items that no live claim holds: queued, or their claim ran out."""
     with store.session() as session:
