@@ -14,7 +14,8 @@ it, and measures the real command line (`govscan --lab scan`) as a separate proc
 4. the store: the results of (3) recorded on 31 simulated nights (one run and 30 unchanged ones);
 5. the reports: trend report and municipality maps for 342 municipalities with a year of history.
 
-With --peers it instead runs the peer comparison (tests/bench/peers). At the end the lab is put back: the
+With --peers it instead runs the peer comparison (tests/bench/peers); with --workers the comparison of one
+process with 1, 2 and 4 Celery workers and the database write rate (tests/bench/workers.py). At the end the lab is put back: the
 default scenario when a lab was running before, down when none was. Benchmarks never fail on numbers.
 """
 from __future__ import annotations
@@ -42,6 +43,7 @@ LAB_ATTEMPTS = 3
 TARGETS = {  # issue 9, for this 2-core machine
     "network_sites_per_minute": 150, "network_cpu_seconds_per_site": 0.8, "all_sites_per_minute": 20,
     "peak_memory_mb": 2048, "tls_handshakes_per_address": 60, "http_requests_per_site": 25, "peer_ratio": 3,
+    "workers_overhead_per_site": 0.10,  # issue 17: distributed against one process, wall time per site
 }
 
 
@@ -256,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--browser-sample", type=int, default=25, help="sites for the run with the browser")
     parser.add_argument("--peers", action="store_true", help="compare with pshtt and sslyze instead")
     parser.add_argument("--peer-sample", type=int, default=100, help="sites for the peer comparison")
+    parser.add_argument("--workers", action="store_true",
+                        help="compare one process with 1, 2 and 4 worker processes instead")
     parser.add_argument("--out", default="out/bench", help="where the JSON goes (default out/bench)")
     args = parser.parse_args(argv)
 
@@ -269,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     bench = Bench(args, workdir, console)
     report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), **git_commit(),
-              "machine": machine_facts(), "mode": "peers" if args.peers else "full",
+              "machine": machine_facts(),
+              "mode": "peers" if args.peers else "workers" if args.workers else "full",
               "arguments": vars(args), "targets": TARGETS}
     started = time.monotonic()
     before = lab.status()
@@ -282,7 +287,12 @@ def main(argv: list[str] | None = None) -> int:
         scenario.write_text(generate(args.sites, args.seed), encoding="utf-8")
         bench.echo(f"lab up with {args.sites} generated sites")
         status, report["lab_up_seconds"] = bench.lab_up(scenario)
-        report.update(bench.peers(status) if args.peers else bench.full(status))
+        if args.workers:
+            from tests.bench import workers
+
+            report.update(workers.compare(bench, status, check_patterns({"dns", "http", "tls"})))
+        else:
+            report.update(bench.peers(status) if args.peers else bench.full(status))
     finally:
         report["lab_restored"] = restore_lab(before, bench.echo)
     report["machine"]["load_average_at_end"] = os.getloadavg()

@@ -89,6 +89,25 @@ def _peer_rows(r: dict) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def _workers_rows(r: dict) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for name, m in r["modes"].items():
+        label = "one process" if not m["workers"] else f"{m['workers']} worker process(es) × {m['concurrency_per_worker']}"
+        overhead = "" if not m["workers"] else f"{100 * m['overhead_per_site']:+.1f}% / {100 * m['cpu_overhead_per_site']:+.1f}%"
+        verdict = _verdict(m["overhead_per_site"], r["targets"]["workers_overhead_per_site"], False) if m["workers"] else ""
+        rows.append((f"{label}: sites/min, CPU s/site; overhead per site, wall / CPU",
+                     f"{m['sites_per_minute']}, {m['cpu_seconds_per_site']}; {overhead or '(baseline)'}",
+                     "" if not m["workers"] else "< +10% wall", verdict))
+    rates = r["store_rate"]["sites_per_second"]
+    rows += [(f"PostgreSQL writes, Store.record_site, {n.replace('_', ' ')}: sites/s first run / unchanged run",
+              f"{v['first_run']} / {v['unchanged_run']}", "", "") for n, v in rates.items()]
+    return rows
+
+
+def _rows(report: dict) -> list[tuple[str, str, str, str]]:
+    return {"peers": _peer_rows, "workers": _workers_rows}.get(report["mode"], _full_rows)(report)
+
+
 def render(console: Console, report: dict) -> None:
     machine = report["machine"]
     title = (f"govscan benchmark {report['date']} commit {report['commit'][:10]}"
@@ -99,7 +118,7 @@ def render(console: Console, report: dict) -> None:
     table = Table(title=title, title_justify="left")
     for heading, justify in (("measure", "left"), ("value", "right"), ("target", "right"), ("", "left")):
         table.add_column(heading, justify=justify)
-    rows = _peer_rows(report) if report["mode"] == "peers" else _full_rows(report)
+    rows = _rows(report)
     for row in rows:
         table.add_row(*row)
     console.print(table)
@@ -112,7 +131,7 @@ def render(console: Console, report: dict) -> None:
 
 def markdown(report: dict) -> str:
     """The same rows as a Markdown table, for the README."""
-    rows = _peer_rows(report) if report["mode"] == "peers" else _full_rows(report)
+    rows = _rows(report)
     lines = ["| measure | value | target | |", "|---|---:|---:|---|"]
     for measure, value, target, verdict in rows:
         verdict = re.sub(r"\[/?\w+\]", "", verdict)
