@@ -26,13 +26,24 @@ def service(unit: str) -> dict[str, str]:
     return dict(parser["Service"])
 
 
+def environment(name: str) -> dict[str, str]:
+    """A unit's EnvironmentFile as shipped (docs/deploy/), empty when there is none for it."""
+    path = DEPLOY / name
+    lines = path.read_text().splitlines() if path.exists() else []
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
 @pytest.mark.parametrize("unit", sorted(INSTANCES))
 def test_each_unit_starts_a_command_govscan_accepts(unit):
     argv = shlex.split(service(unit)["ExecStart"])
     assert argv[0] == GOVSCAN
     for instance in INSTANCES[unit]:
-        args = build_parser("en").parse_args([a.replace("%i", instance) for a in argv[1:]])
+        options = environment(f"worker-{instance}.env").get("GOVSCAN_WORKER_OPTIONS", "")
+        words = [w.replace("%i", instance) for w in argv[1:] if w != "$GOVSCAN_WORKER_OPTIONS"]
+        args = build_parser("en").parse_args(words + shlex.split(options))
         assert args.func.__name__ in ("cmd_worker", "cmd_schedule")
+        if instance:
+            assert args.families == instance
     assert "Environment=GOVSCAN_CONFIG=/etc/govscan/settings.toml" in (DEPLOY / unit).read_text()
 
 
