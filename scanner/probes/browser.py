@@ -32,7 +32,6 @@ after `visit_timeout`; its context is thrown away and, if that fails, the browse
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime
 import json
 import math
@@ -49,12 +48,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from playwright.async_api import async_playwright
 
 from govscan.model import Reason, Site
 from scanner.domains import registrable_domain
 from scanner.probes.base import Probe, ProbeContext, ProbeError
+from scanner.probes.consent import Banner
 from scanner.socks import ResolvingSocksProxy
 
 # The scripts injected into pages, and axe-core pinned beside them (version in its first line, licence in
@@ -98,7 +97,6 @@ REGISTER_LABEL = re.compile(r"/files/verklaring/label/[0-9a-f]{32}\.(\d+)\.svg",
 STATEMENT_WORDS = re.compile(r"toegankelijk|accessibility", re.I)
 SCRIPT_URL = re.compile(r"(https?://[^\s()]+?):\d+:\d+")
 MAX_REQUESTS = 600
-SCREENSHOT_MAX_BYTES = 300_000
 
 
 class BrowserSetupError(RuntimeError):
@@ -665,10 +663,7 @@ class Visit:
     async def front_page(self, start_url: str) -> dict:
         record = await self.page_record(start_url)
         facts = await self.facts()
-        banner = await self.find_banner()
-        if banner:
-            banner["screenshot_png_b64"] = await self.banner_screenshot(banner)
-            del banner["_frame"]
+        banner = await Banner(self.page).find_for_record()
         axe = await self.axe()
         return {"record": record, "site_domain": self.site_domain, "links": facts["links"], "banner": banner,
                 "axe": axe, "statement_candidates": statement_candidates(self.page.url, facts["links"],
@@ -679,79 +674,14 @@ class Visit:
         facts = await self.facts()
         return {"record": record, "links": facts["links"], "axe": await self.axe()}
 
-    # --- the consent banner ---
-
-    async def find_banner(self) -> dict | None:
-        for frame in self.page.frames:
-            try:
-                found = await frame.evaluate(_js("banner.js"))
-            except Exception:
-                continue
-            if found and any(b["role"] in ("accept", "reject", "settings") for b in found["buttons"]):
-                found["frame"] = frame.url[:300]
-                found["_frame"] = frame  # the live frame for clicking; dropped before the facts are kept
-                return found
-        return None
-
-    async def banner_screenshot(self, banner: dict) -> str | None:
-        try:
-            png = await banner["_frame"].locator("[data-govscan-banner]").first.screenshot(type="png", timeout=5000)
-        except Exception:
-            try:
-                png = await self.page.screenshot(type="png", timeout=5000)
-            except Exception:
-                return None
-        return base64.b64encode(png).decode() if len(png) <= SCREENSHOT_MAX_BYTES else None
-
-    async def click(self, banner: dict, role: str) -> dict | None:
-        button = next((b for b in banner["buttons"] if b["role"] == role), None)
-        if button is None:
-            return None
-        target = banner["_frame"].locator(f'[data-govscan-btn="{button["id"]}"]').first
-        try:
-            await target.click(timeout=10000)
-        except PlaywrightTimeoutError:  # covered by an overlay, or a page too busy to settle: click in the DOM
-            await target.evaluate("element => element.click()", timeout=5000)
-        return button
-
-    async def wait_for_banner(self) -> dict | None:
-        deadline = time.monotonic() + self.settings.browser.settle_seconds
-        while True:
-            banner = await self.find_banner()
-            if banner or time.monotonic() > deadline:
-                return banner
-            await asyncio.sleep(0.5)
-
     async def consent(self, choice: str, follow_url: str) -> dict:
-        """Click `choice` (reject or accept) the way a person would, counting clicks; then collect on this
+        """Click `choice` (reject or accept) on the banner (scanner/probes/consent.py); then collect on this
         page and on one more page."""
-        banner = await self.wait_for_banner()
-        outcome = {"choice": choice, "banner": banner is not None, "clicked": False, "clicks": 0, "path": []}
+        outcome = await Banner(self.page).choose(choice, self.settings.browser.settle_seconds, self.recorder)
         records = []
-        if banner:
-            button = await self.click(banner, choice)
-            if button is None and any(b["role"] == "settings" for b in banner["buttons"]):
-                settings_button = await self.click(banner, "settings")
-                outcome["clicks"] += 1
-                outcome["path"].append(settings_button["text"])
-                await asyncio.sleep(1)
-                second = await self.find_banner()
-                if second:
-                    button = await self.click(second, choice)
-                    if button is None and choice == "reject":
-                        button = await self.click(second, "save")  # saving the defaults refuses everything
-            if button is not None:
-                outcome["clicked"] = True
-                outcome["clicks"] += 1
-                outcome["path"].append(button["text"])
-            outcome["layer"] = outcome["clicks"] if outcome["clicked"] else None
-            outcome["clicked_at"] = self.recorder.seconds()
-            self.recorder.requests = []  # from here on: what happens after the choice
-            await asyncio.sleep(0.5)
-            outcome["banner_after"] = (await self.find_banner()) is not None
         await self.settle()
         records.append(await self.page_record())
-        if banner:
+        if outcome["banner"]:
             self.recorder.requests = []
             self.response = await self.page.goto(follow_url, wait_until="load",
                                                  timeout=self.settings.browser.visit_timeout * 1000)
