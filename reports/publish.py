@@ -23,6 +23,7 @@ from pathlib import Path
 from govscan.model import say, utc_iso
 from reports import maps as maps_module
 from reports import run_report, trends
+from reports.console import sites_per_minute
 from reports.export import csv_writer
 from reports.page import page, static_files
 from reports.site_report import Catalogue, status_label
@@ -78,6 +79,12 @@ def _table(caption: str, headings: list[str], rows: list[list[str]]) -> str:
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headings)
     body = "".join("<tr>" + "".join(cells) + "</tr>" for cells in rows)
     return f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _rate(run, now: datetime) -> str:
+    """Sites a minute from the run's start to its end, or to the moment of publishing while it runs."""
+    rate = sites_per_minute(run, now)
+    return "" if rate is None else f"{rate:.1f}"
 
 
 def _td(text: str, css: str = "") -> str:
@@ -345,12 +352,12 @@ class Publisher:
                 link = f'<a href="run-{run.id}.html">{run.id}</a>'
             rows.append([f'<th scope="row">{link}</th>', _td(run.kind), _td(run.state),
                          _td(f"{run.started:%Y-%m-%d %H:%M}"), _td(f"{run.sites_done}/{run.sites_total}", "num"),
-                         _td(run.sites_failing, "num"), _td(run.sites_error, "num")])
+                         _td(run.sites_failing, "num"), _td(run.sites_error, "num"), _td(_rate(run, self.now), "num")])
         self.page("runs/index.html", "Runs",
                   _table(say(lang, "Runs, nieuwste eerst", "Runs, newest first"),
                          ["run", say(lang, "soort", "kind"), say(lang, "toestand", "state"),
                           say(lang, "gestart (UTC)", "started (UTC)"), "sites", say(lang, "met fout", "failing"),
-                          say(lang, "niet gemeten", "errors")], rows))
+                          say(lang, "niet gemeten", "errors"), "sites/min"], rows))
 
     # --- exports ---
 
