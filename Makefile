@@ -13,7 +13,7 @@ APT_PACKAGES := nginx-light nsd unbound bind9-dnsutils chromium libnss3-tools ip
 	rabbitmq-server redis-server postgresql
 OUT ?= out
 
-.PHONY: setup system python services demo test bench update-axe update-nlds lab-down clean
+.PHONY: setup system python services demo test bench update-axe update-autoconsent update-nlds lab-down clean
 
 setup: system python
 
@@ -64,6 +64,16 @@ update-axe:
 	npm install --no-audit --no-fund --silent
 	cp node_modules/axe-core/axe.min.js scanner/probes/browser_js/axe.min.js
 	cp node_modules/axe-core/LICENSE scanner/probes/browser_js/axe.min.js.LICENSE
+
+# DuckDuckGo's autoconsent (MPL-2.0): its content script for Playwright, with its version in the first line, and
+# its full rule set (with the opt-in steps the compact rules leave out); scanner/probes/consent.py drives them.
+update-autoconsent:
+	command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm)
+	npm install --no-audit --no-fund --silent
+	{ echo "/*! @duckduckgo/autoconsent $$(node -p 'require("./node_modules/@duckduckgo/autoconsent/package.json").version') (MPL-2.0, autoconsent.LICENSE) */"; \
+	  cat node_modules/@duckduckgo/autoconsent/dist/autoconsent.playwright.js; } > scanner/probes/browser_js/autoconsent.playwright.js
+	cp node_modules/@duckduckgo/autoconsent/rules/rules.json scanner/probes/browser_js/autoconsent.rules.json
+	cp node_modules/@duckduckgo/autoconsent/LICENSE scanner/probes/browser_js/autoconsent.LICENSE
 
 # The NL Design System CSS of the pages (reports/static/, package data): the Utrecht component CSS and the NL
 # Design System's open 'voorbeeld' theme (the Utrecht and Rijkshuisstijl themes are not open), at the versions
