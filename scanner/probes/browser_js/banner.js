@@ -1,6 +1,8 @@
-// Finds a cookie banner in this frame: first the known consent platforms by their markup, then generic
-// buttons by their Dutch or English text inside an element that talks about cookies. Visible buttons are
-// marked with data-govscan-btn so the probe can click them; the banner with data-govscan-banner.
+// Finds a cookie banner in this frame, in the document and in every open shadow root: first the known consent
+// platforms by their markup, then generic buttons by their Dutch or English text inside an element that talks
+// about cookies. Visible buttons are marked with data-govscan-btn so the probe can click them (Playwright's CSS
+// locators pierce open shadow roots); the banner with data-govscan-banner. The fallback for banners no
+// autoconsent rule knows (scanner/probes/consent.py).
 () => {
   const PLATFORMS = [
     { name: "cookiebot", box: "#CybotCookiebotDialog",
@@ -36,11 +38,21 @@
     ["settings", /instellingen|voorkeuren|aanpassen|zelf kiezen|meer opties|settings|preferences|customi[sz]e|manage|details/],
     ["save", /opslaan|bewaar|bevestig|save|confirm/],
   ];
+  const MAX_ROOTS = 50;
+  const roots = [document];
+  for (let i = 0; i < roots.length && roots.length < MAX_ROOTS; i++) {
+    for (const el of roots[i].querySelectorAll("*")) {
+      if (el.shadowRoot && roots.length < MAX_ROOTS) roots.push(el.shadowRoot);
+    }
+  }
+  const queryAll = (selector) => roots.flatMap((root) => Array.from(root.querySelectorAll(selector)));
+  // the parent element, crossing out of a shadow root to its host
+  const up = (el) => el.parentElement || (el.getRootNode && el.getRootNode().host) || null;
   const norm = (s) => (s || "").toLowerCase().replace(/\s+/g, " ").replace(/[!.,:;"'“”]+/g, "").trim();
   const visible = (el) => {
     const r = el.getBoundingClientRect();
     if (r.width < 2 || r.height < 2) return false;
-    for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
+    for (let e = el; e && e.nodeType === 1; e = up(e)) {
       const s = getComputedStyle(e);
       if (s.display === "none" || s.visibility === "hidden" || s.opacity === "0") return false;
     }
@@ -59,17 +71,17 @@
   };
   let platform = null, box = null;
   for (const p of PLATFORMS) {
-    const found = Array.from(document.querySelectorAll(p.box)).filter(visible);
+    const found = queryAll(p.box).filter(visible);
     if (!found.length) continue;
     platform = p.name; box = found[0];
     for (const role of ["reject", "accept", "settings", "save"]) {
-      if (p[role]) for (const el of document.querySelectorAll(p[role])) add(el, role);
+      if (p[role]) for (const el of queryAll(p[role])) add(el, role);
     }
     break;
   }
   const CLICKABLE = "button, a, [role=button], input[type=button], input[type=submit]";
-  const roots = box ? [box] : [document];
-  for (const root of roots) {
+  const searched = box ? [box, ...roots.filter((r) => r.host && (r.host === box || box.contains(r.host)))] : roots;
+  for (const root of searched) {
     for (const el of root.querySelectorAll(CLICKABLE)) {
       const text = label(el);
       if (!text || text.length > 60) continue;
@@ -77,7 +89,7 @@
       if (!match) continue;
       let container = box;
       if (!container) {
-        for (let e = el.parentElement, depth = 0; e && depth < 8; e = e.parentElement, depth++) {
+        for (let e = up(el), depth = 0; e && depth < 8; e = up(e), depth++) {
           const t = norm(e.innerText);
           if (t.length > 4000) break;
           if (/cookie/.test(t)) { container = e; break; }
