@@ -66,6 +66,11 @@ def configure(settings: Settings) -> Celery:
         task_acks_late=True,               # acknowledged after the part is stored, not when it is received
         task_reject_on_worker_lost=True,   # a task whose worker process died goes back to the queue
         worker_prefetch_multiplier=1,      # a worker holds no more tasks than it runs: a killed one strands none
+        # After a lost connection: no lowered prefetch to restore (its restoring hangs on the acks that
+        # cannot be sent), and the tasks in hand finish and store (their messages come again, find them done).
+        worker_enable_prefetch_count_reduction=False,
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        broker_heartbeat=10,               # a dead broker connection is noticed in seconds, not minutes
         task_default_delivery_mode="persistent",
         task_create_missing_queues=True,   # durable queues, declared by whoever uses them first
         task_ignore_result=True,           # results go to the store, not to a result backend
