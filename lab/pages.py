@@ -12,6 +12,7 @@ import html
 import shutil
 from pathlib import Path
 from string import Template
+from urllib.parse import urlsplit
 from typing import Any
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -67,9 +68,14 @@ INSTAGRAM_URL = "https://www.instagram.com/p/{id}/embed/"
 MATOMO_SCRIPT, MATOMO_ENDPOINT = "/matomo/matomo.js", "/matomo/matomo.php"
 COOKIEBOT_URL = "https://consent.cookiebot.com/uc.js"
 
-# Banner variants in Cookiebot's DOM (ids from consent.cookiebot.com/uc.js); the others use the generic
-# Dutch banner of the municipal template.
+# Banner variants in Cookiebot's DOM (ids from consent.cookiebot.com/uc.js); consent platforms rendered the
+# way they render their banners (thirdparty/cmp.js, loaded from the platform's host, a "_tracks_after_reject"
+# variant ignoring a refusal); the others use the generic Dutch banner of the municipal template.
 COOKIEBOT_BANNERS = ("honours_reject", "tracks_after_reject")
+CMP_SCRIPTS = {"onetrust": "https://cdn.cookielaw.org/scripttemplates/otSDKStub.js",
+               "didomi_tcf": "https://sdk.privacy-center.org/loader.js",
+               "usercentrics": "https://app.usercentrics.eu/browser-ui/latest/loader.js",
+               "frame": "https://consent.govscan-lab.com/cmp.js"}
 
 
 def _fill(path: Path, **values: Any) -> str:
@@ -200,6 +206,11 @@ class Municipality:
         banner = self.params["banner"]
         if banner == "none":
             return "", "", ""
+        platform = banner.removesuffix("_tracks_after_reject")
+        if platform in CMP_SCRIPTS:
+            variant = "tracks_after_reject" if banner.endswith("_tracks_after_reject") else "honours_reject"
+            return (f'<script src="{CMP_SCRIPTS[platform]}" data-lab-platform="{platform.removesuffix("_tcf")}"'
+                    f' data-lab-variant="{variant}"></script>'), "", ""
         if banner in COOKIEBOT_BANNERS:
             variant = f' data-lab-variant="{banner}"'
             script = (f'<script id="Cookiebot" src="{COOKIEBOT_URL}" data-cbid="{_digest(self.host, 32)}"'
@@ -367,6 +378,13 @@ def render_third_party(host: str, root: Path, register: dict[int, dict]) -> None
         _write(root, "/gtag.js", (THIRD_PARTY / "gtag.js").read_text())
     elif host == "consent.cookiebot.com":
         _write(root, "/uc.js", (THIRD_PARTY / "uc.js").read_text())
+    elif host in {urlsplit(url).hostname for url in CMP_SCRIPTS.values()}:
+        for url in CMP_SCRIPTS.values():
+            if urlsplit(url).hostname == host:
+                _write(root, urlsplit(url).path, (THIRD_PARTY / "cmp.js").read_text())
+        if host == "consent.govscan-lab.com":
+            _write(root, "/frame.html", (THIRD_PARTY / "cmp-frame.html").read_text())
+            _write(root, "/frame.js", (THIRD_PARTY / "cmp-frame.js").read_text())
     elif host == "ad.doubleclick.net":
         _write(root, "/pixel.gif", PIXEL_GIF)
     elif host == "www.youtube.com":

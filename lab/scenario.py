@@ -48,6 +48,8 @@ THIRD_PARTIES = (
     "www.googletagmanager.com", "www.google-analytics.com", "ad.doubleclick.net", "www.youtube.com",
     "consent.cookiebot.com", "toegankelijkheidsverklaring.nl", "canary.govscan-lab.com",
     "secure.quantserve.com", "www.instagram.com", "afvalkalender.govscan-lab.com",
+    # consent platforms (lab/templates/thirdparty/cmp.js): OneTrust, Didomi, Usercentrics, a banner frame
+    "cdn.cookielaw.org", "sdk.privacy-center.org", "app.usercentrics.eu", "consent.govscan-lab.com",
 )
 
 CHOICES = {
@@ -70,7 +72,9 @@ CHOICES = {
     "mail_tlsa": ("none", "match", "mismatch"),
     "trackers": ("analytics", "pixel", "video", "delayed_cookie", "quantcast", "widget", "matomo", "instagram"),
     "banner": ("none", "first_layer", "second_layer", "honours_reject", "tracks_after_reject",
-               "tracks_before_click"),
+               "tracks_before_click", "onetrust", "onetrust_tracks_after_reject", "didomi_tcf",
+               "didomi_tcf_tracks_after_reject", "usercentrics", "usercentrics_tracks_after_reject", "frame",
+               "frame_tracks_after_reject"),
     "wcag": ("clean", "violations", "iframe_violation"),
     "session_cookie": ("django",),  # besides true (PHP's session) and false
     "statement_status": ("A", "B", "C", "D"),

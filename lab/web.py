@@ -38,9 +38,11 @@ HSTS = {"one_year": "max-age=31536000; includeSubDomains", "short": "max-age=864
 # Sources the municipal pages load (docs/scenario.md, "Third parties in the lab"): a strict policy that still
 # lets the template's trackers, banner and register label work, as a real site's policy would.
 GOOD_CSP = ("default-src 'self'; script-src 'self' https://www.googletagmanager.com https://consent.cookiebot.com "
-            "https://secure.quantserve.com; img-src 'self' https://ad.doubleclick.net https://www.google-analytics.com "
+            "https://secure.quantserve.com https://cdn.cookielaw.org https://sdk.privacy-center.org "
+            "https://app.usercentrics.eu https://consent.govscan-lab.com; img-src 'self' https://ad.doubleclick.net https://www.google-analytics.com "
             "https://www.toegankelijkheidsverklaring.nl; connect-src 'self' https://www.google-analytics.com; "
-            "frame-src 'self' https://www.youtube.com https://www.instagram.com https://afvalkalender.govscan-lab.com; "
+            "frame-src 'self' https://www.youtube.com https://www.instagram.com https://afvalkalender.govscan-lab.com "
+            "https://consent.govscan-lab.com; "
             "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
 BAD_CSP = "default-src * 'unsafe-inline' 'unsafe-eval' data:; frame-ancestors 'self'"
 GOOD_HEADERS = {"X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff",
