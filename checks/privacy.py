@@ -176,11 +176,8 @@ def consent_banner(facts: Facts) -> Verdict:
     reject, accept = consent.get("reject", {}), consent.get("accept", {})
     roles = {b["role"] for b in banner.get("buttons", [])}
     first_layer = "reject" in roles
-    # The screenshot stays in the browser artifact: a finding keeps only what decides the verdict, so an
-    # unchanged banner does not write a new finding every night.
-    shown = {key: value for key, value in banner.items() if key != "screenshot_png_b64"}
-    details = {"banner": shown, "platform": banner.get("platform"), "reject_on_first_layer": first_layer,
-               "reject": reject, "accept": accept}
+    details = {"banner": _shown(banner), "platform": banner.get("platform"), "reject_on_first_layer": first_layer,
+               "reject": _shown(reject), "accept": _shown(accept)}
     platform = banner.get("platform")
     if "error" not in reject and not reject.get("clicked"):
         return Verdict(Status.WARN, Text(f"Cookiebanner ({platform}) zonder gevonden weigeroptie.",
@@ -200,6 +197,12 @@ def consent_banner(facts: Facts) -> Verdict:
                                      f"Cookie banner ({platform}) with a reject option on the first layer."), details)
 
 
+def _shown(record: dict) -> dict:
+    """A banner or consent record without its screenshot: the screenshot stays in the browser artifact, and a
+    finding keeps only what decides the verdict, so an unchanged banner does not write a new finding every night."""
+    return {key: value for key, value in record.items() if key != "screenshot_png_b64"}
+
+
 def _after_click(facts: Facts, choice: str, count_requests: bool) -> Verdict:
     browser = facts["browser"]
     if not browser.get("banner"):
@@ -208,11 +211,11 @@ def _after_click(facts: Facts, choice: str, count_requests: bool) -> Verdict:
     if "error" in outcome:
         reason = outcome["error"].split(":", 1)[0]
         return Verdict(Status.ERROR, Text(f"Niet gemeten: {outcome['error']}", f"Not measured: {outcome['error']}"),
-                       {"consent": outcome}, reason=reason if reason in set(Reason) else Reason.BROWSER)
+                       {"consent": _shown(outcome)}, reason=reason if reason in set(Reason) else Reason.BROWSER)
     records = visits(browser, choice)
     tracking, _, _ = judge_cookies(records)
     found = tracker_requests(records)
-    details = {"consent": outcome, "tracking": tracking, "trackers": found,
+    details = {"consent": _shown(outcome), "tracking": tracking, "trackers": found,
                "pages": [r["page"] for r in records], **_versions()}
     nl_choice, en_choice = ("weigeren", "rejecting") if choice == "reject" else ("accepteren", "accepting")
     problems_nl, problems_en = [], []
