@@ -11,12 +11,13 @@ Two layers find and click a banner:
    "optInResult" and "autoconsentDone". It runs with `autoAction: null`, so it only detects until we send
    "optOut" (reject) or "optIn" (accept) to the frame whose popup it found. Cosmetic rules (hiding a banner
    instead of answering it) are off: a hidden banner is no refusal.
-2. govscan's own heuristics (`browser_js/banner.js`), for banners no rule knows (hand-made ones): known
+2. govscan's own heuristics (`browser_js/banner.js`), for banners no rule knows or answers (hand-made ones): known
    markup, then Dutch and English button texts near the word "cookie", in the document and open shadow
    roots of every frame. When the first layer has no button for the choice, its settings button is clicked
    and the choice looked for on the second layer (for reject, saving the defaults counts).
 
-Autoconsent is tried first; when it finds no open popup, or its opt-out/opt-in fails, the heuristics act.
+Autoconsent is tried first; when it finds no open popup, or its opt-out/opt-in fails (or reports success
+without a click or a change in what the page stored), the heuristics act.
 Every click that reaches a frame is recorded (`browser_js/clicks.js`: text and selector), so the record says
 which buttons were pressed whichever layer pressed them; the number of clicks is the layer the choice was on.
 Beside the clicks: a screenshot of the banner before the click, whether the click changed the cookies or
@@ -188,8 +189,8 @@ class Banner:
             waited = time.monotonic() - start
             if found:
                 break
-            if self._found("cmpDetected") and waited < max(seconds, POPUP_SECONDS):
-                pass  # a rule knows this CMP: give its popup time to open
+            if self._found("cmpDetected") and waited < (DETECT_SECONDS if banner else max(seconds, POPUP_SECONDS)):
+                pass  # a rule knows this CMP: give its popup time to open (less when banner.js sees a banner)
             elif banner and waited >= QUIET_SECONDS:
                 break
             elif waited >= max(seconds, DETECT_SECONDS):
@@ -288,7 +289,10 @@ class Banner:
         clicked_at = recorder.seconds()
         acted_by = None
         if "_popup_frame" in banner and await self._autoconsent_action(banner["_popup_frame"], choice):
-            acted_by = "autoconsent"
+            await asyncio.sleep(0.2)  # clicks.js's last report
+            # a rule that reports success but clicked nothing and changed nothing did not answer the banner
+            if self.clicks or await self._stored() != before:
+                acted_by = "autoconsent"
         if acted_by is None:
             if await self._heuristic_click(banner, choice, outcome):
                 acted_by = "heuristics"
