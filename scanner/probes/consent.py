@@ -54,6 +54,7 @@ AUTOCONSENT_CONFIG = {
 }
 SCREENSHOT_MAX_BYTES = 300_000
 MAX_MESSAGES = 300
+MAX_EVALS = 200  # a page can post messages to the binding too: its evals run in its own world, but are bounded
 # How long a page's CMP may take to show up once autoconsent runs: detection of a CMP's script or markup,
 # then of its open popup; and how long its opt-out or opt-in may take (a settings layer, saving, closing).
 DETECT_SECONDS, POPUP_SECONDS, ACTION_SECONDS = 2.0, 5.0, 20.0
@@ -67,6 +68,7 @@ class Banner:
         self.page = page
         self.messages: list[tuple[object, dict]] = []  # (frame, message) from autoconsent, in order
         self.answered: set = set()  # frames that got their rules
+        self.evals = 0
         self.tasks: set = set()
         self.clicks: list[dict] = []  # reported by clicks.js
         self.started = False
@@ -114,7 +116,8 @@ class Banner:
                 self.answered.add(frame)
                 self._spawn(self._send(frame, "({type: 'initResp', config: arg[0], rules: JSON.parse(arg[1])})",
                                        [AUTOCONSENT_CONFIG, AUTOCONSENT_RULES]))
-        elif kind == "eval":
+        elif kind == "eval" and self.evals < MAX_EVALS:
+            self.evals += 1
             self._spawn(self._eval(frame, message))
         elif kind in ("cmpDetected", "popupFound", "optOutResult", "optInResult", "autoconsentDone",
                       "autoconsentError"):
