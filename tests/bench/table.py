@@ -98,6 +98,10 @@ def _workers_rows(r: dict) -> list[tuple[str, str, str, str]]:
         rows.append((f"{label}: sites/min, CPU s/site; overhead per site, wall / CPU",
                      f"{m['sites_per_minute']}, {m['cpu_seconds_per_site']}; {overhead or '(baseline)'}",
                      "" if not m["workers"] else "< +10% wall", verdict))
+    distributed = [m for m in r["modes"].values() if m["workers"]]
+    rows.append((f"sites judged otherwise than by one process ({' / '.join(str(m['workers']) for m in distributed)} "
+                 f"workers, of {r['sites']})",
+                 " / ".join(str(m["sites_judged_otherwise_than_single"]) for m in distributed), "0", ""))
     rates = r["store_rate"]["sites_per_second"]
     rows += [(f"PostgreSQL writes, Store.record_site, {n.replace('_', ' ')}: sites/s first run / unchanged run",
               f"{v['first_run']} / {v['unchanged_run']}", "", "") for n, v in rates.items()]
