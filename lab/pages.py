@@ -53,6 +53,19 @@ PRODUCTS = (
      "Gaat u verhuizen? Geef uw verhuizing uiterlijk 5 dagen na de verhuisdatum door."),
 )
 
+# Trackers a cheap browser visit could miss, as scripts from the site itself (its CSP allows no inline
+# script or style): a marketing cookie (_uetvid, Microsoft Advertising) set by a timer 3.5 s after the load
+# event; Google Analytics loaded only once the visitor scrolls (the script makes the home page taller than
+# the window); the DoubleClick pixel only on a subpage (/contact, the 4th in the probe's order).
+LATE_COOKIE_JS = ("window.addEventListener('load', function () {\n  setTimeout(function () {\n"
+                  "    document.cookie = '_uetvid=' + Date.now() + Math.floor(Math.random() * 1e9) +\n"
+                  "      '; max-age=33696000; path=/; SameSite=Lax';\n  }, 3500);\n});\n")
+SCROLL_JS = ("document.getElementById('geschiedenis').style.minHeight = '2400px';\n"
+             "window.addEventListener('scroll', function load() {\n"
+             "  window.removeEventListener('scroll', load);\n"
+             "  var script = document.createElement('script');\n  script.async = true;\n  script.src = '{src}';\n"
+             "  document.head.appendChild(script);\n});\n")
+
 # 1x1 transparent GIF: what ad pixels return.
 PIXEL_GIF = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
 
@@ -185,6 +198,12 @@ class Municipality:
             head.append(self._script(QUANTCAST_URL, "marketing"))
         if "pixel" in trackers:
             body.append(self._pixel(PIXEL_URL.format(id=_digest(self.host, 8))))
+        if "late_cookie" in trackers:
+            head.append('<script src="/js/laat.js"></script>')
+        if "scroll_analytics" in trackers:
+            body.append('<section id="geschiedenis" aria-labelledby="geschiedenis-kop"><h2 id="geschiedenis-kop">'
+                        "Geschiedenis</h2><p>De gemeente heeft een lange geschiedenis.</p></section>"
+                        '<script src="/js/scrollen.js"></script>')
         if "video" in trackers:
             video = self._frame(VIDEO_URL.format(id=_digest(self.host, 11)), f"Video: welkom in {self.name}",
                                 (560, 315), "marketing", "Deze video van YouTube")
@@ -218,7 +237,8 @@ class Municipality:
             return script, "", ""
         layer = "banner_second_layer.html" if banner == "second_layer" else "banner_first_layer.html"
         activate_on = "accept reject" if banner == "tracks_after_reject" else "accept"
-        return "", _fill(MUNICIPALITY / layer, activate_on=activate_on), \
+        delay = 3000 if banner == "first_layer_delayed" else 0  # shown three seconds after the page loads
+        return "", _fill(MUNICIPALITY / layer, activate_on=activate_on, delay=delay), \
             '<script src="/js/cookiebanner.js"></script>'
 
     # --- statement ---
@@ -297,8 +317,11 @@ class Municipality:
                 MUNICIPALITY / "product.html", headline=headline, body=body), head, banner, body_end))
         _write(root, "/bestuur", self.page("Bestuur en organisatie", _fill(
             MUNICIPALITY / "bestuur.html", extra="", **self.common), head, banner, body_end))
+        contact_end = body_end
+        if "subpage_pixel" in self.params["trackers"]:
+            contact_end += "\n" + self._pixel(PIXEL_URL.format(id=_digest(self.host, 8)))
         _write(root, "/contact", self.page("Contact", _fill(MUNICIPALITY / "contact.html", form_extra="",
-                                                            **self.common), head, banner, body_end))
+                                                            **self.common), head, banner, contact_end))
         for path, title, text in (
                 ("/privacy", "Privacyverklaring", f"{self.name} gaat zorgvuldig om met uw persoonsgegevens."),
                 ("/cookies", "Cookies", "Deze website gebruikt alleen cookies die nodig zijn om de website te "
@@ -316,6 +339,10 @@ class Municipality:
                 head, banner, body_end))
         _write(root, "/css/style.css", (MUNICIPALITY / "style.css").read_text())
         _write(root, "/js/cookiebanner.js", (MUNICIPALITY / "cookiebanner.js").read_text())
+        if "late_cookie" in self.params["trackers"]:
+            _write(root, "/js/laat.js", LATE_COOKIE_JS)
+        if "scroll_analytics" in self.params["trackers"]:
+            _write(root, "/js/scrollen.js", SCROLL_JS.replace("{src}", GTAG_URL.format(id=measurement_id(self.host))))
         if "matomo" in self.params["trackers"]:
             _write(root, MATOMO_SCRIPT, _fill(MUNICIPALITY / "matomo.js", suffix=matomo_cookie_suffix(self.host),
                                               endpoint=MATOMO_ENDPOINT))

@@ -1,6 +1,7 @@
 /* A generic Dutch cookie banner as many municipalities run it. Elements marked data-cookieconsent load
    only once the banner allows it; data-activate-on on the banner says after which choice
-   ("accept", or "accept reject" for a banner that ignores a refusal). */
+   ("accept", or "accept reject" for a banner that ignores a refusal); data-delay how many milliseconds after
+   the page loads it appears. */
 (function () {
   var banner = document.getElementById('cookiebanner');
   if (!banner) { return; }
@@ -39,7 +40,12 @@
     if (activateOn.indexOf(earlier) !== -1) { activate(); }
     return;
   }
-  banner.hidden = false;
+  var delay = parseInt(banner.getAttribute('data-delay') || '0', 10);
+  if (delay > 0) {
+    window.addEventListener('load', function () { setTimeout(function () { banner.hidden = false; }, delay); });
+  } else {
+    banner.hidden = false;
+  }
   document.getElementById('cookiebanner-accepteren').addEventListener('click', function () { choose('accept'); });
   var reject = document.getElementById('cookiebanner-weigeren');
   reject.addEventListener('click', function () { choose('reject'); });
