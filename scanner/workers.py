@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import os
 import socket
@@ -82,11 +83,14 @@ def configure(settings: Settings) -> Celery:
 
 # --- family groups ---
 
+@functools.cache
+def _browser_probes() -> frozenset[str]:
+    return frozenset(name for name, probe in all_probes().items() if isinstance(probe, BrowserProbe))
+
+
 def group_of(check: Check) -> str:
     """`browser` when one of the check's probes drives a browser, else `network`."""
-    probes = all_probes()
-    needs = (*check.requires, *check.optional)
-    return "browser" if any(isinstance(probes.get(name), BrowserProbe) for name in needs) else "network"
+    return "browser" if _browser_probes() & {*check.requires, *check.optional} else "network"
 
 
 def checks_in(checks: list[Check], group: str) -> list[Check]:
@@ -100,6 +104,17 @@ def time_limit(settings: Settings, checks: list[Check]) -> float:
 
 
 # --- the worker ---
+
+@dataclass(frozen=True)
+class Plan:
+    """What every task of one part of one run needs from the run, read once per worker process: the run's
+    check patterns and facts, the part's checks and its time limit."""
+
+    patterns: str
+    facts: dict | None
+    checks: list[Check]
+    time_limit: float
+
 
 @dataclass
 class RunScan:
@@ -125,22 +140,36 @@ class WorkerProcess:
         self.thread.start()
         self.runs: dict[int, RunScan] = {}
         self.setting_up = asyncio.Lock()
+        self.plans: dict[tuple[int, str], Plan] = {}
+
+    def plan(self, run_id: int, part: str) -> Plan | None:
+        """The run's plan for `part`; the plans of other runs are dropped (a worker serves one run at a
+        time, mostly)."""
+        plan = self.plans.get((run_id, part))
+        if plan is None:
+            run = self.store.run(run_id)
+            if run is None:
+                return None
+            checks = checks_in(select(run.checks or None), part)
+            plan = Plan(run.checks, run.run_facts, checks, time_limit(self.settings, checks))
+            self.plans = {key: kept for key, kept in self.plans.items() if key[0] == run_id}
+            self.plans[(run_id, part)] = plan
+        return plan
 
     def handle(self, run_id: int, item_id: int, part: str, max_attempts: int) -> str:
         """One task: claim the item, scan the part while renewing the claim, store it. Returns what happened."""
         from storage import work
 
-        run = self.store.run(run_id)
-        if run is None:
+        plan = self.plan(run_id, part)
+        if plan is None:
             return "no such run"
-        checks = checks_in(select(run.checks or None), part)
         lease = timedelta(seconds=self.settings.workers.lease_seconds)
         site = work.claim_item(self.store, run_id, item_id, lease, max_attempts, self.name)
         if site is None:
             return "not claimed"
-        scan = asyncio.run_coroutine_threadsafe(self.scan(run_id, run.checks, run.run_facts, part, site),
+        scan = asyncio.run_coroutine_threadsafe(self.scan(run_id, plan.patterns, plan.facts, part, site),
                                                 self.loop)
-        stop = time.monotonic() + time_limit(self.settings, checks)
+        stop = time.monotonic() + plan.time_limit
         while True:
             try:
                 result = scan.result(timeout=max(0.1, min(lease.total_seconds() / 3, stop - time.monotonic())))
@@ -241,7 +270,9 @@ def coordinate(store, settings: Settings, run_id: int, *, max_attempts: int = 3,
                sleep: Callable[[float], None] = time.sleep) -> None:
     """Have the workers scan a run's sites, and wait until every part is stored or given up; then finish the
     run. Items are published at the start, again when their claim ran out, and, all that wait, again when no
-    part finished for `[workers] republish_seconds` (a broker that lost its messages)."""
+    part finished for `[workers] republish_seconds` (a broker that lost its messages) or when publishing
+    failed. Every second only the claims that ran out are read (a handful of rows, however large the run);
+    all waiting items only at those moments."""
     from storage import work
 
     configure(settings)
@@ -252,14 +283,18 @@ def coordinate(store, settings: Settings, run_id: int, *, max_attempts: int = 3,
     published: dict[int, object] = {}  # item id -> the claim deadline it had when it was last published
     progress = Progress(total=run.sites_total)
     open_before, quiet_since = None, time.monotonic()
+    publish_all = True  # at the start
     while True:
         stalled = time.monotonic() - quiet_since >= settings.workers.republish_seconds
-        for item_id, part, deadline in work.unclaimed(store, run_id):
+        everything = publish_all or stalled
+        publish_all = False
+        for item_id, part, deadline in work.unclaimed(store, run_id, ran_out_only=not everything):
             if stalled or item_id not in published or published[item_id] != deadline:
                 try:
                     app.send_task(TASK, args=(run_id, item_id, part, max_attempts), queue=queue(part))
-                except Exception as exc:  # the broker is away: the item is published at the next look
+                except Exception as exc:  # the broker is away: every waiting item is looked at next time
                     log.warning("cannot publish item %s of run %s: %s", item_id, run_id, exc)
+                    publish_all = True
                     break
                 published[item_id] = deadline
         if stalled:

@@ -44,10 +44,13 @@ def count(session, run_id: int, **added: int) -> None:
 
 
 def _take(session, item: WorkItem, now, lease: timedelta, max_attempts: int) -> bool:
-    """Claim an item until `now + lease`; an item claimed `max_attempts` times already is given up (error)."""
+    """Claim an item until `now + lease`; an item claimed `max_attempts` times already is given up (error). The
+    run counts the site's error once, at its first part given up (the callers hold the site's row lock)."""
     if item.attempts >= max_attempts:
+        if session.scalar(select(WorkItem.id).where(WorkItem.run_id == item.run_id, WorkItem.site_id == item.site_id,
+                                                    WorkItem.state == "error").limit(1)) is None:
+            count(session, item.run_id, sites_error=1)
         item.state, item.error = "error", GAVE_UP.format(attempts=item.attempts)
-        count(session, item.run_id, sites_error=1)
         return False
     item.state, item.started, item.deadline = "running", now, now + lease
     item.attempts += 1
@@ -189,11 +192,14 @@ def workers_at_work(store: Store, run_ids: list[int]) -> dict[int, set[str]]:
     return found
 
 
-def unclaimed(store: Store, run_id: int) -> list[tuple[int, str, object]]:
-    """(id, part, deadline) of the run's items that no live claim holds: queued, or their claim ran out."""
+def unclaimed(store: Store, run_id: int, ran_out_only: bool = False) -> list[tuple[int, str, object]]:
+    """(id, part, deadline) of the run's items that no live claim holds: queued, or their claim ran out (only
+    those with `ran_out_only`: the run's running items, a few per worker, not all it still needs)."""
+    now = store.now()
+    which = ((WorkItem.state == "running") & (WorkItem.deadline <= now)) if ran_out_only else _claimable(now)
     with store.session() as session:
         return [tuple(row) for row in session.execute(select(WorkItem.id, WorkItem.part, WorkItem.deadline)
-                                                      .where(WorkItem.run_id == run_id, _claimable(store.now()))
+                                                      .where(WorkItem.run_id == run_id, which)
                                                       .order_by(WorkItem.id))]
 
 

@@ -60,6 +60,7 @@ def test_a_claim_is_its_workers_until_it_runs_out(store, clock):
     assert work.renew(store, item.id, "w1", LEASE)  # still scanning
     clock.advance(minutes=2, seconds=30)
     assert [i for i, _, _ in work.unclaimed(store, run)] == [item.id]  # w1 died: its claim ran out
+    assert [i for i, _, _ in work.unclaimed(store, run, ran_out_only=True)] == [item.id]
     assert work.claim_item(store, run, item.id, LEASE, 3, "w2") is not None
     assert not work.renew(store, item.id, "w1", LEASE)
     [item] = store.work_items(run)
@@ -68,6 +69,21 @@ def test_a_claim_is_its_workers_until_it_runs_out(store, clock):
     assert work.claim_item(store, run, item.id, LEASE, 2, "w3") is None  # claimed twice, never stored: given up
     [item] = store.work_items(run)
     assert item.state == "error" and work.open_items(store, run) == 0 and store.run(run).sites_error == 1
+
+
+def test_a_site_whose_parts_are_all_given_up_counts_one_error(store, clock):
+    [site, other] = sites(2)
+    run = store.start_run("batch", [site, other])
+    work.split(store, run, ["network", "browser"])
+    assert [i for i, _, _ in work.unclaimed(store, run, ran_out_only=True)] == []  # queued, not ran out
+    for _ in range(2):
+        for item in store.work_items(run):
+            assert work.claim_item(store, run, item.id, LEASE, 2, "w1") is not None
+        clock.advance(minutes=3)  # every claim runs out: the worker hangs on every part
+    for item in store.work_items(run):
+        assert work.claim_item(store, run, item.id, LEASE, 2, "w2") is None
+    assert {item.state for item in store.work_items(run)} == {"error"}
+    assert store.run(run).sites_error == 2  # two sites, not four parts
 
 
 @pytest.fixture
