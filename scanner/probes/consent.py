@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import re
 import time
 from importlib import resources
@@ -43,7 +44,7 @@ BANNER_JS = (JS_DIR / "banner.js").read_text(encoding="utf-8")
 CLICKS_JS = (JS_DIR / "clicks.js").read_text(encoding="utf-8")
 TCF_JS = (JS_DIR / "tcf.js").read_text(encoding="utf-8")
 AUTOCONSENT_JS = (JS_DIR / "autoconsent.playwright.js").read_text(encoding="utf-8")
-AUTOCONSENT_RULES = (JS_DIR / "autoconsent.rules.json").read_text(encoding="utf-8")
+AUTOCONSENT_RULES = json.loads((JS_DIR / "autoconsent.rules.json").read_text(encoding="utf-8"))["autoconsent"]
 RULES_VERSION = "autoconsent " + re.search(r"@duckduckgo/autoconsent (\S+)", AUTOCONSENT_JS[:200]).group(1)
 AUTOCONSENT_CONFIG = {
     "enabled": True, "autoAction": None, "disabledCmps": [], "enablePrehide": False,
@@ -58,7 +59,7 @@ MAX_EVALS = 200  # a page can post messages to the binding too: its evals run in
 # How long a page's CMP may take to show up once autoconsent runs: detection of a CMP's script or markup,
 # then of its open popup; and how long its opt-out or opt-in may take (a settings layer, saving, closing).
 DETECT_SECONDS, POPUP_SECONDS, ACTION_SECONDS = 2.0, 5.0, 20.0
-QUIET_SECONDS = 0.75  # with no CMP detected by then, a banner banner.js found is taken as it is
+QUIET_SECONDS = 1.5  # with no CMP detected by then, a banner banner.js found is taken as it is
 
 
 class Banner:
@@ -114,8 +115,9 @@ class Banner:
         if kind == "init":
             if frame not in self.answered:
                 self.answered.add(frame)
+                rules = rules_for(frame.url, frame.parent_frame is None)
                 self._spawn(self._send(frame, "({type: 'initResp', config: arg[0], rules: JSON.parse(arg[1])})",
-                                       [AUTOCONSENT_CONFIG, AUTOCONSENT_RULES]))
+                                       [AUTOCONSENT_CONFIG, rules]))
         elif kind == "eval" and self.evals < MAX_EVALS:
             self.evals += 1
             self._spawn(self._eval(frame, message))
@@ -192,8 +194,8 @@ class Banner:
             waited = time.monotonic() - start
             if found:
                 break
-            if self._found("cmpDetected") and waited < (DETECT_SECONDS if banner else max(seconds, POPUP_SECONDS)):
-                pass  # a rule knows this CMP: give its popup time to open (less when banner.js sees a banner)
+            if self._found("cmpDetected") and waited < max(seconds, POPUP_SECONDS):
+                pass  # a rule knows this CMP: give its popup time to open, even when banner.js sees a banner
             elif banner and waited >= QUIET_SECONDS:
                 break
             elif waited >= max(seconds, DETECT_SECONDS):
@@ -353,6 +355,23 @@ class Banner:
         outcome["clicks"] += 1
         outcome["path"].append(button["text"])
         return True
+
+
+def rules_for(url: str, main_frame: bool) -> str:
+    """The rules that can run in a frame (their runContext: main frame or not, urlPattern), as JSON: autoconsent
+    filters them itself too, but sending all 800 to every frame makes detection slow."""
+    chosen = []
+    for rule in AUTOCONSENT_RULES:
+        context = {"main": True, "frame": False, "urlPattern": "", **rule.get("runContext", {})}
+        if not context["main" if main_frame else "frame"]:
+            continue
+        try:
+            if context["urlPattern"] and not re.search(context["urlPattern"], url):
+                continue
+        except re.error:  # a pattern Python reads differently: let autoconsent decide
+            pass
+        chosen.append(rule)
+    return json.dumps({"autoconsent": chosen})
 
 
 def _int(value) -> int | None:
