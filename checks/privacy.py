@@ -44,7 +44,7 @@ def judge_cookies(records: list[dict]) -> tuple[list[dict], list[dict], list[dic
     identifier-like value. Unknown session cookies end with the visit and are not listed."""
     classification = cookie_classification()
     found: dict[tuple, dict] = {}
-    values: dict[tuple, list[str]] = {}
+    values: dict[tuple, dict] = {}  # per cookie: its value in each browser context (a page's record names its context)
     for record in records:
         for cookie in record["cookies"]:
             rule = classification.rule_for(cookie["name"], cookie["domain"])
@@ -58,13 +58,13 @@ def judge_cookies(records: list[dict]) -> tuple[list[dict], list[dict], list[dic
             if rule is not None:
                 entry.update(platform=rule.platform, category=rule.category, rule=rule.name,
                              rule_domains=list(rule.domains), controller=rule.controller, listed_by=rule.source)
-            values.setdefault(key, []).append(cookie.get("value", ""))
+            values.setdefault(key, {})[record.get("context", id(record))] = cookie.get("value", "")
             if record["page"] not in entry["pages"]:
                 entry["pages"].append(record["page"])
     tracking = [e for e in found.values() if "platform" in e]
     unknown = [e for e in found.values() if "platform" not in e and e["third_party"]]
     unclassified = [e for key, e in found.items() if "platform" not in e and not e["third_party"]
-                    and identifier_like(values[key])]
+                    and identifier_like(list(values[key].values()))]
     return tracking, unknown, unclassified
 
 

@@ -105,11 +105,14 @@ class StorageSettings:
 @dataclass
 class BrowserSettings:
     executable: str = "/usr/bin/chromium"
-    settle_seconds: float = 5.0
+    settle_seconds: float = 4.0         # the floor: the first page of each state waits at least this long
+    settle_quiet_seconds: float = 1.0   # settled: no request, response or script cookie write for this long
+    settle_cap_seconds: float = 10.0    # ... or this long after load, whatever the page does
     subpages: int = 5
     subpage_depth: int = 3
+    axe_subpages: int = 1               # axe-core on the front page and this many subpages
     visit_timeout: float = 45.0
-    concurrency: int = 4
+    concurrency: int = 0                # sites at a time; 0: from the cores (scanner/probes/browser.py)
     canary_url: str = "https://canary.govscan-lab.com/"
     axe_script: str = ""
     cookie_value_chars: int = 64

@@ -5,8 +5,8 @@ accessibility checks.
 How the browser is set up, and why:
 
 - One Chromium process per run (Debian's `/usr/bin/chromium`, started by us and driven by Playwright over
-  CDP), and a fresh browser context for every page in every state: a context is an isolated in-memory
-  profile (no cookies, storage or cache carried from another visit).
+  CDP), and a fresh browser context for every state of every site: a context is an isolated in-memory
+  profile (no cookies, storage or cache carried from another site or state).
 - Third-party cookies are allowed the way a default desktop Chrome allows them. Debian's Chromium blocks
   them, and DevTools switches do not change that, so the profile's `Default/Preferences` is written
   before launch (`cookie_controls_mode` 0); the contexts inherit it. A **canary** page that sets a
@@ -24,10 +24,23 @@ How the browser is set up, and why:
   `AutomationControlled` is disabled so consent tools do not hide their banner; service workers are
   blocked so every visit starts the same way.
 
-Per site: the front page and a deterministic sample of same-site subpages without interaction (cookies,
-requests, localStorage, axe-core in every frame), then the front page from a clean state after clicking
-reject and after clicking accept, each followed by one more page. A page that hangs or loops is cut off
-after `visit_timeout`; its context is thrown away and, if that fails, the browser is restarted.
+Per site, the same observations with as little work as they take (issue 18; `make bench` measures it):
+
+- No interaction: one context, as one visitor's cookie jar. The front page, then a deterministic sample of
+  same-site subpages in the order a visitor would click them (breadth-first), one after the other in the
+  same tab (cookies, requests, localStorage per page); then the accessibility statement's candidate pages.
+- axe-core (in every frame) on the front page and the first `axe_subpages` subpages only, inside those visits.
+- Reject and accept: each one clean context, the front page, the click, then one more page.
+- Settling by observation, not by clock: a page is settled once no request, response or script cookie write
+  has come for `settle_quiet_seconds`, the first page of each state not before `settle_seconds` (cookies set
+  by timers seconds after load), no page later than `settle_cap_seconds`; the page is scrolled once first
+  (trackers that wait for scrolling). The three are recorded in the artifact (`settle`).
+- Sites at a time (`[browser] concurrency`, 0: sites_at_once) from the cores available and the measured
+  wall time per CPU second of a site's visits, bounded by memory.
+
+A page that hangs or loops is cut off after `visit_timeout` (per page); a subpage that fails is recorded as
+such and the next one gets a fresh tab; the context is always thrown away and, if that fails, the browser
+is restarted.
 """
 from __future__ import annotations
 
@@ -67,6 +80,10 @@ CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--no-default-browser-check", "--mute-audio", "--hide-scrollbars",
+    # Measured one by one (tests/bench/browser_flags.py, README): each cut Chromium's CPU per site by 7-8%
+    # without changing what a page sets or requests. (GPU in the browser process cost 10% more; no software
+    # rasterizer and background throttling off changed little.)
+    "--disable-extensions", "--autoplay-policy=user-gesture-required",
     "--disable-blink-features=AutomationControlled",
     # Chromium's own requests, which would reach the proxy besides the pages' (seen with Chromium 156): the
     # component updater (update.googleapis.com, on demand at start and then every few hours, despite
@@ -97,6 +114,21 @@ REGISTER_LABEL = re.compile(r"/files/verklaring/label/[0-9a-f]{32}\.(\d+)\.svg",
 STATEMENT_WORDS = re.compile(r"toegankelijk|accessibility", re.I)
 SCRIPT_URL = re.compile(r"(https?://[^\s()]+?):\d+:\d+")
 MAX_REQUESTS = 600
+# Measured with `make bench` (README, "Benchmarks"): a site's visits take this many seconds of wall time per
+# CPU second they cost (mostly waiting for pages to settle), and this much memory (PSS) while in flight.
+WAIT_PER_CPU_SECOND = 4
+MB_PER_SITE = 150
+
+
+def sites_at_once(settings) -> int:
+    """How many sites the browser visits at the same time: `[browser] concurrency`, or when that is 0 enough
+    to keep the cores available busy while visits wait for their pages to settle (WAIT_PER_CPU_SECOND),
+    as far as memory allows (MB_PER_SITE of the available memory, half of which is left to the rest)."""
+    if settings.browser.concurrency > 0:
+        return settings.browser.concurrency
+    cores = len(os.sched_getaffinity(0))
+    available_mb = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return max(1, min(round(cores * WAIT_PER_CPU_SECOND), int(available_mb / 2 / MB_PER_SITE)))
 
 
 class BrowserSetupError(RuntimeError):
@@ -184,6 +216,7 @@ class Recorder:
     cookie_events: list[dict] = field(default_factory=list)
     dialogs: int = 0
     pending: set = field(default_factory=set)
+    activity: float = field(default_factory=time.monotonic)  # the last request, response or script cookie write
 
     def seconds(self) -> float:
         return round(time.monotonic() - self.started, 2)
@@ -206,6 +239,7 @@ class Recorder:
         task.add_done_callback(lambda t: (self.pending.discard(t), t.cancelled() or t.exception()))
 
     def _on_request(self, request) -> None:
+        self.activity = time.monotonic()
         if len(self.requests) >= MAX_REQUESTS:
             return
         try:
@@ -216,6 +250,7 @@ class Recorder:
                               "initiator": frame[:300], "seconds": self.seconds()})
 
     def _on_response(self, response) -> None:
+        self.activity = time.monotonic()
         self._track(self._read_set_cookie(response, self.seconds()))
 
     async def _read_set_cookie(self, response, seconds: float) -> None:
@@ -227,6 +262,7 @@ class Recorder:
                                                "host": _host(response.url), "seconds": seconds})
 
     def on_script_cookie(self, source, assignment: str, stack: str) -> None:
+        self.activity = time.monotonic()
         frame_url = source["frame"].url if source.get("frame") else ""
         match = SCRIPT_URL.search(stack)
         self.cookie_events.append({"name": _cookie_name(assignment), "via": "script",
@@ -367,7 +403,8 @@ class BrowserProbe(Probe):
         self.proxy: ResolvingSocksProxy | None = None
         self.axe_source = ""
         self.slots: asyncio.Semaphore | None = None
-        self.visits = 0
+        self.contexts = 0
+        self.page_loads = 0
         self.children_cpu = 0.0
 
     def site_budget(self, settings) -> float:
@@ -377,7 +414,7 @@ class BrowserProbe(Probe):
 
     def timeout(self, settings) -> float:
         # The runner's backstop also covers waiting for a slot behind the other sites in flight.
-        queue = math.ceil(settings.scan.sites_in_flight / max(1, settings.browser.concurrency))
+        queue = math.ceil(settings.scan.sites_in_flight / sites_at_once(settings))
         return self.site_budget(settings) * max(1, queue)
 
     async def setup(self, ctx: ProbeContext) -> None:
@@ -396,7 +433,7 @@ class BrowserProbe(Probe):
         self.proxy = ResolvingSocksProxy(resolve, settings.scan.connect_timeout, ctx.address_policy)
         port = await self.proxy.start()
         self.chromium = Chromium(settings, port)
-        self.slots = asyncio.Semaphore(max(1, settings.browser.concurrency))
+        self.slots = asyncio.Semaphore(sites_at_once(settings))
         try:
             await ctx.in_thread(self.chromium.prepare)
             await self.chromium.start()
@@ -411,7 +448,8 @@ class BrowserProbe(Probe):
             # Chromium's processes have all been waited for now, so their CPU time is in our children's usage.
             cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
             ctx.counters.add("browser_cpu_ms", int(1000 * (cpu.ru_utime + cpu.ru_stime - self.children_cpu)))
-            ctx.counters.add("browser_visits", self.visits)
+            ctx.counters.add("browser_visits", self.contexts)
+            ctx.counters.add("browser_page_loads", self.page_loads)
             ctx.counters.add("browser_restarts", self.chromium.restarts)
             self.chromium = None
         if self.proxy is not None:
@@ -421,7 +459,8 @@ class BrowserProbe(Probe):
     async def check_canary(self, settings) -> None:
         url = settings.browser.canary_url
         try:
-            visit = await self.visit(settings, url, "canary", lambda v: v.page_record())
+            visit = await self.in_context(settings, "canary",
+                                          lambda v: v.step(url, v.page_record, floor=settings.browser.settle_seconds))
         except VisitFailed as exc:
             raise ThirdPartyCookiesBlocked(f"the third-party cookie canary {url} could not be loaded: {exc.detail}")
         third_party = [c["name"] for c in visit["cookies"] if c["third_party"]]
@@ -430,35 +469,30 @@ class BrowserProbe(Probe):
                 f"the canary {url} set no third-party cookie: this browser blocks third-party cookies, so "
                 "privacy results would be false passes")
 
-    # --- one visit: a fresh context, one page, one state ---
+    # --- one state: a fresh context, one or more pages ---
 
-    async def visit(self, settings, url: str | None, state: str, work, site_domain: str | None = None):
-        """Open a fresh context, load `url` (if any) and let it settle, let `work(visit)` collect, and always
-        throw the context away."""
-        context = await self._new_context(settings)
-        visit = Visit(self, settings, context, state, site_domain)
-        self.visits += 1
+    async def in_context(self, settings, state: str, work, site_domain: str | None = None):
+        """Open a fresh context for one state, let `work(visit)` load and collect its pages (each within
+        `visit_timeout`) and always throw the context away."""
         try:
-            return await asyncio.wait_for(visit.run(url, work), settings.browser.visit_timeout)
-        except asyncio.TimeoutError:
-            raise VisitFailed(Reason.TIMEOUT, f"{url}: no result within {settings.browser.visit_timeout:g}s "
-                                              f"({state})") from None
-        except VisitFailed:
-            raise
-        except Exception as exc:
-            raise VisitFailed(*self.classify(url, exc, visit.recorder.requests)) from None
-        finally:
-            await self.chromium.close_context(context)
-
-    async def _new_context(self, settings):
-        try:
-            return await self.chromium.new_context(
+            context = await self.chromium.new_context(
                 user_agent=settings.scan.user_agent or None, service_workers="block",
                 viewport={"width": 1280, "height": 800}, locale="nl-NL", timezone_id="Europe/Amsterdam")
         except BrowserUnavailable as exc:
             raise VisitFailed(Reason.BROWSER, str(exc)) from None
+        self.contexts += 1
+        visit = Visit(self, settings, context, state, site_domain)
+        try:
+            await visit.open()
+            return await work(visit)
+        except VisitFailed:
+            raise
+        except Exception as exc:
+            raise VisitFailed(*self.classify(None, exc, visit.recorder.requests)) from None
+        finally:
+            await self.chromium.close_context(context)
 
-    def classify(self, url: str, exc: Exception, requests: list[dict]) -> tuple[str, str]:
+    def classify(self, url: str | None, exc: Exception, requests: list[dict]) -> tuple[str, str]:
         """The reason and detail of a failed visit; `requests` are the visit's, whose last document request
         is where a redirected navigation failed."""
         message = str(exc).split("\n")[0]
@@ -488,69 +522,51 @@ class BrowserProbe(Probe):
 
     async def scan_site(self, settings, site: Site) -> dict[str, Any]:
         visited_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        front = await self.visit(settings, site.url, "none", lambda v: v.front_page(site.url))
+        contexts_before = self.contexts
+        front = await self.in_context(settings, "none", lambda v: v.no_interaction(site.url))
         site_domain = front["site_domain"]
-        visits = [front["record"]]
-        pages = [{"url": front["record"]["page"], "depth": 0, "error": None}]
-        axe = [front["axe"]]
-        queue = [(url, 1) for url in same_site_links(front["record"]["final_url"], front["links"])]
-        seen = {front["record"]["final_url"].rstrip("/"), site.url.rstrip("/")} | {u.rstrip("/") for u, _ in queue}
-        while queue and len(pages) <= settings.browser.subpages:
-            url, depth = queue.pop(0)
-            try:
-                result = await self.visit(settings, url, "none", lambda v: v.subpage(url), site_domain)
-            except VisitFailed as exc:
-                pages.append({"url": url, "depth": depth, "error": f"{exc.reason}: {exc.detail}"})
-                continue
-            pages.append({"url": url, "depth": depth, "error": None})
-            visits.append(result["record"])
-            axe.append(result["axe"])
-            if depth < settings.browser.subpage_depth:
-                for link in same_site_links(result["record"]["final_url"], result["links"]):
-                    if link.rstrip("/") not in seen:
-                        seen.add(link.rstrip("/"))
-                        queue.append((link, depth + 1))
-
         consent = {}
+        visits = list(front["records"])
         if front["banner"]:
-            follow = pages[1]["url"] if len(pages) > 1 else front["record"]["final_url"]
-            for choice in ("reject", "accept"):
-                try:
-                    result = await self.visit(settings, front["record"]["final_url"], choice,
-                                              lambda v, c=choice: v.consent(c, follow), site_domain)
-                except VisitFailed as exc:
-                    consent[choice] = {"error": f"{exc.reason}: {exc.detail}"}
+            pages = front["pages"]
+            follow = pages[1]["url"] if len(pages) > 1 else front["final_url"]
+            # The two clean states side by side: each is its own context, so neither sees the other.
+            results = await asyncio.gather(*(
+                self.in_context(settings, choice, lambda v, c=choice: v.consent(front["final_url"], c, follow),
+                                site_domain) for choice in ("reject", "accept")), return_exceptions=True)
+            for choice, result in zip(("reject", "accept"), results):
+                if isinstance(result, VisitFailed):
+                    consent[choice] = {"error": f"{result.reason}: {result.detail}"}
                     continue
+                if isinstance(result, BaseException):
+                    raise result
                 consent[choice] = result["consent"]
                 visits.extend(result["records"])
-
-        try:
-            statement = await self.visit(settings, None, "statement",
-                                         lambda v: v.statement_pages(front["statement_candidates"]), site_domain)
-        except VisitFailed as exc:
-            statement = {"candidates": front["statement_candidates"], "fetched": [],
-                         "error": f"{exc.reason}: {exc.detail}"}
+        browser = settings.browser
         return {
             "url": site.url,
             "visited_at": visited_at,
-            "final_url": front["record"]["final_url"],
+            "final_url": front["final_url"],
             "site_domain": site_domain,
             "browser": self.chromium.version,
             "user_agent": settings.scan.user_agent,
-            "settle_seconds": settings.browser.settle_seconds,
-            "pages": pages,
+            "settle": {"floor_seconds": browser.settle_seconds, "quiet_seconds": browser.settle_quiet_seconds,
+                       "cap_seconds": browser.settle_cap_seconds},
+            "pages": front["pages"],
             "visits": visits,
             "banner": front["banner"],
             "consent": consent,
-            "axe": {"version": next((p["version"] for p in axe if p.get("version")), ""), "tags": AXE_TAGS,
-                    "pages": axe},
-            "statement": statement,
-            "browser_visits": len(pages) + len(consent) + 1,  # fresh contexts used (the +1: statement pages)
+            "axe": {"version": next((p["version"] for p in front["axe"] if p.get("version")), ""), "tags": AXE_TAGS,
+                    "pages": front["axe"]},
+            "statement": front["statement"],
+            "browser_visits": self.contexts - contexts_before,  # fresh contexts used
+            "page_loads": front["page_loads"] + sum(c.get("page_loads", 0) for c in consent.values()),
         }
 
 
 class Visit:
-    """One fresh context: the steps a visit can take, each leaving plain data."""
+    """One fresh context in one state: the pages it loads one after the other (in one tab, as a visitor
+    clicks on), each leaving plain data."""
 
     def __init__(self, probe: BrowserProbe, settings, context, state: str, site_domain: str | None):
         self.probe = probe
@@ -561,30 +577,65 @@ class Visit:
         self.recorder = Recorder()
         self.page = None
         self.response = None
+        self.loads = 0
 
-    async def run(self, url: str, work):
+    async def open(self) -> None:
         self.recorder.attach(self.context)
         await self.context.expose_binding("__govscanCookieSet", self.recorder.on_script_cookie)
         await self.context.add_init_script(_js("cookie_hook.js"))
         self.page = await self.context.new_page()
-        self.recorder.started = time.monotonic()
-        if url is not None:
-            self.response = await self.page.goto(url, wait_until="load",
-                                                 timeout=self.settings.browser.visit_timeout * 1000)
-            if self.site_domain is None:
-                self.site_domain = registrable_domain(_host(self.page.url))
-            await self.settle()
-        return await work(self)
 
-    async def settle(self) -> None:
-        """Wait for late activity: at least settle_seconds after load, scrolling once on the way."""
-        half = self.settings.browser.settle_seconds / 2
-        await asyncio.sleep(half)
+    async def step(self, url: str, work, floor: float = 0.0):
+        """Load `url` in this context's tab (a fresh tab after a failed step) and let it settle, then
+        `work()`; all within `visit_timeout`. A failure is a VisitFailed."""
+        timeout = self.settings.browser.visit_timeout
+        try:
+            return await asyncio.wait_for(self._step(url, work, floor), timeout)
+        except asyncio.TimeoutError:
+            failure = VisitFailed(Reason.TIMEOUT, f"{url}: no result within {timeout:g}s ({self.state})")
+        except VisitFailed as exc:
+            failure = exc
+        except Exception as exc:
+            failure = VisitFailed(*self.probe.classify(url, exc, self.recorder.requests))
+        if self.page is not None:  # a page that failed may still be loading, looping or showing an error
+            self.recorder._track(asyncio.wait_for(self.page.close(), 5))
+            self.page = None
+        raise failure
+
+    async def _step(self, url: str, work, floor: float):
+        if self.page is None:
+            self.page = await self.context.new_page()
+        await self.load(url, floor)
+        return await work()
+
+    async def load(self, url: str, floor: float) -> None:
+        self.recorder.requests = []
+        self.recorder.started = time.monotonic()
+        self.loads += 1
+        self.probe.page_loads += 1
+        self.response = await self.page.goto(url, wait_until="load", timeout=self.settings.browser.visit_timeout * 1000)
+        if self.site_domain is None:
+            self.site_domain = registrable_domain(_host(self.page.url))
+        await self.settle(floor)
+
+    async def settle(self, floor: float) -> None:
+        """Wait for late activity, by observation: scroll once, then wait until no request, response or
+        script cookie write has come for `settle_quiet_seconds` and at least `floor` seconds have passed
+        (the first page of a state: timer cookies), but never longer than `settle_cap_seconds`."""
+        browser = self.settings.browser
+        loaded = time.monotonic()
+        self.recorder.activity = loaded
         try:
             await self.page.mouse.wheel(0, 4000)
         except Exception:  # a page that navigated away while scrolling still counts as visited
             pass
-        await asyncio.sleep(half)
+        while True:
+            now = time.monotonic()
+            if now - loaded >= browser.settle_cap_seconds:
+                break
+            if now - loaded >= floor and now - self.recorder.activity >= browser.settle_quiet_seconds:
+                break
+            await asyncio.sleep(0.1)
         await self.recorder.settle()
 
     async def page_record(self, page_url: str | None = None) -> dict:
@@ -593,6 +644,7 @@ class Visit:
         storage = await self.local_storage()
         return {
             "state": self.state,
+            "context": self.state,  # one context per state: the cookies' values within it are one visitor's
             "page": page_url or self.page.url,
             "final_url": self.page.url,
             "status": self.response.status if self.response else None,
@@ -660,34 +712,71 @@ class Visit:
             frames.append(entry)
         return {"url": self.page.url, "version": version, "frames": frames}
 
-    async def front_page(self, start_url: str) -> dict:
-        record = await self.page_record(start_url)
-        facts = await self.facts()
-        banner = await Banner(self.page).find_for_record()
-        axe = await self.axe()
-        return {"record": record, "site_domain": self.site_domain, "links": facts["links"], "banner": banner,
-                "axe": axe, "statement_candidates": statement_candidates(self.page.url, facts["links"],
-                                                                         facts["labels"])}
+    # --- the states ---
 
-    async def subpage(self, url: str) -> dict:
-        record = await self.page_record(url)
-        facts = await self.facts()
-        return {"record": record, "links": facts["links"], "axe": await self.axe()}
+    async def no_interaction(self, start_url: str) -> dict:
+        """The front page, then the sampled subpages breadth-first in this same context (a visitor's cookie
+        jar), axe-core on the front page and the first `axe_subpages` of them, then the statement pages."""
+        browser = self.settings.browser
 
-    async def consent(self, choice: str, follow_url: str) -> dict:
-        """Click `choice` (reject or accept) on the banner (scanner/probes/consent.py); then collect on this
-        page and on one more page."""
-        outcome = await Banner(self.page).choose(choice, self.settings.browser.settle_seconds, self.recorder)
-        records = []
-        await self.settle()
-        records.append(await self.page_record())
-        if outcome["banner"]:
-            self.recorder.requests = []
-            self.response = await self.page.goto(follow_url, wait_until="load",
-                                                 timeout=self.settings.browser.visit_timeout * 1000)
-            await self.settle()
-            records.append(await self.page_record(follow_url))
-        return {"consent": outcome, "records": records}
+        async def front_page() -> dict:
+            record = await self.page_record(start_url)
+            facts = await self.facts()
+            banner = await Banner(self.page).find_for_record()
+            return {"record": record, "facts": facts, "banner": banner, "axe": await self.axe()}
+
+        front = await self.step(start_url, front_page, floor=browser.settle_seconds)
+        final_url = front["record"]["final_url"]
+        records, axe = [front["record"]], [front["axe"]]
+        pages = [{"url": front["record"]["page"], "depth": 0, "error": None}]
+        queue = [(url, 1) for url in same_site_links(final_url, front["facts"]["links"])]
+        seen = {final_url.rstrip("/"), start_url.rstrip("/")} | {u.rstrip("/") for u, _ in queue}
+        while queue and len(pages) <= browser.subpages:
+            url, depth = queue.pop(0)
+            with_axe = len(axe) <= browser.axe_subpages
+
+            async def subpage(url=url, with_axe=with_axe) -> dict:
+                return {"record": await self.page_record(url), "links": (await self.facts())["links"],
+                        "axe": await self.axe() if with_axe else None}
+
+            try:
+                result = await self.step(url, subpage)
+            except VisitFailed as exc:
+                pages.append({"url": url, "depth": depth, "error": f"{exc.reason}: {exc.detail}"})
+                continue
+            pages.append({"url": url, "depth": depth, "error": None})
+            records.append(result["record"])
+            if result["axe"] is not None:
+                axe.append(result["axe"])
+            if depth < browser.subpage_depth:
+                for link in same_site_links(result["record"]["final_url"], result["links"]):
+                    if link.rstrip("/") not in seen:
+                        seen.add(link.rstrip("/"))
+                        queue.append((link, depth + 1))
+        candidates = statement_candidates(final_url, front["facts"]["links"], front["facts"]["labels"])
+        try:
+            statement = await asyncio.wait_for(self.statement_pages(candidates), browser.visit_timeout)
+        except asyncio.TimeoutError:
+            statement = {"candidates": candidates, "fetched": [],
+                         "error": f"{Reason.TIMEOUT}: no statement within {browser.visit_timeout:g}s"}
+        return {"records": records, "pages": pages, "axe": axe, "banner": front["banner"], "final_url": final_url,
+                "site_domain": self.site_domain, "statement": statement, "page_loads": self.loads}
+
+    async def consent(self, url: str, choice: str, follow_url: str) -> dict:
+        """The front page from a clean state; click `choice` (reject or accept) on the banner
+        (scanner/probes/consent.py); then collect on this page and on one more page."""
+        floor = self.settings.browser.settle_seconds
+
+        async def click() -> dict:
+            outcome = await Banner(self.page).choose(choice, floor, self.recorder)
+            await self.settle(floor)
+            return {"outcome": outcome, "record": await self.page_record()}
+
+        clicked = await self.step(url, click)
+        records = [clicked["record"]]
+        if clicked["outcome"]["banner"]:
+            records.append(await self.step(follow_url, lambda: self.page_record(follow_url)))
+        return {"consent": dict(clicked["outcome"], page_loads=self.loads), "records": records}
 
     # --- the accessibility statement ---
 
@@ -700,8 +789,11 @@ class Visit:
             candidate = queue.pop(0)
             entry = dict(candidate)
             # A fresh tab per candidate: a failed load leaves an error page navigating in the old one.
-            await self.page.close()
+            if self.page is not None:
+                await self.page.close()
             self.page = await self.context.new_page()
+            self.loads += 1
+            self.probe.page_loads += 1
             try:
                 response = await self.page.goto(candidate["url"], wait_until="load", timeout=15000)
                 entry.update(status=response.status if response else None, final_url=self.page.url,

@@ -99,7 +99,7 @@ def cookies_of(data: dict, state: str) -> dict:
 
 
 def test_a_visit_collects_cookies_requests_banner_axe_and_statement(web):
-    [(data, _), (again, _)] = run_probe(web, ["www.gemeente.test", "www.gemeente.test"])
+    [(data, _), (again, _)] = run_probe(web, ["www.gemeente.test", "www.gemeente.test"], axe_subpages=2)
     # isolation: the second scan starts clean although the first one accepted (and got _ga)
     assert "_ga" in cookies_of(data, "accept")
     assert "_ga" not in cookies_of(again, "none") and "_ga" not in cookies_of(again, "reject")
@@ -125,8 +125,16 @@ def test_a_visit_collects_cookies_requests_banner_axe_and_statement(web):
     assert data["banner"]["platform"] == "generic" and data["banner"]["screenshot_png_b64"]
     assert data["consent"]["accept"]["clicks"] == 1 and data["consent"]["reject"]["clicks"] == 2
     assert "_ga" in cookies_of(data, "accept") and "_ga" not in cookies_of(data, "reject")
-    # axe-core in every frame, the violation inside the iframe
+    # the pages without interaction in one context, in visitor order: the front page's cookies are in the
+    # jar of every later page
+    assert [v["page"].rsplit("/", 1)[1] for v in data["visits"] if v["state"] == "none"] == [
+        "", "afval", "video", "toegankelijkheid"]
+    assert all("IDE" in {c["name"] for c in v["cookies"]} for v in data["visits"] if v["state"] == "none")
+    assert data["browser_visits"] == 3 and data["settle"]["floor_seconds"] == 1.0
+    # axe-core on the front page and the first axe_subpages (2) subpages, in every frame, the violation
+    # inside the iframe
     assert data["axe"]["version"] == "4.14.1"
+    assert [p["url"].rsplit("/", 1)[1] for p in data["axe"]["pages"]] == ["", "afval", "video"]
     video = next(p for p in data["axe"]["pages"] if p["url"].endswith("/video"))
     embed = next(f for f in video["frames"] if "pixel.test" in f["url"])
     assert "image-alt" in {v["id"] for v in embed["violations"]}
