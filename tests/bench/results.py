@@ -1,5 +1,6 @@
 """What a benchmark scan left in its database, read back: the scan's results per site (for the storage
-growth simulation) and the costs the probes recorded in their artifacts (handshakes, requests, queries)."""
+growth simulation) and the costs the probes recorded in their artifacts (handshakes, requests, queries,
+browser contexts and page loads)."""
 from __future__ import annotations
 
 from statistics import mean
@@ -42,6 +43,7 @@ def costs(results: list[SiteResult]) -> dict:
     """Per address and per site, from the artifacts: TLS handshakes of the tls probe (plus the http probe's
     own handshake on 443), HTTP requests of the http probe, DNS queries of the DNS probes, browser visits."""
     handshakes, tls_cpu, requests, queries, asked, visits, browser_requests = [], [], [], [], [], [], []
+    page_loads = []
     for result in results:
         site_requests = 0
         for artifacts in result.address_artifacts.values():
@@ -70,6 +72,7 @@ def costs(results: list[SiteResult]) -> dict:
         browser = result.site_artifacts.get("browser")
         if browser is not None and browser.ok:
             visits.append(browser.data.get("browser_visits", 0))
+            page_loads.append(browser.data.get("page_loads", browser.data.get("browser_visits", 0)))
             browser_requests.append(sum(len(v.get("requests", [])) for v in browser.data.get("visits", [])))
     return {
         "tls_handshakes_per_address": _stats(handshakes),
@@ -78,5 +81,6 @@ def costs(results: list[SiteResult]) -> dict:
         "dns_queries_sent_per_site": _stats(queries),
         "dns_lookups_per_site": _stats(asked),
         "browser_visits_per_site": _stats(visits),
+        "browser_page_loads_per_site": _stats(page_loads),
         "browser_requests_per_site": _stats(browser_requests),
     }

@@ -44,6 +44,7 @@ TARGETS = {  # issue 9, for this 2-core machine
     "network_sites_per_minute": 150, "network_cpu_seconds_per_site": 0.8, "all_sites_per_minute": 20,
     "peak_memory_mb": 2048, "tls_handshakes_per_address": 60, "http_requests_per_site": 25, "peer_ratio": 3,
     "workers_overhead_per_site": 0.10,  # issue 17: distributed against one process, wall time per site
+    "browser_cpu_seconds_per_site": 3.0,  # issue 18: scanner, node and every Chromium process together
 }
 
 
@@ -68,6 +69,25 @@ def every_kth(rows: list, size: int) -> list:
         return list(rows)
     step = len(rows) / size
     return [rows[int(i * step)] for i in range(size)]
+
+
+def browser_verdicts(db: Path) -> dict[str, dict[str, str]]:
+    """The stored status of every browser family check, per site."""
+    browser_checks = {c.id for c in select_checks(None) if family_of(c) == "browser"}
+    return {r.site.host: {f.check: str(f.status) for f in r.findings if f.check in browser_checks}
+            for r in load_results(db)}
+
+
+def compare_verdicts(before: Path, after: Path) -> dict:
+    """The browser families' verdicts of two benchmark runs (another commit's all.db, same scenario and seed):
+    every site and check whose status differs, and those only one run judged."""
+    old, new = browser_verdicts(before), browser_verdicts(after)
+    differ = [{"site": host, "check": check, "before": old[host].get(check), "after": new[host].get(check)}
+              for host in sorted(set(old) & set(new))
+              for check in sorted(set(old[host]) | set(new[host])) if old[host].get(check) != new[host].get(check)]
+    return {"before": str(before), "sites_compared": len(set(old) & set(new)),
+            "checks_compared": sum(len(new[h]) for h in set(old) & set(new)), "differences": differ,
+            "sites_only_before": sorted(set(old) - set(new)), "sites_only_after": sorted(set(new) - set(old))}
 
 
 def write_sites(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -198,6 +218,8 @@ class Bench:
         self.echo("reports: 342 municipalities, a year of history")
         render = reports_render.measure(self.workdir)
 
+        compared = compare_verdicts(Path(self.args.compare_verdicts), everything_db) \
+            if self.args.compare_verdicts else None
         b = len(browser_rows)
         scanner_share = everything.cpu_self - network.cpu_self / n * b  # the browser's driving, by difference
         cpu_split = {family: round(max(0.0, m.cpu_total - startup.cpu_total) / len(split_rows), 3)
@@ -225,6 +247,7 @@ class Bench:
             },
             "costs": costs(network_results),
             "browser_costs": {k: v for k, v in costs(everything_results).items() if k.startswith("browser")},
+            "browser_verdicts_compared": compared,
             "storage": growth,
             "reports": render,
         }
@@ -256,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     parser.add_argument("--split-sample", type=int, default=100, help="sites for the per-probe passes")
     parser.add_argument("--browser-sample", type=int, default=25, help="sites for the run with the browser")
+    parser.add_argument("--compare-verdicts", metavar="ALL_DB",
+                        help="compare the browser families' verdicts with another run's all.db (out/bench/work/"
+                             "<stamp>/all.db of another commit, same --sites, --seed and --browser-sample)")
     parser.add_argument("--peers", action="store_true", help="compare with pshtt and sslyze instead")
     parser.add_argument("--peer-sample", type=int, default=100, help="sites for the peer comparison")
     parser.add_argument("--workers", action="store_true",

@@ -18,12 +18,24 @@ def _verdict(value, target, at_least: bool) -> str:
 
 
 def _visit_row(r: dict, split: dict) -> tuple[str, str, str, str]:
-    """Browser visits per minute and CPU per visit: the browser figures per site over its visits per site."""
-    visits = r["browser_costs"]["browser_visits_per_site"]["mean"] or 0
-    if not visits:
-        return ("browser visits/min, CPU s/visit", "no visits", "", "")
-    return (f"browser visits/min, CPU s/visit ({visits} visits/site)",
-            f"{r['all_families']['sites_per_minute'] * visits:.1f}, {split['browser'] / visits:.2f}", "", "")
+    """Page loads per minute and CPU per page load: the browser figures per site over its page loads per site
+    (contexts: a fresh browser context per consent state)."""
+    costs = r["browser_costs"]
+    loads = (costs.get("browser_page_loads_per_site") or costs["browser_visits_per_site"])["mean"] or 0
+    if not loads:
+        return ("browser page loads/min, CPU s/page load", "no visits", "", "")
+    return (f"browser page loads/min, CPU s/page load ({loads} page loads and "
+            f"{costs['browser_visits_per_site']['mean']} contexts per site)",
+            f"{r['all_families']['sites_per_minute'] * loads:.1f}, {split['browser'] / loads:.2f}", "", "")
+
+
+def _compared_row(r: dict) -> list[tuple[str, str, str, str]]:
+    compared = r.get("browser_verdicts_compared")
+    if not compared:
+        return []
+    return [(f"browser families' verdicts otherwise than {compared['before']} ({compared['sites_compared']} sites, "
+             f"{compared['checks_compared']} verdicts)", f"{len(compared['differences'])}", "0",
+             "[green]met[/green]" if not compared["differences"] else "[red]missed[/red]")]
 
 
 def _full_rows(r: dict) -> list[tuple[str, str, str, str]]:
@@ -47,8 +59,9 @@ def _full_rows(r: dict) -> list[tuple[str, str, str, str]]:
          f"{split['dns']} / {split['http']} / {split['tls']}", "", ""),
         ("CPU s/site: browser (Chromium+node processes + scanner side by difference)",
          f"{split['browser']} ({detail['browser_processes_cpu_per_site']} + {detail['browser_scanner_side_cpu_per_site']})",
-         "", ""),
+         "≤ 3", _verdict(split["browser"], t.get("browser_cpu_seconds_per_site"), False)),
         _visit_row(r, split),
+        *_compared_row(r),
         ("CPU s/address, tls probe's own thread counter", f"{detail['tls_probe_own_counter_cpu_per_address']}", "", ""),
         ("peak memory MB: scanner RSS / browser RSS sum / browser PSS sum",
          f"{everything['peak_rss_mb']:.0f} / {everything['peak_descendants_rss_mb']:.0f} / "
