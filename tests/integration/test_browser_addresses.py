@@ -90,8 +90,9 @@ def scan(web, paths: list[str], allowed: list[str], monkeypatch) -> tuple[list, 
                                   body.replace("{loopback}", loopback).replace("{{", "{").replace("}}", "}"))
             settings = load(overrides={
                 "trust": {"ca_bundle": str(web.ca)}, "scan": {"allowed_networks": [f"{SITE_ADDRESS}/32", *allowed]},
+                # a generous visit timeout: the first test of a run starts Chromium cold; refusals are quick
                 "browser": {"canary_url": web.url("canary.test"), "settle_seconds": 2.0, "subpages": 1,
-                            "visit_timeout": 10.0}})
+                            "visit_timeout": 30.0}})
             names = {"canary.test": SITE_ADDRESS, "pixel.test": SITE_ADDRESS, "www.gemeente.test": SITE_ADDRESS,
                      "metadata.test": "127.0.0.1"}
             ctx = ProbeContext(settings=settings, resolver=MappedResolver(names), executor=ThreadPoolExecutor(2))
