@@ -97,8 +97,10 @@ def service(tmp_path_factory):
     settings = load(overrides={
         "trust": {"ca_bundle": str(bundle)},
         "scan": {"allowed_networks": ["127.0.0.0/8"]},
+        # axe on every sampled subpage: the service's own pages are all judged, and the security.txt every
+        # page links is visited as a subpage
         "browser": {"canary_url": canary.url("canary.test"), "settle_seconds": 1.0, "subpages": 4,
-                    "visit_timeout": 30.0},
+                    "axe_subpages": 4, "visit_timeout": 30.0},
         "service": {"sites_at_once": 1},
     })
     resolver = MappedResolver({HOST: ADDRESS, "canary.test": "127.0.0.1", "pixel.test": "127.0.0.1"})
