@@ -87,7 +87,8 @@ def test_twenty_lab_domains_through_the_batch_api(served, lab, capsys):
     noordstad = results["www.noordstad.nl"]
     assert noordstad["results"]["tests"]["web_https_http_hsts"] == {
         "status": "passed", "verdict": "pass", "govscan_check": "web.https.hsts", "reason": None}
-    assert set(noordstad["results"]["categories"]) == {"web_ipv6", "web_dnssec", "web_https", "web_appsecpriv"}
+    assert set(noordstad["results"]["categories"]) == {"web_ipv6", "web_dnssec", "web_https", "web_appsecpriv",
+                                                            "web_rpki"}
     assert noordstad["scoring"]["percentage"] == 100
     assert any(r["results"]["categories"]["web_https"]["status"] == "failed" for r in results.values())
 
