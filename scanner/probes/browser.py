@@ -66,7 +66,7 @@ from playwright.async_api import async_playwright
 from govscan.model import Reason, Site
 from scanner.domains import registrable_domain
 from scanner.probes.base import Probe, ProbeContext, ProbeError
-from scanner.probes.consent import Banner
+from scanner.probes.consent import Banner, local_storage_keys
 from scanner.socks import ResolvingSocksProxy
 
 # The scripts injected into pages, and axe-core pinned beside them (version in its first line, licence in
@@ -678,15 +678,8 @@ class Visit:
             return ""
 
     async def local_storage(self) -> list[dict]:
-        found = []
-        for frame in self.page.frames:
-            try:
-                keys = await frame.evaluate("() => { try { return Object.keys(localStorage) } catch (e) { return [] } }")
-            except Exception:
-                continue
-            if keys:
-                found.append({"frame": frame.url[:300], "origin": _origin(frame.url), "keys": sorted(keys)[:100]})
-        return found
+        return [{"frame": frame.url[:300], "origin": _origin(frame.url), "keys": sorted(keys)[:100]}
+                for frame, keys in await local_storage_keys(self.page) if keys]
 
     async def facts(self) -> dict:
         return await self.page.main_frame.evaluate(_js("page_facts.js"))

@@ -33,6 +33,7 @@ import base64
 import json
 import re
 import time
+from typing import Any
 from importlib import resources
 
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
@@ -60,6 +61,18 @@ MAX_EVALS = 200  # a page can post messages to the binding too: its evals run in
 # then of its open popup; and how long its opt-out or opt-in may take (a settings layer, saving, closing).
 DETECT_SECONDS, POPUP_SECONDS, ACTION_SECONDS = 2.0, 5.0, 20.0
 QUIET_SECONDS = 1.5  # with no CMP detected by then, a banner banner.js found is taken as it is
+
+
+async def local_storage_keys(page) -> list[tuple[Any, list[str]]]:
+    """(frame, its localStorage keys) for every frame of the page whose storage can be read."""
+    found = []
+    for frame in page.frames:
+        try:
+            keys = await frame.evaluate("() => { try { return Object.keys(localStorage) } catch (e) { return [] } }")
+        except Exception:
+            continue
+        found.append((frame, keys))
+    return found
 
 
 class Banner:
@@ -264,13 +277,8 @@ class Banner:
     async def _stored(self) -> dict:
         """What the page has stored: cookie names and localStorage keys per frame."""
         cookies = sorted({f'{c["name"]}@{c["domain"]}' for c in await self.page.context.cookies()})
-        storage = []
-        for frame in self.page.frames:
-            try:
-                keys = await frame.evaluate("() => { try { return Object.keys(localStorage) } catch (e) { return [] } }")
-            except Exception:
-                continue
-            storage += [f"{key}@{frame.url[:100]}" for key in keys[:100]]
+        storage = [f"{key}@{frame.url[:100]}" for frame, keys in await local_storage_keys(self.page)
+                   for key in keys[:100]]
         return {"cookies": cookies, "local_storage": sorted(storage)}
 
     async def choose(self, choice: str, wait_seconds: float, recorder) -> dict:
