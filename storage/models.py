@@ -250,6 +250,42 @@ class BatchRequestRow(Base):
     __table_args__ = (Index("ix_batch_requests_token_submitted", "token_id", "submitted"),)
 
 
+class ExplanationRow(Base):
+    """An explanation ("pas toe of leg uit") of one site's finding of one check: why it fails, who says so,
+    when, and until when (`expires`). It explains the finding version `finding_id` as it was: its `status` and
+    `evidence_hash`; once the site's current finding of that check has other evidence, it no longer applies.
+    Rows are never edited or deleted (the audit trail): revoking adds an ExplanationRevocationRow, and an
+    explanation that expired or whose finding changed ends by comparison with the kept finding versions."""
+
+    __tablename__ = "explanations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    check_id: Mapped[str] = mapped_column(CleanString(100))
+    reason: Mapped[str] = mapped_column(CleanText)
+    recorded_by: Mapped[str] = mapped_column(CleanString(200))
+    recorded: Mapped[datetime] = mapped_column(DateTime)
+    expires: Mapped[datetime] = mapped_column(DateTime, index=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"))
+    status: Mapped[str] = mapped_column(CleanString(20))
+    evidence_hash: Mapped[str] = mapped_column(CleanString(64))
+
+    site: Mapped[SiteRow] = relationship(lazy="joined")
+
+    __table_args__ = (Index("ix_explanations_site_check", "site_id", "check_id"),)
+
+
+class ExplanationRevocationRow(Base):
+    """The revocation of an explanation: by whom and when. At most one per explanation."""
+
+    __tablename__ = "explanation_revocations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    explanation_id: Mapped[int] = mapped_column(ForeignKey("explanations.id"), unique=True)
+    revoked_by: Mapped[str] = mapped_column(CleanString(200))
+    revoked: Mapped[datetime] = mapped_column(DateTime)
+
+
 def pack(data: Any) -> bytes:
     """Keys in the order the probe wrote them: checks read them in that order (an MX host's addresses, the
     deciding address), so a re-evaluation of stored facts judges as the scan did."""
