@@ -325,3 +325,29 @@ def settings(out: Console, rows: list[tuple[str, Any, str]], lang: str) -> None:
     for key, value, source in rows:
         table.add_row(safe(key), safe(json.dumps(value, ensure_ascii=False, default=str)), safe(source))
     out.print(table)
+
+
+def explanations(out: Console, rows: list, lang: str, now: datetime, ended: bool = False) -> None:
+    """`govscan explain --list [--expired]`: the explanations that hold, or those that ended, with since when
+    and why. Reason and name are the user's text: through `safe` like scanned text."""
+    from reports.explained import ENDED, until
+
+    last = ("tot en met", "until") if not ended else ("geëindigd", "ended")
+    headings = [say(lang, *pair) for pair in (
+        ("id", "id"), ("site", "site"), ("controle", "check"), ("door", "by"), ("vastgelegd (UTC)", "recorded (UTC)"),
+        last, ("reden", "reason"))]
+    title = say(lang, "Beëindigde uitleg", "Ended explanations") if ended else say(lang, "Uitleg die geldt",
+                                                                                     "Explanations in force")
+    table = _table(title, headings)
+    for e in rows:
+        if ended:
+            moment, why = e.ended(now)
+            end = f"{moment:%Y-%m-%d %H:%M} ({ENDED[why].get(lang)}" + (f": {safe(e.revoked_by)})" if why == "revoked"
+                                                                        else ")")
+        else:
+            end = until(e.expires)
+        table.add_row(str(e.id), safe(e.host), safe(e.check), safe(e.recorded_by), f"{e.recorded:%Y-%m-%d %H:%M}",
+                      end, safe(e.reason))
+    out.print(table)
+    if not rows:
+        out.print(say(lang, "Geen uitleg.", "No explanations."))

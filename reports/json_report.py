@@ -118,3 +118,16 @@ def history(host: str, versions: list[FindingRow]) -> dict[str, Any]:
         {**v.to_model().to_dict(), "first_seen": utc_iso(v.first_seen), "last_seen": utc_iso(v.last_seen),
          "valid_until": utc_iso(v.valid_until), "first_run": v.first_run_id, "last_run": v.last_run_id}
         for v in versions]}
+
+
+def explanations(rows: list, now) -> dict[str, Any]:
+    """`govscan explain --list [--expired]`: each explanation with, once it no longer holds, since when and
+    why (`ended_because`: expired, revoked or evidence, its finding having changed)."""
+    def one(e) -> dict[str, Any]:
+        ended = e.ended(now)
+        return {"id": e.id, "site": e.host, "check": e.check, "reason": e.reason, "by": e.recorded_by,
+                "recorded": utc_iso(e.recorded), "expires": utc_iso(e.expires), "status": e.status,
+                "revoked": utc_iso(e.revoked), "revoked_by": e.revoked_by,
+                "ended": utc_iso(ended[0]) if ended else None, "ended_because": ended[1] if ended else None}
+
+    return {"format": FORMAT, "explanations": [one(e) for e in rows]}

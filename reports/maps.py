@@ -1,6 +1,7 @@
 """Compliance maps: every municipality and province coloured by its organisation's worst required result
 (shared/spec/checks.md, "Scores and colours"), for all standards together and per standard, with a legend,
-a table beside the map, and a list for organisation types that have no area.
+a table beside the map, and a list for organisation types that have no area. An organisation whose failures
+are all explained (comply or explain) has a colour and pattern of its own, between red and orange.
 
 The map is static SVG inside an HTML page: no tile server, no script, nothing fetched. The palette is safe
 for colour-blind readers: the four results differ in lightness, not only in hue, and each has its own
@@ -16,7 +17,8 @@ from typing import Iterable
 
 from reports import boundaries as geo
 from reports.boundaries import Boundaries
-from reports.standards import Colour, Standard, StateRow, colour, statuses_by_site
+from reports.explained import LABEL
+from reports.standards import EXPLAINED, Colour, Standard, StateRow, colour, statuses_by_site
 from govscan.model import Text, say
 
 MAP_WIDTH = 560
@@ -25,6 +27,7 @@ NOT_SCANNED = "none"  # an area whose organisation is not in the results
 # fill, pattern ink, label. Lightness runs dark (fail) -> light (not scanned); hues from Okabe-Ito.
 PALETTE = {
     Colour.RED: ("#a3210f", "#ffffff", Text("Voldoet niet", "Fails")),
+    Colour.EXPLAINED: ("#0072b2", "#ffffff", Text("Voldoet niet, uitgelegd", "Fails, explained")),
     Colour.ORANGE: ("#e69f00", "#5c3d00", Text("Voldoet, met waarschuwing", "Passes with warnings")),
     Colour.GREEN: ("#009e73", "#004d38", Text("Voldoet", "Passes")),
     Colour.GREY: ("#c8c8c8", "#5a5a5a", Text("Niet te meten", "Not measurable")),
@@ -32,9 +35,13 @@ PALETTE = {
 }
 EXPLANATION = Text(
     "Kleur: het slechtste resultaat van de verplichte controles. Rood: een verplichte controle faalt. "
-    "Oranje: alleen waarschuwingen. Groen: alles voldoet. Grijs: niets te meten. Meetfouten kleuren nooit rood.",
-    "Colour: the worst result of the required checks. Red: a required check fails. Orange: only warnings. "
-    "Green: everything passes. Grey: nothing measurable. Measurement errors never colour red.")
+    "Blauw (horizontale strepen): controles falen, maar de organisatie heeft elke fout uitgelegd (pas toe of leg "
+    "uit); dat is geen voldoende. Oranje: alleen waarschuwingen. Groen: alles voldoet. Grijs: niets te meten. "
+    "Meetfouten kleuren nooit rood.",
+    "Colour: the worst result of the required checks. Red: a required check fails. Blue (horizontal stripes): "
+    "checks fail, but the organisation explained every failure (comply or explain); that is not a pass. "
+    "Orange: only warnings. Green: everything passes. Grey: nothing measurable. Measurement errors never "
+    "colour red.")
 AREA_TYPES = {"gemeente": Text("Gemeenten", "Municipalities"), "provincie": Text("Provincies", "Provinces")}
 OTHER_TYPES = Text("Organisaties zonder gebied op de kaart", "Organisations without an area on the map")
 
@@ -48,7 +55,8 @@ class OrganisationResult:
     type: str
     colour: Colour
     sites: int = 0
-    failing: list[str] = field(default_factory=list)   # "host: check" of every failing required check
+    failing: list[str] = field(default_factory=list)   # "host: check" of every unexplained failing required check
+    explained: list[str] = field(default_factory=list)  # the same of every explained one
     warning: list[str] = field(default_factory=list)
 
 
@@ -72,6 +80,7 @@ def organisation_results(rows: Iterable[StateRow], standard: Standard) -> dict[s
         result = OrganisationResult(code, name or code, kind or "other",
                                     colour(status for _, _, status in measured), len(sites))
         result.failing = [f"{host}: {check}" for host, check, status in measured if status == "fail"]
+        result.explained = [f"{host}: {check}" for host, check, status in measured if status == EXPLAINED]
         result.warning = [f"{host}: {check}" for host, check, status in measured if status == "warn"]
         results[key] = result
     return results
@@ -79,9 +88,11 @@ def organisation_results(rows: Iterable[StateRow], standard: Standard) -> dict[s
 
 def pattern_defs() -> str:
     """The fill patterns, once per page (ids must be unique): a hidden SVG that the maps and legend swatches
-    refer to. One pattern per result: a base colour with its own texture (stripes, dots, plain, cross)."""
+    refer to. One pattern per result: a base colour with its own texture (diagonal stripes, horizontal stripes,
+dots, plain, cross)."""
     marks = {
         Colour.RED: '<path d="M0,8 L8,0" stroke-width="2"/>',
+        Colour.EXPLAINED: '<path d="M0,2 L8,2 M0,6 L8,6" stroke-width="1.2"/>',
         Colour.ORANGE: '<circle cx="4" cy="4" r="1.3" stroke="none"/>',
         Colour.GREEN: "",
         Colour.GREY: '<path d="M0,0 L8,8 M8,0 L0,8" stroke-width="0.8"/>',
@@ -140,14 +151,16 @@ def _legend(counts: dict[str, int], lang: str) -> str:
 def _table(results: list[OrganisationResult], caption: str, lang: str, known_codes: set[str] | None) -> str:
     head = (say(lang, "Organisatie", "Organisation"), "Code", say(lang, "Resultaat", "Result"), "Sites",
             say(lang, "Faalt", "Failing"))
-    order = {Colour.RED: 0, Colour.ORANGE: 1, Colour.GREEN: 2, Colour.GREY: 3}
+    order = {c: i for i, c in enumerate(Colour)}  # worst first
     rows = []
     for r in sorted(results, key=lambda r: (order[r.colour], r.name)):
         note = ""
         if known_codes is not None and r.code not in known_codes:
             note = say(lang, " (geen gebied op de kaart)", " (no area on the map)")
-        css = {Colour.RED: "fail", Colour.ORANGE: "warn", Colour.GREEN: "pass"}.get(r.colour, "other")
-        failing = escape(", ".join(r.failing)) if r.failing else "-"
+        css = {Colour.RED: "fail", Colour.EXPLAINED: "explained", Colour.ORANGE: "warn",
+               Colour.GREEN: "pass"}.get(r.colour, "other")
+        named = r.failing + [f"{item} ({LABEL.get(lang)})" for item in r.explained]
+        failing = escape(", ".join(named)) if named else "-"
         rows.append(f"<tr><td>{escape(r.name)}{note}</td><td>{escape(r.code)}</td>"
                     f'<td class="status-{css}">{escape(label(r.colour, lang))}</td>'
                     f'<td class="num">{r.sites}</td><td>{failing}</td></tr>')

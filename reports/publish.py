@@ -7,6 +7,10 @@ renders the site into memory (relative path -> bytes); `publish` writes that out
 of the same thing. Every link inside the site is relative, so both work. Pages are HTML in the NL Design
 System's look (reports/page.py): no scripts, no inline styles, nothing fetched from elsewhere, so they track
 nobody and work offline.
+
+A failing finding with an explanation that holds (comply or explain, storage/explanations.py) keeps its
+measured status; the pages show it as explained with its reason, the maps in a colour and pattern of their
+own, the trends count it apart (never as complying), and the exports carry the explanation's fields.
 """
 from __future__ import annotations
 
@@ -24,10 +28,13 @@ from govscan.model import say, utc_iso
 from reports import maps as maps_module
 from reports import run_report, trends
 from reports.console import sites_per_minute
+from reports.explained import EXPORT_FIELDS, LABEL, export_fields
+from reports.explained import html as explanation_html
 from reports.export import csv_writer
 from reports.page import page, static_files
 from reports.site_report import Catalogue, status_label
-from reports.standards import Colour, all_together, load_standards, site_colour
+from reports.standards import Colour, all_together, load_standards, site_colour, statuses_by_site
+from storage.explanations import holding_for, spans
 from storage.history import status_versions
 
 DAY_SERIES_DAYS = 92  # the daily series covers the last three months; weeks and months cover everything
@@ -92,7 +99,10 @@ def _td(text: str, css: str = "") -> str:
     return f"<td{cls}>{escape(str(text))}</td>"
 
 
-def _status_td(status: str, lang: str) -> str:
+def _status_td(status: str, lang: str, explained: bool = False) -> str:
+    """The measured status; an explained failure says so beside it, in a class of its own."""
+    if explained:
+        return _td(f"{status_label(status, lang)}, {LABEL.get(lang)}", "status-explained")
     css = {"fail": "status-fail", "warn": "status-warn", "pass": "status-pass"}.get(status, "status-other")
     return _td(status_label(status, lang), css)
 
@@ -128,7 +138,7 @@ class Publisher:
         state = self.store.state_on(self.now, listed_only=True)
         first_day = min((r.started.date() for r in runs), default=self.now.date())
         versions = status_versions(self.store, first_day, self.now, listed_only=True)
-        self.state_at = trends.state_from(versions)
+        self.state_at = trends.state_from(versions, spans(self.store, first_day, self.now))
         self.rule_changes = trends.rule_changes(versions, self.standards)
         series = {}
         for period in trends.PERIODS:
@@ -181,10 +191,12 @@ class Publisher:
             last_day = max((p.day for p in mine), default=None)
             table = ""
             if last_day:
-                rows = [[f'<th scope="row">{escape(trends.group_name(p.group, lang))}</th>', _td(_share(p), "num")]
+                rows = [[f'<th scope="row">{escape(trends.group_name(p.group, lang))}</th>', _td(_share(p), "num"),
+                         _td(p.explained, "num")]
                         for p in sorted(mine, key=lambda p: (p.group != trends.TOTAL, p.group)) if p.day == last_day]
                 table = _table(f"{standard.title.get(lang)}, {last_day.isoformat()}",
-                               [say(lang, "groep", "group"), say(lang, "voldoet", "complies")], rows)
+                               [say(lang, "groep", "group"), say(lang, "voldoet", "complies"),
+                                say(lang, "voldoet niet, uitgelegd", "does not comply, explained")], rows)
             changes = [c for c in self.rule_changes if c.standard == standard.id]
             chart = trends.chart_svg(mine, standard, projections[standard.id], lang=lang, changes=changes)
             body.append(f'<section aria-labelledby="t-{standard.id}"><h2 id="t-{standard.id}">'
@@ -260,12 +272,12 @@ class Publisher:
         by_site: dict[str, list] = defaultdict(list)
         for r in rows:
             by_site[r.host].append(r)
-        statuses = {host: {r.check: r.status for r in site_rows} for host, site_rows in by_site.items()}
+        statuses = statuses_by_site(rows)
 
         standard_rows = []
         for standard in self.standards:
             colours = [site_colour(checks, standard) for checks in statuses.values()]
-            worst = next((c for c in (Colour.RED, Colour.ORANGE, Colour.GREEN) if c in colours), Colour.GREY)
+            worst = next((c for c in Colour if c in colours), Colour.GREY)  # Colour runs worst first
             standard_rows.append([f'<th scope="row">{escape(standard.title.get(lang))}</th>',
                                   _td(maps_module.label(worst, lang))])
         body.append(f"<h2>{escape(say(lang, 'Per standaard', 'Per standard'))}</h2>")
@@ -295,8 +307,12 @@ class Publisher:
         for r in sorted(rows, key=lambda r: (order.get(r.status, 9), r.check)):
             info = self.catalogue.get(r.check)
             title = info.title.get(lang) if info else r.check
+            explained = r.explanation_id is not None
+            summary = escape(r.summary.get(lang)) + (explanation_html(r.explanation, r.explained_by,
+                                                                      r.explanation_expires, lang) if explained else "")
             results.append([f'<th scope="row">{escape(title)} <small>({escape(r.check)})</small></th>',
-                            _status_td(r.status, lang), _td(r.summary.get(lang)), _td(f"{r.first_seen:%Y-%m-%d}")])
+                            _status_td(r.status, lang, explained), f"<td>{summary}</td>",
+                            _td(f"{r.first_seen:%Y-%m-%d}")])
             if r.status in ("fail", "warn") and info:
                 fixes.append(f"<li><strong>{escape(title)}</strong>: {escape(info.advice.get(lang))}"
                              f" <small>({escape(say(lang, 'norm', 'norm'))}: {escape(info.norm)})</small></li>")
@@ -344,10 +360,12 @@ class Publisher:
             link = escape(str(run.id))
             if index < RUN_REPORTS:
                 findings = self.store.findings_for_run(run.id)
+                explanations = holding_for(self.store, [f.id for f in findings], self.now)
                 self.write(f"runs/run-{run.id}.html", run_report.render_html(run, findings, self.catalogue, lang,
-                                                                             static="../static/"))
+                                                                             static="../static/",
+                                                                             explanations=explanations))
                 csv_file = io.StringIO(newline="")
-                run_report.write_csv(csv_file, run, findings, self.catalogue)
+                run_report.write_csv(csv_file, run, findings, self.catalogue, explanations)
                 self.write(f"runs/run-{run.id}.csv", csv_file.getvalue())
                 link = f'<a href="run-{run.id}.html">{run.id}</a>'
             rows.append([f'<th scope="row">{link}</th>', _td(run.kind), _td(run.state),
@@ -366,14 +384,15 @@ class Publisher:
 
     def exports(self, state, series, projections) -> None:
         columns = ("host", "url", "org_name", "org_type", "org_code", "check", "status", "reason", "summary_nl",
-                   "summary_en", "first_seen", "last_seen")
+                   "summary_en", "first_seen", "last_seen") + EXPORT_FIELDS
         out = io.StringIO()
         writer = csv_writer(out, lineterminator="\n")
         writer.writerow(columns)
         records = []
         for row in state:
             exported = {"summary_nl": row.summary.nl, "summary_en": row.summary.en,
-                        "first_seen": utc_iso(row.first_seen), "last_seen": utc_iso(row.last_seen)}
+                        "first_seen": utc_iso(row.first_seen), "last_seen": utc_iso(row.last_seen),
+                        **export_fields(row.explanation, row.explained_by, row.explanation_expires)}
             record = {c: exported[c] if c in exported else getattr(row, c) for c in columns}
             records.append(record)
             writer.writerow([record[c] if record[c] is not None else "" for c in columns])
@@ -396,7 +415,7 @@ class Publisher:
                 entry = organisations.setdefault(key, {"code": result.code, "name": result.name,
                                                        "type": result.type, "standards": {}})
                 entry["standards"][standard.id] = {"colour": str(result.colour), "failing": result.failing,
-                                                   "warning": result.warning}
+                                                   "explained": result.explained, "warning": result.warning}
         self.write("exports/organisations.json", json.dumps(list(organisations.values()), ensure_ascii=False,
                                                             indent=1))
 

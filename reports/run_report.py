@@ -1,13 +1,18 @@
 """The report of one run: an HTML page (self-contained, readable without internet) and a CSV file, per site
-and per check, with the status, the summary and the evidence. Reads stored findings only."""
+and per check, with the status, the summary and the evidence, and the explanation that holds for a failing
+finding (comply or explain: `explanations`, finding id -> explanation, from storage.explanations.holding_for).
+Reads stored findings only."""
 from __future__ import annotations
 
 import json
 from collections import Counter
 from html import escape
 from pathlib import Path
+from typing import Any, Mapping
 
 from govscan.model import Status, Text, say, utc_iso
+from reports.explained import EXPORT_FIELDS, export_fields
+from reports.explained import html as explanation_html
 from reports.export import csv_writer
 from reports.page import page, static_files
 from reports.site_report import SHOW_ORDER, Catalogue, family_of, level_label, status_class, status_label
@@ -15,11 +20,11 @@ from storage.models import FindingRow, RunRow
 
 CSV_COLUMNS = ("run", "organisation", "organisation_type", "organisation_code", "host", "url", "check", "family",
                "level", "status", "reason", "summary_nl", "summary_en", "norm", "details", "addresses",
-               "first_seen", "last_seen")
+               "first_seen", "last_seen") + EXPORT_FIELDS
 
 
 def write(run: RunRow, findings: list[FindingRow], out: Path, catalogue: Catalogue,
-          lang: str = "nl") -> tuple[Path, Path]:
+          lang: str = "nl", explanations: Mapping[int, Any] | None = None) -> tuple[Path, Path]:
     """Write `run-ID.html` and `run-ID.csv` into `out` (created), with the stylesheets the page links in
     `out/static/`. Returns both paths."""
     (out / "static").mkdir(parents=True, exist_ok=True)
@@ -27,24 +32,31 @@ def write(run: RunRow, findings: list[FindingRow], out: Path, catalogue: Catalog
         (out / "static" / name).write_bytes(content)
     html_path = out / f"run-{run.id}.html"
     csv_path = out / f"run-{run.id}.csv"
-    html_path.write_text(render_html(run, findings, catalogue, lang), encoding="utf-8")
+    html_path.write_text(render_html(run, findings, catalogue, lang, explanations=explanations), encoding="utf-8")
     with open(csv_path, "w", newline="", encoding="utf-8") as fh:
-        write_csv(fh, run, findings, catalogue)
+        write_csv(fh, run, findings, catalogue, explanations)
     return html_path, csv_path
 
 
-def write_csv(fh, run: RunRow, findings: list[FindingRow], catalogue: Catalogue) -> None:
+def _explanation(row: FindingRow, explanations: Mapping[int, Any] | None):
+    return (explanations or {}).get(row.id)
+
+
+def write_csv(fh, run: RunRow, findings: list[FindingRow], catalogue: Catalogue,
+              explanations: Mapping[int, Any] | None = None) -> None:
     writer = csv_writer(fh)
     writer.writerow(CSV_COLUMNS)
     for row in findings:
         organisation = row.site.organisation
+        held = _explanation(row, explanations)
+        explained = export_fields(*((held.reason, held.recorded_by, held.expires) if held else (None, None, None)))
         writer.writerow([
             run.id, organisation.name if organisation else "", organisation.type if organisation else "",
             organisation.code if organisation else "", row.site.host, row.site.url, row.check_id,
             family_of(row.check_id, catalogue), _level(row.check_id, catalogue), row.status, row.reason or "",
             row.summary_nl, row.summary_en, row.norm, json.dumps(row.details, ensure_ascii=False, sort_keys=True),
             json.dumps(row.addresses, ensure_ascii=False), utc_iso(row.first_seen), utc_iso(row.last_seen),
-        ])
+        ] + [explained[field] or "" for field in EXPORT_FIELDS])
 
 
 def _status_cell(status: str, lang: str) -> str:
@@ -64,6 +76,11 @@ def _evidence(row: FindingRow, lang: str) -> str:
     if not parts:
         return ""
     return f"<details><summary>{say(lang, 'bewijs', 'evidence')}</summary>{''.join(parts)}</details>"
+
+
+def _explained_html(row: FindingRow, explanations: Mapping[int, Any] | None, lang: str) -> str:
+    held = _explanation(row, explanations)
+    return explanation_html(held.reason, held.recorded_by, held.expires, lang) if held else ""
 
 
 def _table(caption: str, headings: list[str], rows: list[list[str]]) -> str:
@@ -88,7 +105,7 @@ def _level(check_id: str, catalogue: Catalogue) -> str:
 
 
 def render_html(run: RunRow, findings: list[FindingRow], catalogue: Catalogue, lang: str = "nl",
-                static: str = "static/") -> str:
+                static: str = "static/", explanations: Mapping[int, Any] | None = None) -> str:
     """The run's report page; `static` is the href of the stylesheets' folder (reports.page.page)."""
     by_site: dict[str, list[FindingRow]] = {}
     for row in findings:
@@ -142,7 +159,7 @@ def render_html(run: RunRow, findings: list[FindingRow], catalogue: Catalogue, l
             [_row_head(r.check_id), f"<td>{escape(level_label(r.check_id, catalogue, lang))}</td>",
              _status_cell(r.status, lang),
              f"<td>{escape(r.summary.get(lang))}"
-             f"{' (' + escape(r.reason) + ')' if r.reason else ''}</td>",
+             f"{' (' + escape(r.reason) + ')' if r.reason else ''}{_explained_html(r, explanations, lang)}</td>",
              f"<td>{_evidence(r, lang)}</td>"]
             for r in sorted(rows, key=lambda r: (SHOW_ORDER.index(Status(r.status)), r.check_id))]
         body.append(

@@ -1,6 +1,7 @@
 """Standards and the two judgements every report makes from the state of the checks (shared/spec/checks.md,
 "Scores and colours"): the colour of an organisation (its worst required result) and whether a site
-complies with a standard.
+complies with a standard. A failure with an explanation that holds (storage/explanations.py) has a colour of
+its own and never complies.
 
 The standards and their checks are policy data in `config/standards.toml`. Everything here is pure: it
 reads rows with `host`, `check`, `status` and organisation fields, as `storage`'s `state_on` gives them.
@@ -69,17 +70,31 @@ class Colour(StrEnum):
     """The map colour of an organisation, worst first."""
 
     RED = "red"
+    EXPLAINED = "explained"  # fails, but every failure is explained (comply or explain)
     ORANGE = "orange"
     GREEN = "green"
     GREY = "grey"
 
 
+# A failing finding for which an explanation holds, as the colour and the compliance of a standard count it:
+# never a pass (it does not comply), and told apart from an unexplained failure on the maps. The finding's
+# measured status stays "fail"; this stands for it only in what `statuses_by_site` gives the judgements.
+EXPLAINED = "explained"
+
+
+def _statuses(statuses: Iterable[str]) -> set[str]:
+    return {s if s == EXPLAINED else Status(s) for s in statuses}
+
+
 def colour(statuses: Iterable[str]) -> Colour:
-    """Worst required result: red on any fail, orange on only warns, green when all pass, grey when nothing
-    could be measured. Errors, not_applicable and info are left out, so an error never colours red."""
-    present = {Status(s) for s in statuses}
+    """Worst required result: red on any unexplained fail, "explained" when every fail is explained, orange on
+    only warns, green when all pass, grey when nothing could be measured. Errors, not_applicable and info are
+    left out, so an error never colours red."""
+    present = _statuses(statuses)
     if Status.FAIL in present:
         return Colour.RED
+    if EXPLAINED in present:
+        return Colour.EXPLAINED
     if Status.WARN in present:
         return Colour.ORANGE
     if Status.PASS in present:
@@ -90,10 +105,10 @@ def colour(statuses: Iterable[str]) -> Colour:
 def complies(statuses: Iterable[str]) -> bool | None:
     """Whether a site complies with a standard, given the statuses of the standard's checks for the site.
 
-    True: every measured check meets the norm (pass or warn). False: any check fails. None: not known
-    (a check could not be measured, or none applies), so the site counts neither way."""
-    present = {Status(s) for s in statuses}
-    if Status.FAIL in present:
+    True: every measured check meets the norm (pass or warn). False: any check fails, explained or not.
+    None: not known (a check could not be measured, or none applies), so the site counts neither way."""
+    present = _statuses(statuses)
+    if Status.FAIL in present or EXPLAINED in present:
         return False
     if Status.ERROR in present:
         return None
@@ -102,11 +117,19 @@ def complies(statuses: Iterable[str]) -> bool | None:
     return None
 
 
+def judged_status(row: StateRow) -> str:
+    """The status the judgements count: the measured one, or EXPLAINED for a failure an explanation holds for
+    (rows of `storage`'s state carry `explanation_id`)."""
+    if row.status == Status.FAIL and getattr(row, "explanation_id", None) is not None:
+        return EXPLAINED
+    return str(row.status)
+
+
 def statuses_by_site(rows: Iterable[StateRow]) -> dict[str, dict[str, str]]:
-    """host -> check -> status."""
+    """host -> check -> status as judged (`judged_status`)."""
     by_site: dict[str, dict[str, str]] = defaultdict(dict)
     for row in rows:
-        by_site[row.host][row.check] = str(row.status)
+        by_site[row.host][row.check] = judged_status(row)
     return by_site
 
 
@@ -116,3 +139,8 @@ def site_compliance(checks: dict[str, str], standard: Standard) -> bool | None:
 
 def site_colour(checks: dict[str, str], standard: Standard) -> Colour:
     return colour(checks[c] for c in standard.checks if c in checks)
+
+
+def site_explained(checks: dict[str, str], standard: Standard) -> bool:
+    """Whether a site fails the standard only by explained failures: counted apart in the trends."""
+    return site_colour(checks, standard) == Colour.EXPLAINED

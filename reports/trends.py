@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 from govscan.model import Text, say, utc_iso
 from reports.export import csv_writer
-from reports.standards import Standard, StateRow, site_compliance, statuses_by_site
+from reports.standards import Standard, StateRow, site_compliance, site_explained, statuses_by_site
 
 TOTAL = "total"
 PERIODS = ("day", "week", "month")
@@ -35,6 +35,7 @@ class Adoption:
     group: str
     complying: int
     measured: int
+    explained: int = 0  # of the measured sites that do not comply, those whose every failure is explained
 
     @property
     def share(self) -> float | None:
@@ -47,7 +48,7 @@ def adoption(rows: Iterable[StateRow], standards: list[Standard], day: date,
     rows = list(rows)
     groups = {row.host: group_of(row) for row in rows}
     by_site = statuses_by_site(rows)
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     for standard in standards:
         for host, checks in by_site.items():
             result = site_compliance(checks, standard)
@@ -56,8 +57,9 @@ def adoption(rows: Iterable[StateRow], standards: list[Standard], day: date,
             for group in {groups[host], TOTAL}:
                 counts[standard.id, group][0] += result
                 counts[standard.id, group][1] += 1
-    return [Adoption(day, standard, group, complying, measured)
-            for (standard, group), (complying, measured) in sorted(counts.items())]
+                counts[standard.id, group][2] += site_explained(checks, standard)
+    return [Adoption(day, standard, group, complying, measured, explained)
+            for (standard, group), (complying, measured, explained) in sorted(counts.items())]
 
 
 def period_ends(start: date, end: date, period: str) -> list[date]:
@@ -82,13 +84,41 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day, time.max)
 
 
-def state_from(versions: Iterable) -> Callable[[datetime], list]:
+@dataclass(frozen=True)
+class ExplainedVersion:
+    """A finding version at a moment an explanation held for it: the version's fields and the explanation's id,
+    as `storage`'s `state_on` rows carry it (reports.standards.judged_status)."""
+
+    host: str
+    check: str
+    status: str
+    check_version: int
+    org_code: str
+    org_name: str
+    org_type: str
+    first_seen: datetime
+    valid_until: datetime | None
+    explanation_id: int
+
+
+def state_from(versions: Iterable, explained: dict | None = None) -> Callable[[datetime], list]:
     """A `state_at` over finding versions held in memory (rows with `first_seen` and `valid_until`, as
-    `storage.history.status_versions` gives them): the versions current at the moment asked for."""
+    `storage.history.status_versions` gives them): the versions current at the moment asked for.
+    `explained`: finding id -> the periods an explanation held for it, (from, until, explanation id), as
+    storage.explanations.spans gives them; a version inside one is given as an ExplainedVersion."""
     versions = list(versions)
+    explained = explained or {}
+
+    def at(v, moment: datetime):
+        for start, end, explanation_id in explained.get(getattr(v, "finding_id", None), ()):
+            if start <= moment < end:
+                return ExplainedVersion(v.host, v.check, v.status, v.check_version, v.org_code, v.org_name,
+                                        v.org_type, v.first_seen, v.valid_until, explanation_id)
+        return v
 
     def state_at(moment: datetime) -> list:
-        return [v for v in versions if v.first_seen <= moment and (v.valid_until is None or v.valid_until > moment)]
+        return [at(v, moment) for v in versions
+                if v.first_seen <= moment and (v.valid_until is None or v.valid_until > moment)]
 
     return state_at
 
@@ -103,14 +133,17 @@ def series(state_at: Callable[[datetime], Iterable[StateRow]], standards: list[S
 
 
 def to_csv(points: Iterable[Adoption], period: str) -> str:
-    """One row per point; `as_of` is the moment (UTC) whose state it counts: the end of `date`."""
+    """One row per point; `as_of` is the moment (UTC) whose state it counts: the end of `date`; `explained`:
+of the measured sites that do not comply, how many fail only by explained failures (never counted as
+complying)."""
     out = io.StringIO()
     writer = csv_writer(out, lineterminator="\n")
-    writer.writerow(["date", "period", "standard", "group", "complying", "measured", "share", "as_of"])
+    writer.writerow(["date", "period", "standard", "group", "complying", "measured", "share", "as_of",
+                     "explained"])
     for p in points:
         share = "" if p.share is None else f"{p.share:.4f}"
         writer.writerow([p.day.isoformat(), period, p.standard, p.group, p.complying, p.measured, share,
-                         utc_iso(end_of(p.day))])
+                         utc_iso(end_of(p.day)), p.explained])
     return out.getvalue()
 
 

@@ -1,5 +1,5 @@
 """The `govscan` command line: check one site, scan a list, judge stored facts again, list runs, write run
-reports.
+reports, explain failures (comply or explain).
 
 Every command stores what it scans (SQLite by default, `--db URL` for another database) and can be pointed
 at the lab with `--lab`. Texts for people are Dutch unless `--lang en` is given. Exit status: 0 when the
@@ -296,9 +296,12 @@ def cmd_reevaluate(ctx: Context, args) -> int:
 
 def write_run_report(ctx: Context, run_id: int, out: Path, note: Console) -> None:
     from reports.run_report import write
+    from storage.explanations import holding_for
 
     run = ctx.store.run(run_id)
-    html_path, csv_path = write(run, ctx.store.findings_for_run(run_id), out, all_checks(), ctx.lang)
+    findings = ctx.store.findings_for_run(run_id)
+    explanations = holding_for(ctx.store, [f.id for f in findings], ctx.store.now())
+    html_path, csv_path = write(run, findings, out, all_checks(), ctx.lang, explanations)
     note.print(say(ctx.lang, f"Rapport van run {run_id}: {safe(html_path)} en {safe(csv_path)}",
                              f"Report of run {run_id}: {safe(html_path)} and {safe(csv_path)}"))
 
@@ -349,6 +352,67 @@ def cmd_history(ctx: Context, args) -> int:
         console.print_json(json_report.history(host, versions))
     else:
         console.history(ctx.out, host, versions, ctx.lang)
+    return EXIT_OK
+
+
+def parse_expiry(text: str, lang: str):
+    """`--expires`: a date (the explanation holds through that day) or a date and time (UTC unless zoned)."""
+    from datetime import date, datetime
+
+    for parse in (date.fromisoformat, datetime.fromisoformat):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    raise UsageError(say(lang, f"--expires {text}: geen datum (JJJJ-MM-DD of ISO 8601)",
+                               f"--expires {text}: not a date (YYYY-MM-DD or ISO 8601)"))
+
+
+def cmd_explain(ctx: Context, args) -> int:
+    """`govscan explain SITE CHECK --reason TEXT --by NAME [--expires DATE]`, `explain --list [--expired]`,
+    `explain --revoke ID --by NAME`: comply or explain (storage/explanations.py). Bad input is a usage error
+    and nothing is stored."""
+    from reports.explained import until
+    from storage import explanations as stored
+
+    lang = ctx.lang
+    recording = args.site is not None or args.check is not None
+    if sum((recording, args.list, args.revoke is not None)) != 1:
+        raise UsageError(say(lang, "geef SITE en CHECK, of --list, of --revoke ID",
+                                   "give SITE and CHECK, or --list, or --revoke ID"))
+    if args.expired and not args.list:
+        raise UsageError(say(lang, "--expired hoort bij --list", "--expired goes with --list"))
+    try:
+        if args.list:
+            now = ctx.store.now()
+            rows = stored.explanations(ctx.store, ended=args.expired, at=now)
+            if args.format == "json":
+                console.print_json(json_report.explanations(rows, now))
+            else:
+                console.explanations(ctx.out, rows, lang, now, ended=args.expired)
+        elif args.revoke is not None:
+            explanation = stored.revoke(ctx.store, args.revoke, args.by or "")
+            ctx.out.print(say(lang, f"Uitleg {explanation.id} ({safe(explanation.host)}, {safe(explanation.check)}) "
+                                    "is ingetrokken.",
+                                    f"Explanation {explanation.id} ({safe(explanation.host)}, "
+                                    f"{safe(explanation.check)}) is revoked."))
+        else:
+            if args.check is None:
+                raise UsageError(say(lang, "geef SITE en CHECK", "give SITE and CHECK"))
+            try:
+                host = targets.parse_target(args.site).host
+            except targets.RefusedTarget as exc:
+                raise UsageError(f"{args.site}: {exc.text.get(lang)}") from None
+            if args.check not in all_checks():
+                raise UsageError(say(lang, f"onbekende controle {args.check!r}", f"unknown check {args.check!r}"))
+            expires = parse_expiry(args.expires, lang) if args.expires else None
+            explanation = stored.record(ctx.store, host, args.check, args.reason or "", args.by or "", expires)
+            ctx.out.print(say(lang, f"Uitleg {explanation.id} vastgelegd voor {safe(host)}, {safe(args.check)}, "
+                                    f"tot en met {until(explanation.expires)}.",
+                                    f"Explanation {explanation.id} recorded for {safe(host)}, {safe(args.check)}, "
+                                    f"until {until(explanation.expires)} inclusive."))
+    except stored.ExplanationRefused as exc:
+        raise UsageError(exc.text.get(lang)) from None
     return EXIT_OK
 
 
@@ -504,6 +568,26 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
     history.add_argument("--check", metavar="ID", help=say(lang, "alleen deze controle", "only this check"))
     history.add_argument("--format", choices=("text", "json"), default="text", help=format_help)
     history.set_defaults(func=cmd_history)
+
+    explain = commands.add_parser("explain", help=say(
+        lang, "pas toe of leg uit: leg uit waarom een controle faalt, toon of trek uitleg in",
+              "comply or explain: explain why a check fails, list or revoke explanations"))
+    explain.add_argument("site", nargs="?", metavar="SITE", help=say(lang, "URL of hostnaam", "URL or host name"))
+    explain.add_argument("check", nargs="?", metavar="CHECK", help=say(lang, "id van de controle", "the check's id"))
+    explain.add_argument("--reason", metavar="TEXT", help=say(lang, "waarom", "why"))
+    explain.add_argument("--by", metavar="NAME", help=say(lang, "wie uitlegt of intrekt", "who explains or revokes"))
+    explain.add_argument("--expires", metavar="DATE",
+                         help=say(lang, "geldt tot en met deze datum (standaard en uiterlijk: over een jaar)",
+                                        "holds through this date (default and at most: a year from now)"))
+    explain.add_argument("--list", action="store_true", help=say(lang, "toon de uitleg die geldt",
+                                                                       "list the explanations in force"))
+    explain.add_argument("--expired", action="store_true",
+                         help=say(lang, "met --list: de beëindigde uitleg (verlopen, ingetrokken, uitkomst veranderd)",
+                                        "with --list: the ended ones (expired, revoked, result changed)"))
+    explain.add_argument("--revoke", type=int, metavar="ID", help=say(lang, "trek deze uitleg in",
+                                                                            "revoke this explanation"))
+    explain.add_argument("--format", choices=("text", "json"), default="text", help=format_help)
+    explain.set_defaults(func=cmd_explain)
 
     publish = commands.add_parser("publish", help=say(lang, "schrijf de statische site met trends, kaarten en pagina's",
                                                             "write the static site with trends, maps and pages"))

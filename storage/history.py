@@ -19,14 +19,15 @@ def status_versions(store: Store, start: datetime | date, end: datetime | date, 
                     listed_only: bool = False) -> list:
     """Every finding version current at some moment from the start of `start` to `end` (a date: the end of
     that day). Rows have `host`, `check`, `status`, `check_version`, `org_code`, `org_name`, `org_type`,
-    `first_seen` and `valid_until` (None while current). `listed_only`: the sites of `listed_sites`."""
+    `first_seen`, `valid_until` (None while current) and `finding_id` (the version's id, which explanations
+name: storage/explanations.py `spans`). `listed_only`: the sites of `listed_sites`."""
     begin = datetime.combine(start, datetime.min.time()) if not isinstance(start, datetime) else start
     query = (
         select(SiteRow.host, FindingRow.check_id.label("check"), FindingRow.status, FindingRow.check_version,
                func.coalesce(OrganisationRow.code, "").label("org_code"),
                func.coalesce(OrganisationRow.name, "").label("org_name"),
                func.coalesce(OrganisationRow.type, "").label("org_type"),
-               FindingRow.first_seen, FindingRow.valid_until)
+               FindingRow.first_seen, FindingRow.valid_until, FindingRow.id.label("finding_id"))
         .join(SiteRow, FindingRow.site_id == SiteRow.id)
         .outerjoin(OrganisationRow, SiteRow.organisation_id == OrganisationRow.id)
         .where(FindingRow.first_seen <= as_utc(end),

@@ -17,7 +17,8 @@ import zlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, exists,
+                        func, select)
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -284,6 +285,20 @@ class ExplanationRevocationRow(Base):
     explanation_id: Mapped[int] = mapped_column(ForeignKey("explanations.id"), unique=True)
     revoked_by: Mapped[str] = mapped_column(CleanString(200))
     revoked: Mapped[datetime] = mapped_column(DateTime)
+
+
+def explanations_holding(moment: datetime):
+    """The explanations that hold at a moment, the newest per finding version: recorded by then, not yet
+    expired, not revoked by then. Each explains one finding version (`finding_id`), so one whose finding got
+    other evidence no longer matches the version current at the moment, and ends without a write.
+    Columns: `id`, `finding_id`, `reason`, `recorded_by`, `recorded`, `expires`."""
+    revoked = exists().where(ExplanationRevocationRow.explanation_id == ExplanationRow.id,
+                             ExplanationRevocationRow.revoked <= moment)
+    newest = (select(func.max(ExplanationRow.id))
+              .where(ExplanationRow.recorded <= moment, ExplanationRow.expires > moment, ~revoked)
+              .group_by(ExplanationRow.finding_id))
+    return select(ExplanationRow.id, ExplanationRow.finding_id, ExplanationRow.reason, ExplanationRow.recorded_by,
+                  ExplanationRow.recorded, ExplanationRow.expires).where(ExplanationRow.id.in_(newest))
 
 
 def pack(data: Any) -> bytes:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from govscan.model import Artifact, Finding, Organisation, Site, SiteResult, Status, matches
 from storage.models import (RUN_KINDS, ArtifactRow, FindingRow, OrganisationRow, RunRow, SiteRow, WorkItem,
-                            pack)
+                            explanations_holding, pack)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x67737363616E  # PostgreSQL advisory lock key: one process migrates at a time
@@ -210,10 +210,13 @@ def state_on(session: Session, when: datetime | date, checks: str | Iterable[str
     """The state of every site at a moment (a date: at the end of that day): for each site and check, the
     finding that was current then. One query; rows have `host`, `url`, `check`, `status`, `reason`,
     `summary` (a Text), `details`, `addresses`, `norm`, `check_version`, `first_seen`, `last_seen`,
-    `first_run_id`, `last_run_id`, `org_name`, `org_type`, `org_code` (empty strings without organisation).
+    `first_run_id`, `last_run_id`, `org_name`, `org_type`, `org_code` (empty strings without organisation),
+    `finding_id`, and the explanation that holds for the finding then (storage/explanations.py):
+    `explanation_id`, `explanation` (its reason), `explained_by`, `explanation_expires`, all None without one.
     `checks` (patterns as for --checks) is applied in Python, after the query; `listed_only` keeps the
     sites of `listed_sites`."""
     moment = as_utc(when)
+    held = explanations_holding(moment).subquery()
     query = (
         select(
             SiteRow.host, SiteRow.url, FindingRow.check_id.label("check"), FindingRow.status, FindingRow.reason,
@@ -223,9 +226,13 @@ def state_on(session: Session, when: datetime | date, checks: str | Iterable[str
             func.coalesce(OrganisationRow.name, "").label("org_name"),
             func.coalesce(OrganisationRow.type, "").label("org_type"),
             func.coalesce(OrganisationRow.code, "").label("org_code"),
+            FindingRow.id.label("finding_id"), held.c.id.label("explanation_id"),
+            held.c.reason.label("explanation"), held.c.recorded_by.label("explained_by"),
+            held.c.expires.label("explanation_expires"),
         )
         .join(SiteRow, FindingRow.site_id == SiteRow.id)
         .outerjoin(OrganisationRow, SiteRow.organisation_id == OrganisationRow.id)
+        .outerjoin(held, held.c.finding_id == FindingRow.id)
         .where(FindingRow.first_seen <= moment,
                or_(FindingRow.valid_until.is_(None), FindingRow.valid_until > moment))
         .order_by(SiteRow.host, FindingRow.check_id)

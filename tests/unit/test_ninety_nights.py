@@ -127,7 +127,7 @@ def test_ninety_nights(ninety_nights, world, tmp_path):
     assert "86% (12/14)" in html and "93% (13/14)" in html  # in total on the last day: HTTPS, DNSSEC
     assert expected.isoformat() in html
     trend_csv = (out / "exports" / "trends-day.csv").read_text().splitlines()
-    assert "2026-03-31,day,https,total,12,14,0.8571,2026-03-31T23:59:59.999999Z" in trend_csv
+    assert "2026-03-31,day,https,total,12,14,0.8571,2026-03-31T23:59:59.999999Z,0" in trend_csv
     gm0 = (out / "organisations" / "gm9901.html").read_text()
     assert "Herstel test.sim.dnssec." in gm0  # how to fix the failing check
     assert "Geen veranderingen." in gm0  # nothing changed in the last night

@@ -55,9 +55,9 @@ def test_series_samples_the_state_at_the_end_of_each_day():
 def test_csv():
     text = trends.to_csv([trends.Adoption(date(2026, 1, 1), "https", "total", 1, 3),
                           trends.Adoption(date(2026, 1, 1), "https", "other", 0, 0)], "day")
-    assert text.splitlines() == ["date,period,standard,group,complying,measured,share,as_of",
-                                 "2026-01-01,day,https,total,1,3,0.3333,2026-01-01T23:59:59.999999Z",
-                                 "2026-01-01,day,https,other,0,0,,2026-01-01T23:59:59.999999Z"]
+    assert text.splitlines() == ["date,period,standard,group,complying,measured,share,as_of,explained",
+                                 "2026-01-01,day,https,total,1,3,0.3333,2026-01-01T23:59:59.999999Z,0",
+                                 "2026-01-01,day,https,other,0,0,,2026-01-01T23:59:59.999999Z,0"]
 
 
 def points_from(shares, start=date(2026, 1, 1), standard="https"):
