@@ -1,5 +1,5 @@
-"""What `--format json` prints (docs/json.md): `check`, `scan`, `reevaluate`, `runs` and `history`, one
-versioned format.
+"""What `--format json` prints (docs/json.md): `check`, `scan`, `reevaluate`, `runs`, `history` and
+`explain --list`, one versioned format.
 
 Texts for people come in both languages, so a program picks one; times are UTC with a `Z` (`utc_iso`).
 """

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from govscan.model import Status, Text
 from storage.models import ExplanationRevocationRow, ExplanationRow, FindingRow, SiteRow, explanations_holding
@@ -222,3 +222,11 @@ def spans(store: Store, start: datetime | date,
                 found.setdefault(finding_id, []).append((recorded, until, explanation_id))
     return found
 
+
+
+def changes(store: Store) -> tuple[int, int]:
+    """How many explanations and revocations were ever recorded: rows are only added, so this changes
+    exactly when one is (the web service's dashboard renders again then)."""
+    with store.session() as session:
+        return (session.scalar(select(func.count()).select_from(ExplanationRow)),
+                session.scalar(select(func.count()).select_from(ExplanationRevocationRow)))

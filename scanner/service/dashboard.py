@@ -40,9 +40,13 @@ router = APIRouter()
 
 
 def store_version(store) -> Hashable:
-    """What changes whenever the dashboard would: the day (the charts end today) and the newest runs' state
-    and progress (every stored site counts in sites_done; a re-evaluation is a run of its own)."""
-    return store.now().date(), tuple((r.id, r.state, r.sites_done) for r in store.runs(limit=RECENT_RUNS))
+    """What changes whenever the dashboard would: the day (the charts end today), the newest runs' state
+    and progress (every stored site counts in sites_done; a re-evaluation is a run of its own), and the
+    explanations recorded or revoked (storage/explanations.py)."""
+    from storage.explanations import changes
+
+    return (store.now().date(), tuple((r.id, r.state, r.sites_done) for r in store.runs(limit=RECENT_RUNS)),
+            changes(store))
 
 
 class LiveSite:

@@ -292,3 +292,13 @@ def test_published_site_shows_the_explanation_and_fails_again_the_day_after_it_e
     with open(out / "exports" / "state.csv", newline="") as fh:
         assert {r["host"]: r for r in csv.DictReader(fh)}["www.gemeente0.nl"]["explanation"] == ""
     store.close()
+
+
+def test_the_dashboard_renders_again_when_an_explanation_is_recorded_or_revoked(store):
+    from scanner.service.dashboard import store_version
+
+    before = store_version(store)
+    recorded = stored.record(store, NOORD.host, HSTS, "reden", "wie")
+    after_recording = store_version(store)
+    stored.revoke(store, recorded.id, "wie")
+    assert len({before, after_recording, store_version(store)}) == 3
