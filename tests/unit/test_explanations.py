@@ -23,15 +23,19 @@ from storage import explanations as stored
 from storage.models import ExplanationRevocationRow, ExplanationRow
 from storage.store import Store
 from tests.unit.simfakes import settings, world, write_sites  # noqa: F401 (fixture)
-from tests.unit.test_storage import GOOD, NOORD, ZUID, Clock, nightly, result
+from tests.unit.test_storage import GOOD, NOORD, ZUID, Clock, database_url, nightly, pg_database, result  # noqa: F401
 
 HSTS = "web.https.hsts"
 FAILING = {HSTS: Status.FAIL, "web.https.redirect": Status.PASS}
 
 
 @pytest.fixture
-def db(tmp_path):
-    return f"sqlite:///{tmp_path}/govscan.db"
+def db(request, tmp_path):
+    """SQLite; the tests of what the store keeps and when an explanation holds also on PostgreSQL (BOTH)."""
+    return database_url(request, tmp_path, getattr(request, "param", "sqlite"))
+
+
+BOTH = pytest.mark.parametrize("db", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture
@@ -57,6 +61,7 @@ def hsts_row(store: Store, when):
     return next(r for r in store.state_on(when) if r.host == NOORD.host and r.check == HSTS)
 
 
+@BOTH
 def test_an_explanation_holds_for_a_year_by_default_and_keeps_the_measured_status(store, clock):
     recorded = stored.record(store, NOORD.host, HSTS, "  Wordt in maart vervangen.  ", "Team Web")
     assert recorded.reason == "Wordt in maart vervangen." and recorded.recorded_by == "Team Web"
@@ -74,6 +79,7 @@ def test_an_explanation_holds_for_a_year_by_default_and_keeps_the_measured_statu
     assert ended.ended(clock.now) == (recorded.expires, "expired")
 
 
+@BOTH
 def test_an_expiry_date_holds_through_that_day(store, clock):
     recorded = stored.record(store, NOORD.host, HSTS, "reden", "wie", date(2026, 1, 10))
     assert recorded.expires == datetime(2026, 1, 11)
@@ -81,6 +87,7 @@ def test_an_expiry_date_holds_through_that_day(store, clock):
     assert hsts_row(store, date(2026, 1, 11)).explanation_id is None
 
 
+@BOTH
 def test_revoking_adds_a_row_and_keeps_the_history(store, clock):
     recorded = stored.record(store, NOORD.host, HSTS, "reden", "wie")
     clock.advance(hours=1)
@@ -99,6 +106,7 @@ def test_revoking_adds_a_row_and_keeps_the_history(store, clock):
     assert count(store, ExplanationRevocationRow) == 1
 
 
+@BOTH
 def test_other_evidence_ends_it_and_the_same_evidence_later_does_not_bring_it_back(store, clock):
     recorded = stored.record(store, NOORD.host, HSTS, "reden", "wie")
     clock.advance(days=1)
@@ -115,6 +123,7 @@ def test_other_evidence_ends_it_and_the_same_evidence_later_does_not_bring_it_ba
     assert hsts_row(store, clock.now).explanation_id is None
 
 
+@BOTH
 def test_expiring_within_thirty_days(store, clock):
     soon = stored.record(store, NOORD.host, HSTS, "kort", "wie", date(2026, 1, 20))
     stored.record(store, NOORD.host, HSTS, "lang", "wie")
@@ -122,6 +131,7 @@ def test_expiring_within_thirty_days(store, clock):
     assert stored.expiring(store, timedelta(days=5)) == []
 
 
+@BOTH
 def test_explanations_are_shown_in_the_run_report_and_its_csv(store, clock):
     stored.record(store, NOORD.host, HSTS, "=HYPERLINK(\"http://x\") <b>reden</b>", "Team <Web>")
     clock.advance(minutes=1)
@@ -218,6 +228,7 @@ SITES = [("Gemeente Nul", "gemeente", "GM9901", "www.gemeente0.nl"),
 REASON = "Nieuwe server in <maart> & daarna HTTPS"
 
 
+@BOTH
 def test_published_site_shows_the_explanation_and_fails_again_the_day_after_it_expires(world, db, tmp_path):
     """Gemeente 0 fails HTTPS every night; it is explained on 2026-01-03 until 2026-01-06 inclusive. Published
     on 2026-01-06 the failure is explained (reason, own map colour, counted apart in the trends, in the

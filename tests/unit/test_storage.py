@@ -40,7 +40,12 @@ def pg_database():
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
-    if request.param == "sqlite":
+    return database_url(request, tmp_path, request.param)
+
+
+def database_url(request, tmp_path, kind: str) -> str:
+    """A SQLite file of the test, or a schema of its own in the session's PostgreSQL database."""
+    if kind == "sqlite":
         return f"sqlite:///{tmp_path}/govscan.db"
     database = request.getfixturevalue("pg_database")
     schema = f"t_{uuid.uuid4().hex[:12]}"
