@@ -340,12 +340,11 @@ def explanations(out: Console, rows: list, lang: str, now: datetime, ended: bool
                                                                                      "Explanations in force")
     table = _table(title, headings)
     for e in rows:
+        end = until(e.expires)
         if ended:
             moment, why = e.ended(now)
-            end = f"{moment:%Y-%m-%d %H:%M} ({ENDED[why].get(lang)}" + (f": {safe(e.revoked_by)})" if why == "revoked"
-                                                                        else ")")
-        else:
-            end = until(e.expires)
+            who = f": {safe(e.revoked_by)}" if why == "revoked" else ""
+            end = f"{moment:%Y-%m-%d %H:%M} ({ENDED[why].get(lang)}{who})"
         table.add_row(str(e.id), safe(e.host), safe(e.check), safe(e.recorded_by), f"{e.recorded:%Y-%m-%d %H:%M}",
                       end, safe(e.reason))
     out.print(table)

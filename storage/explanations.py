@@ -109,7 +109,8 @@ class Explanation:
 def record(store: Store, host: str, check: str, reason: str, by: str,
            until: date | datetime | None = None) -> Explanation:
     """Explain the current failing finding of `check` on the site `host`; ExplanationRefused (nothing stored)
-    on an unknown site, no current finding of the check, a finding that does not fail, an empty reason or
+    on an unknown site, no current finding of the check, a finding that does not fail or that an explanation
+    already holds for (one at a time, so which one the reports show is never in doubt), an empty reason or
     name, or an expiry in the past or more than a year ahead."""
     reason = _text(reason, MAX_REASON, Text("de reden", "the reason"))
     by = _text(by, MAX_BY, Text("de naam (--by)", "the name (--by)"))
@@ -129,6 +130,11 @@ def record(store: Store, host: str, check: str, reason: str, by: str,
             raise ExplanationRefused(Text(
                 f"{check} faalt niet op {host} (uitkomst: {finding.status}); alleen wat faalt kan worden uitgelegd",
                 f"{check} does not fail on {host} (result: {finding.status}); only a failure can be explained"))
+        held = session.scalar(explanations_holding(now).where(ExplanationRow.finding_id == finding.id))
+        if held is not None:
+            raise ExplanationRefused(Text(
+                f"uitleg {held} geldt al voor {check} op {host}; trek die eerst in (--revoke {held})",
+                f"explanation {held} already holds for {check} on {host}; revoke it first (--revoke {held})"))
         row = ExplanationRow(site_id=site.id, check_id=check, reason=reason, recorded_by=by, recorded=now,
                              expires=expires, finding_id=finding.id, status=finding.status,
                              evidence_hash=finding.evidence_hash)

@@ -124,9 +124,13 @@ def test_other_evidence_ends_it_and_the_same_evidence_later_does_not_bring_it_ba
 
 
 @BOTH
-def test_expiring_within_thirty_days(store, clock):
+def test_one_explanation_at_a_time_and_expiring_within_thirty_days(store, clock):
+    clock.advance(days=1)
+    nightly(store, clock, [(NOORD, FAILING), (ZUID, FAILING)])
     soon = stored.record(store, NOORD.host, HSTS, "kort", "wie", date(2026, 1, 20))
-    stored.record(store, NOORD.host, HSTS, "lang", "wie")
+    with pytest.raises(stored.ExplanationRefused, match=f"explanation {soon.id} already holds"):
+        stored.record(store, NOORD.host, HSTS, "lang", "wie")
+    stored.record(store, ZUID.host, HSTS, "lang", "wie")
     assert [e.id for e in stored.expiring(store)] == [soon.id]
     assert stored.expiring(store, timedelta(days=5)) == []
 
