@@ -1,7 +1,7 @@
 """The words every report uses for an explanation ("pas toe of leg uit", storage/explanations.py): the label
 "explained" (uitgelegd) that stands beside a failing finding's measured status, the HTML and export fields
-that give its reason, who gave it and until when, and why an explanation stopped holding. The reports keep the measured status;
-an explanation is shown next to it and never turns a failure into a pass.
+that give its reason, who gave it and until when, and why an explanation stopped holding. The reports keep
+the measured status; an explanation is shown next to it and never turns a failure into a pass.
 
 The reason and the name are the user's own text: escaped here for HTML; CSV writers (reports.export) and the
 terminal (reports.console.safe) escape them as they do scanned text.

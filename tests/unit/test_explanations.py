@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from checks.registry import all_checks
-from govscan.model import Status, Text
+from govscan.model import Status
 from reports import run_report
 from reports.publish import Options, publish
-from reports.standards import Standard
+from reports.standards import Colour, colour, complies
 from scanner import scheduler
 from scanner.cli import main
 from storage import explanations as stored
@@ -154,6 +154,17 @@ def test_explanations_are_shown_in_the_run_report_and_its_csv(store, clock):
     assert rows[ZUID.host, HSTS]["explanation"] == ""
 
 
+@pytest.mark.parametrize("statuses, expected_colour", [
+    (["explained", "pass"], Colour.EXPLAINED),
+    (["explained", "warn"], Colour.EXPLAINED),
+    (["explained", "fail"], Colour.RED),  # one unexplained failure keeps it red
+    (["explained", "error"], Colour.EXPLAINED),
+])
+def test_an_explained_failure_has_its_own_colour_and_never_complies(statuses, expected_colour):
+    assert colour(statuses) == expected_colour
+    assert complies(statuses) is False
+
+
 # --- the command line ---
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
@@ -167,7 +178,8 @@ TODAY = date.today()
 
 @pytest.mark.parametrize("argv, message", [
     (["explain", "www.onbekend.nl", HSTS, "--reason", "r", "--by", "b"], "www.onbekend.nl staat niet in de database"),
-    (["explain", "www.noordstad.nl", "no.such.check", "--reason", "r", "--by", "b"], "onbekende controle 'no.such.check'"),
+    (["explain", "www.noordstad.nl", "no.such.check", "--reason", "r", "--by", "b"],
+     "onbekende controle 'no.such.check'"),
     (["explain", "www.noordstad.nl", "web.https.available", "--reason", "r", "--by", "b"], "heeft geen uitkomst"),
     (["explain", "www.noordstad.nl", "web.https.redirect", "--reason", "r", "--by", "b"], "alleen wat faalt"),
     (["explain", "www.noordstad.nl", HSTS, "--reason", "   ", "--by", "b"], "de reden is leeg"),
@@ -226,7 +238,6 @@ def test_explain_list_and_revoke(store, db, capsys):
 # --- the published site, with a controllable clock ---
 
 START = date(2026, 1, 1)
-HTTPS = Standard("https", Text("HTTPS", "HTTPS"), "test", ("test.sim.https",))
 SITES = [("Gemeente Nul", "gemeente", "GM9901", "www.gemeente0.nl"),
          ("Gemeente Een", "gemeente", "GM9902", "www.gemeente1.nl")]
 REASON = "Nieuwe server in <maart> & daarna HTTPS"
@@ -249,7 +260,8 @@ def test_published_site_shows_the_explanation_and_fails_again_the_day_after_it_e
     options = Options(lab=True, standards=standards_file, months=1)
 
     def night(n: int) -> None:
-        clock.current = datetime.combine(START + timedelta(days=n), datetime.min.time()) + timedelta(hours=1, minutes=30)
+        clock.current = datetime.combine(START + timedelta(days=n), datetime.min.time()) + timedelta(hours=1,
+                                                                                                    minutes=30)
         assert len(scheduler.run_due(store, settings(), schedules)) == 1
 
     def published(day: date, name: str):
