@@ -327,26 +327,24 @@ def settings(out: Console, rows: list[tuple[str, Any, str]], lang: str) -> None:
     out.print(table)
 
 
-def explanations(out: Console, rows: list, lang: str, now: datetime, ended: bool = False) -> None:
-    """`govscan explain --list [--expired]`: the explanations that hold, or those that ended, with since when
-    and why. Reason and name are the user's text: through `safe` like scanned text."""
+def explanations(out: Console, rows: list, lang: str, now: datetime, title: str) -> None:
+    """Explanations (`govscan explain --list`, `govscan history`): each with until when it holds, or since
+    when and why it no longer does. Reason and names are the user's text: through `safe` like scanned text."""
     from reports.explained import ENDED, until
 
-    last = ("tot en met", "until") if not ended else ("geëindigd", "ended")
     headings = [say(lang, *pair) for pair in (
         ("id", "id"), ("site", "site"), ("controle", "check"), ("door", "by"), ("vastgelegd (UTC)", "recorded (UTC)"),
-        last, ("reden", "reason"))]
-    title = say(lang, "Beëindigde uitleg", "Ended explanations") if ended else say(lang, "Uitleg die geldt",
-                                                                                     "Explanations in force")
+        ("geldt", "holds"), ("reden", "reason"))]
     table = _table(title, headings)
     for e in rows:
-        end = until(e.expires)
-        if ended:
-            moment, why = e.ended(now)
-            who = f": {safe(e.revoked_by)}" if why == "revoked" else ""
-            end = f"{moment:%Y-%m-%d %H:%M} ({ENDED[why].get(lang)}{who})"
+        ended = e.ended(now)
+        if ended is None:
+            holds = say(lang, f"tot en met {until(e.expires)}", f"until {until(e.expires)} inclusive")
+        else:
+            who = f": {safe(e.revoked_by)}" if ended[1] == "revoked" else ""
+            holds = say(lang, "geëindigd", "ended") + f" {ended[0]:%Y-%m-%d %H:%M} ({ENDED[ended[1]].get(lang)}{who})"
         table.add_row(str(e.id), safe(e.host), safe(e.check), safe(e.recorded_by), f"{e.recorded:%Y-%m-%d %H:%M}",
-                      end, safe(e.reason))
+                      holds, safe(e.reason))
     out.print(table)
     if not rows:
         out.print(say(lang, "Geen uitleg.", "No explanations."))

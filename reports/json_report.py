@@ -111,23 +111,27 @@ def runs(rows: list[RunRow]) -> dict[str, Any]:
     return {"format": FORMAT, "runs": [run(row) for row in rows]}
 
 
-def history(host: str, versions: list[FindingRow]) -> dict[str, Any]:
+def history(host: str, versions: list[FindingRow], explained: list | None = None, now=None) -> dict[str, Any]:
     """`govscan history`: every version of the site's findings, oldest first per check, each with when it
-    began (`first_seen`), was last confirmed (`last_seen`) and ended (`valid_until`, null while current)."""
-    return {"format": FORMAT, "host": host, "versions": [
+    began (`first_seen`), was last confirmed (`last_seen`) and ended (`valid_until`, null while current);
+    and every explanation of them (`explanations`, as `explain --list` gives them)."""
+    return {"format": FORMAT, "host": host, "explanations": [explanation(e, now) for e in explained or []],
+            "versions": [
         {**v.to_model().to_dict(), "first_seen": utc_iso(v.first_seen), "last_seen": utc_iso(v.last_seen),
          "valid_until": utc_iso(v.valid_until), "first_run": v.first_run_id, "last_run": v.last_run_id}
         for v in versions]}
 
 
-def explanations(rows: list, now) -> dict[str, Any]:
-    """`govscan explain --list [--expired]`: each explanation with, once it no longer holds, since when and
-    why (`ended_because`: expired, revoked or evidence, its finding having changed)."""
-    def one(e) -> dict[str, Any]:
-        ended = e.ended(now)
-        return {"id": e.id, "site": e.host, "check": e.check, "reason": e.reason, "by": e.recorded_by,
-                "recorded": utc_iso(e.recorded), "expires": utc_iso(e.expires), "status": e.status,
-                "revoked": utc_iso(e.revoked), "revoked_by": e.revoked_by,
-                "ended": utc_iso(ended[0]) if ended else None, "ended_because": ended[1] if ended else None}
+def explanation(e, now) -> dict[str, Any]:
+    """One explanation with, once it no longer holds, since when and why (`ended_because`: expired, revoked or
+    evidence, its finding having changed)."""
+    ended = e.ended(now)
+    return {"id": e.id, "site": e.host, "check": e.check, "reason": e.reason, "by": e.recorded_by,
+            "recorded": utc_iso(e.recorded), "expires": utc_iso(e.expires), "status": e.status,
+            "revoked": utc_iso(e.revoked), "revoked_by": e.revoked_by,
+            "ended": utc_iso(ended[0]) if ended else None, "ended_because": ended[1] if ended else None}
 
-    return {"format": FORMAT, "explanations": [one(e) for e in rows]}
+
+def explanations(rows: list, now) -> dict[str, Any]:
+    """`govscan explain --list [--expired]`."""
+    return {"format": FORMAT, "explanations": [explanation(e, now) for e in rows]}

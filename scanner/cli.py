@@ -339,7 +339,8 @@ def cmd_schedule(ctx: Context, args) -> int:
 
 
 def cmd_history(ctx: Context, args) -> int:
-    """When each check of a site changed status (or evidence), oldest first."""
+    """When each check of a site changed status (or evidence), oldest first, and its explanations: when each
+    was recorded and until when it held, or since when and why it no longer does."""
     try:
         host = targets.parse_target(args.site).host
     except targets.RefusedTarget as exc:
@@ -348,10 +349,16 @@ def cmd_history(ctx: Context, args) -> int:
     if not versions:
         raise UsageError(say(ctx.lang, f"geen resultaten voor {host}", f"no results for {host}")
                          + (f" ({args.check})" if args.check else ""))
+    from storage.explanations import site_history
+
+    explained, now = site_history(ctx.store, host, args.check), ctx.store.now()
     if args.format == "json":
-        console.print_json(json_report.history(host, versions))
+        console.print_json(json_report.history(host, versions, explained, now))
     else:
         console.history(ctx.out, host, versions, ctx.lang)
+        if explained:
+            console.explanations(ctx.out, explained, ctx.lang, now, say(ctx.lang, f"Uitleg bij {host}",
+                                                                                 f"Explanations of {host}"))
     return EXIT_OK
 
 
@@ -389,7 +396,8 @@ def cmd_explain(ctx: Context, args) -> int:
             if args.format == "json":
                 console.print_json(json_report.explanations(rows, now))
             else:
-                console.explanations(ctx.out, rows, lang, now, ended=args.expired)
+                console.explanations(ctx.out, rows, lang, now, say(lang, "Beëindigde uitleg", "Ended explanations")
+                                     if args.expired else say(lang, "Uitleg die geldt", "Explanations in force"))
         elif args.revoke is not None:
             explanation = stored.revoke(ctx.store, args.revoke, args.by or "")
             ctx.out.print(say(lang, f"Uitleg {explanation.id} ({safe(explanation.host)}, {safe(explanation.check)}) "

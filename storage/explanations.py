@@ -185,6 +185,16 @@ def explanations(store: Store, *, ended: bool = False, at: datetime | None = Non
     return [e for e in every if (e.ended(moment) is not None) == ended]
 
 
+def site_history(store: Store, host: str, check: str | None = None) -> list[Explanation]:
+    """Every explanation ever recorded for a site (of one check, or all), holding or ended, oldest first: for
+    `govscan history`."""
+    query = select(ExplanationRow).where(SiteRow.host == host)
+    if check:
+        query = query.where(ExplanationRow.check_id == check)
+    with store.session() as session:
+        return _views(session, query)
+
+
 def expiring(store: Store, within: timedelta = timedelta(days=30), at: datetime | None = None) -> list[Explanation]:
     """The explanations that hold at `at` (now by default) and expire within `within` of it, soonest first:
     for notices that an explanation is about to end."""

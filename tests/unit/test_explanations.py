@@ -233,6 +233,11 @@ def test_explain_list_and_revoke(store, db, capsys):
     assert ended["ended_because"] == "revoked" and ended["revoked_by"] == "Beheer"
     code, out, _ = run_cli(capsys, "--db", db, "explain", "--list", "--expired")
     assert "ingetrokken: Beheer" in out
+    code, out, _ = run_cli(capsys, "--db", db, "history", "www.noordstad.nl")  # the site's history says so
+    assert code == 0 and "Uitleg bij www.noordstad.nl" in out and "ingetrokken: Beheer" in out
+    code, out, _ = run_cli(capsys, "--db", db, "history", "www.noordstad.nl", "--check", HSTS, "--format", "json")
+    (ended,) = json.loads(out)["explanations"]
+    assert ended["ended_because"] == "revoked" and ended["check"] == HSTS
 
 
 # --- the published site, with a controllable clock ---
