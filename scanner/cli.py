@@ -131,6 +131,7 @@ def cmd_check(ctx: Context, args) -> int:
         console.print_json(json_report.check(ctx.store.run(run_id), report, all_checks()))
     else:
         console.site_report(ctx.out, report, all_checks(), ctx.lang)
+    send_notices(ctx, run_id)
     return EXIT_OK
 
 
@@ -175,7 +176,22 @@ def cmd_scan(ctx: Context, args) -> int:
         console.scan_summary(ctx.out, summary, masked(ctx.store.url), ctx.lang)
     if args.out:  # the note where it went stays out of the JSON
         write_run_report(ctx, run_id, Path(args.out), ctx.err if args.format == "json" else ctx.out)
+    send_notices(ctx, run_id)
     return EXIT_OK
+
+
+def send_notices(ctx: Context, run_id: int) -> None:
+    """After a run is stored and shown: the subscribers' digests (scanner/notify.py), which never change the
+    command's result; a failed delivery is said on stderr and kept for the next run."""
+    from scanner import notify
+
+    counts = notify.after_run(ctx.store, ctx.settings, run_id)
+    if counts["sent"] or counts["failed"]:
+        ctx.err.print(say(ctx.lang, f"Meldingen: {counts['sent']} verstuurd, {counts['failed']} mislukt "
+                                    "(volgende run opnieuw)" if counts["failed"] else
+                                    f"Meldingen: {counts['sent']} verstuurd",
+                                    f"Notices: {counts['sent']} sent, {counts['failed']} failed (tried again "
+                                    "next run)" if counts["failed"] else f"Notices: {counts['sent']} sent"))
 
 
 def need_workers_extra(ctx: Context) -> None:
@@ -468,6 +484,13 @@ def cmd_serve(ctx: Context, args) -> int:
     return serve(ctx, args)
 
 
+def cmd_notify(ctx: Context, args) -> int:
+    """`govscan notify add|list|remove`: subscriptions to notices on change (scanner/notify.py)."""
+    from scanner.notify import notify_command
+
+    return notify_command(ctx, args)
+
+
 def cmd_token(ctx: Context, args) -> int:
     """`govscan token create|list|revoke`: the batch API's tokens (scanner/service/tokens.py)."""
     from scanner.service.tokens import token_command
@@ -658,6 +681,36 @@ def build_parser(lang: str = "nl") -> argparse.ArgumentParser:
     token_revoke = token_kinds.add_parser("revoke", help=say(lang, "trek een token in", "revoke a token"))
     token_revoke.add_argument("token_id", type=int, metavar="ID")
     token_revoke.set_defaults(func=cmd_token)
+
+    notify = commands.add_parser("notify", help=say(lang, "meldingen van wijzigingen na elke run (abonnementen)",
+                                                          "notices of changes after each run (subscriptions)"))
+    notify_kinds = notify.add_subparsers(dest="notify_command", metavar="COMMAND", required=True)
+    notify_add = notify_kinds.add_parser("add", help=say(lang, "abonneer op de wijzigingen van een organisatie, "
+                                                               "site of controles",
+                                                               "subscribe to the changes of an organisation, site "
+                                                               "or checks"))
+    notify_add.add_argument("--org", metavar="CODE", help=say(lang, "organisatiecode, bijv. GM0363",
+                                                                    "organisation code, e.g. GM0363"))
+    notify_add.add_argument("--site", metavar="HOST", help=say(lang, "alleen deze site", "only this site"))
+    notify_add.add_argument("--check", metavar="PATTERNS", help=checks_help)
+    notify_target = notify_add.add_mutually_exclusive_group(required=True)
+    notify_target.add_argument("--email", metavar="ADDRESS", help=say(lang, "e-mail via [notify] smtp_host",
+                                                                            "e-mail through [notify] smtp_host"))
+    notify_target.add_argument("--webhook", metavar="URL", help=say(
+        lang, "JSON-POST met handtekening (X-Govscan-Signature)", "signed JSON POST (X-Govscan-Signature)"))
+    notify_add.add_argument("--lang", dest="digest_lang", choices=("nl", "en"),
+                            help=say(lang, "taal van de meldingen (standaard die van govscan)",
+                                           "language of the notices (default govscan's)"))
+    notify_add.set_defaults(func=cmd_notify)
+    notify_list = notify_kinds.add_parser("list", help=say(lang, "toon de abonnementen", "list the subscriptions"))
+    notify_list.add_argument("--removed", action="store_true", help=say(lang, "ook de opgezegde",
+                                                                              "also the removed ones"))
+    notify_list.add_argument("--format", choices=("text", "json"), default="text", help=format_help)
+    notify_list.set_defaults(func=cmd_notify)
+    notify_remove = notify_kinds.add_parser("remove", help=say(lang, "zeg een abonnement op",
+                                                                     "remove a subscription"))
+    notify_remove.add_argument("subscription_id", type=int, metavar="ID")
+    notify_remove.set_defaults(func=cmd_notify)
 
     lab = commands.add_parser("lab", add_help=False, prefix_chars="\0",
                               help=say(lang, "het lab: een afgesloten internet van testsites (alleen in een checkout)",

@@ -173,6 +173,31 @@ class WorkersSettings:
 
 
 @dataclass
+class NotifySettings:
+    """Notices on change (scanner/notify.py, docs/notices.md): where digests go and how hard to try."""
+    site_url: str = ""                # the published site (govscan publish), for links to organisation pages
+    smtp_host: str = ""               # empty: e-mail subscriptions cannot be served (a recorded failure)
+    smtp_port: int = 587
+    smtp_user: str = ""               # empty: no login
+    smtp_password_env: str = "GOVSCAN_SMTP_PASSWORD"  # the environment variable that holds the password
+    smtp_from: str = ""
+    smtp_starttls: bool = True        # STARTTLS required (with a trusted certificate, [trust] ca_bundle)
+    timeout: float = 10.0             # seconds for one connection, read or write
+    attempts: int = 3                 # tries per digest within one sending step
+    backoff_seconds: float = 2.0      # wait before the second try, doubled before each next one
+    budget_seconds: float = 120.0     # the whole sending step after a run; what is left waits for the next run
+    expiring_days: int = 30           # an explanation ending within this many days is told
+    # Networks a webhook may be at besides globally reachable addresses (like [scan] allowed_networks).
+    allowed_networks: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        try:
+            self.address_policy = AddressPolicy(self.allowed_networks)
+        except ValueError as exc:
+            raise ConfigError(f"notify.allowed_networks: {exc}") from None
+
+
+@dataclass
 class Settings:
     scan: ScanSettings = field(default_factory=ScanSettings)
     dns: DnsSettings = field(default_factory=DnsSettings)
@@ -183,6 +208,7 @@ class Settings:
     rpki: RpkiSettings = field(default_factory=RpkiSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     workers: WorkersSettings = field(default_factory=WorkersSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     # Free-form sections (for example [lab]) kept as read, for the parts that need them.
     extra: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
@@ -192,7 +218,7 @@ class Settings:
 
 SECTIONS = {"scan": ScanSettings, "dns": DnsSettings, "trust": TrustSettings, "storage": StorageSettings,
             "browser": BrowserSettings, "register": RegisterSettings, "rpki": RpkiSettings,
-            "service": ServiceSettings, "workers": WorkersSettings}
+            "service": ServiceSettings, "workers": WorkersSettings, "notify": NotifySettings}
 
 
 def _merge(base: dict, override: dict, origins: dict[str, str], source: str, prefix: str = "") -> dict:

@@ -5,7 +5,8 @@ the store's engine), so a missed night still runs when the scheduler comes back.
 now and returns (`govscan schedule --once`). Both go through `run_schedule`: resume the schedule's
 interrupted run if there is one, else start a new run; then claim sites in batches (storage.work) and
 scan them, storing each site as it finishes, or, with `[workers] distributed = true`, have the workers
-scan them (scanner/workers.py). Time comes from the store's clock, which tests control.
+scan them (scanner/workers.py). When the run is finished, the subscribers' digests are sent
+(scanner/notify.py). Time comes from the store's clock, which tests control.
 """
 from __future__ import annotations
 
@@ -191,6 +192,9 @@ def run_schedule(store, settings: Settings, schedule: Schedule, work_settings: W
         store.mark_interrupted(run_id)
         raise
     work.maintain(store)
+    from scanner import notify
+
+    notify.after_run(store, settings, run_id, sleep)  # never raises: the run is stored whatever happens
     return run_id
 
 

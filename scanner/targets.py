@@ -198,6 +198,20 @@ def parse_organisation(name: str, type_: str, code: str) -> Organisation | None:
     return Organisation(name=name, type=type_, code=code)
 
 
+def parse_organisation_code(code: str) -> str:
+    """An organisation code as someone names it outside a site list (`govscan notify add --org`): a CBS area
+    code in any case (GM0363, PV27, WS0155; upper-cased, as the site lists keep them) or another short code
+    as it is. RefusedTarget when it is neither."""
+    code = code.strip()
+    if any(pattern.fullmatch(code.upper()) for pattern in AREA_CODES.values()):
+        return code.upper()
+    if OTHER_CODE.fullmatch(code):
+        return code
+    shown = code[:40]
+    raise RefusedTarget(f"{shown!r} is geen organisatiecode (zoals GM0363, PV27, WS0155)",
+                        f"{shown!r} is not an organisation code (such as GM0363, PV27, WS0155)")
+
+
 def _strip_comment(line: str) -> str:
     """Drop a `#` comment: at the start of the line or after white space (a URL fragment stays)."""
     if line.lstrip().startswith("#"):

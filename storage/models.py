@@ -309,3 +309,78 @@ def pack(data: Any) -> bytes:
 
 def unpack(blob: bytes) -> Any:
     return json.loads(zlib.decompress(blob))
+
+
+class NoticeSubscriptionRow(Base):
+    """Who hears of changes (storage/notices.py): an organisation (`org_code`), a site (`site_host`) and/or
+    check patterns (`checks`, as for --checks), each empty for "any"; one target, an e-mail address or a
+    webhook URL (with `secret`, the key of its HMAC-SHA256 signature); the digest's language. Never edited:
+    removing adds a NoticeSubscriptionRemovalRow."""
+
+    __tablename__ = "notice_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_code: Mapped[str] = mapped_column(CleanString(40))
+    site_host: Mapped[str] = mapped_column(CleanString(255))
+    checks: Mapped[str] = mapped_column(CleanText)
+    email: Mapped[str] = mapped_column(CleanString(254))
+    webhook_url: Mapped[str] = mapped_column(CleanText)
+    secret: Mapped[str] = mapped_column(CleanString(64))
+    lang: Mapped[str] = mapped_column(CleanString(2))
+    created: Mapped[datetime] = mapped_column(DateTime)
+
+
+class NoticeSubscriptionRemovalRow(Base):
+    """The removal of a subscription: when. At most one per subscription."""
+
+    __tablename__ = "notice_subscription_removals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("notice_subscriptions.id"), unique=True)
+    removed: Mapped[datetime] = mapped_column(DateTime)
+
+
+class NoticeRow(Base):
+    """A digest delivered to a subscriber: when, and the moment of the state it told (`state_moment`: the
+    subscriber's next digest tells what changed after it)."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("notice_subscriptions.id"))
+    sent: Mapped[datetime] = mapped_column(DateTime)
+    state_moment: Mapped[datetime] = mapped_column(DateTime)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    items: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_notices_subscription_sent", "subscription_id", "sent"),)
+
+
+class NoticeItemRow(Base):
+    """One change a delivered digest told, by its key (storage/notices.py, `Change.key`): unique per
+    subscription, so no change is told twice."""
+
+    __tablename__ = "notice_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"))
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("notice_subscriptions.id"))
+    key: Mapped[str] = mapped_column(CleanString(400))
+
+    __table_args__ = (UniqueConstraint("subscription_id", "key", name="uq_notice_item"),)
+
+
+class NoticeFailureRow(Base):
+    """A digest that could not be delivered (the SMTP server or webhook failed): its changes stay untold and
+    go with the subscriber's next digest."""
+
+    __tablename__ = "notice_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("notice_subscriptions.id"))
+    attempted: Mapped[datetime] = mapped_column(DateTime)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    items: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(CleanText)
+
+    __table_args__ = (Index("ix_notice_failures_subscription", "subscription_id", "attempted"),)

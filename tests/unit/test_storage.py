@@ -120,7 +120,7 @@ def nightly(store: Store, clock: Clock, sites_and_statuses, checks: str = "") ->
 def test_open_applies_migrations_and_reopens(db_url):
     first = Store(db_url)
     with first.session() as session:
-        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
     first.close()
     Store(db_url).close()  # already at head: nothing to do, no error
 
