@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from govscan.model import say, utc_iso
+from reports.explained import until
 from reports.publish import org_key, page_names
 from storage.notices import Change, Subscription
 
@@ -49,16 +50,22 @@ def _status(status: str, lang: str) -> str:
     return say(lang, nl, en)
 
 
+def _flat(text: str) -> str:
+    """One line: a summary or reason with a line break in it cannot start a line of its own in the digest."""
+    return " ".join(text.split())
+
+
 def _line(change: Change, lang: str) -> str:
     if change.kind == "unreachable":
         return say(lang, f"{change.host}: {change.runs} runs op rij niet bereikbaar",
                          f"{change.host}: unreachable {change.runs} runs in a row")
     if change.kind == "expiring":
-        day = change.expires.date().isoformat()
-        return say(lang, f"{change.host}, {change.check}: de uitleg geldt tot {day} ({change.reason})",
-                         f"{change.host}, {change.check}: the explanation holds until {day} ({change.reason})")
+        day = until(change.expires)
+        return say(lang, f"{change.host}, {change.check}: de uitleg geldt tot en met {day} ({_flat(change.reason)})",
+                         f"{change.host}, {change.check}: the explanation holds until {day} inclusive "
+                         f"({_flat(change.reason)})")
     return (f"{change.host}, {change.check}: {_status(change.previous, lang)} → {_status(change.status, lang)}"
-            f" — {change.summary.get(lang)}")
+            f" — {_flat(change.summary.get(lang))}")
 
 
 def _organisation(change: Change) -> str:

@@ -93,7 +93,7 @@ def smtp(certificate):
 class Receiver:
     """A webhook receiver: answers each POST with the next scripted status (then 200), keeps what came."""
 
-    def __init__(self, statuses=()):
+    def __init__(self, statuses=(), certificate=None):
         self.statuses = list(statuses)
         self.posts: list[tuple[dict, bytes]] = []
         receiver = self
@@ -110,7 +110,13 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/govscan/hook"
+        scheme = "http"
+        if certificate is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*certificate)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/govscan/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -247,6 +253,27 @@ def test_a_webhook_answering_500_then_200_gets_the_notice_once_on_retry(store, w
         with store.session() as session:
             assert session.scalar(select(func.count()).select_from(NoticeRow)) == 1
             assert session.scalar(select(func.count()).select_from(NoticeFailureRow)) == 0
+    finally:
+        receiver.close()
+
+
+def test_a_webhook_over_https_is_verified_and_signed(store, world, nightly, clock, certificate):
+    receiver = Receiver(certificate=certificate)
+    try:
+        subscription = subscribe_webhook(store, receiver.url, site_host="www.gemeente2.nl")
+        night(store, make_settings(certificate, free_port("127.0.0.1")), nightly, clock)
+        world.statuses = {"www.gemeente2.nl": {"test.sim.dnssec": "fail"}}
+        night(store, make_settings(certificate, free_port("127.0.0.1")), nightly, clock)
+        ((headers, body),) = receiver.posts
+        assert verified(subscription, headers, body)
+        assert json.loads(body)["changes"][0]["kind"] == "failing"
+        world.statuses = {}
+        untrusted = make_settings(certificate, free_port("127.0.0.1"))
+        untrusted.trust.ca_bundle = ""  # the public roots: the receiver's certificate is not trusted
+        night(store, untrusted, nightly, clock)
+        assert len(receiver.posts) == 1
+        (listed,) = notices.subscriptions(store)
+        assert "CERTIFICATE_VERIFY_FAILED" in listed.last_error
     finally:
         receiver.close()
 
