@@ -300,9 +300,6 @@ def notify_command(ctx, args) -> int:
     lang = ctx.lang
     try:
         if args.notify_command == "add":
-            if (args.email is None) == (args.webhook is None):
-                raise UsageError(say(lang, "geef één doel: --email of --webhook",
-                                           "give one target: --email or --webhook"))
             site = parse_target(args.site).host if args.site is not None else ""
             org = parse_organisation_code(args.org) if args.org is not None else ""
             if args.check is not None:
@@ -315,6 +312,11 @@ def notify_command(ctx, args) -> int:
                                              lang=args.digest_lang or lang)
             ctx.out.print(say(lang, f"Abonnement {subscription.id}: {safe(describe(subscription, lang))}",
                                     f"Subscription {subscription.id}: {safe(describe(subscription, lang))}"))
+            if email and not (ctx.settings.notify.smtp_host and ctx.settings.notify.smtp_from):
+                ctx.err.print(safe(say(lang, "Let op: [notify] smtp_host en smtp_from zijn niet ingesteld; tot dan "
+                                             "mislukt elke e-mail (en wordt die bij de volgende run opnieuw geprobeerd).",
+                                             "Note: [notify] smtp_host and smtp_from are not set; until they are, "
+                                             "every e-mail fails (and is tried again at the next run).")))
             if secret:
                 ctx.err.print(say(lang, f"De sleutel van de handtekening ({SIGNATURE_HEADER}: sha256=HMAC-SHA256 "
                                         "van de body) wordt niet opnieuw getoond:",
