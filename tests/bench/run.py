@@ -14,7 +14,8 @@ it, and measures the real command line (`govscan --lab scan`) as a separate proc
 4. the store: the results of (3) recorded on 31 simulated nights (one run and 30 unchanged ones);
 5. the reports: trend report and municipality maps for 342 municipalities with a year of history.
 
-With --peers it instead runs the peer comparison (tests/bench/peers); with --workers the comparison of one
+With --peers it instead runs the peer comparison (tests/bench/peers: pshtt and sslyze, pa11y-ci and
+Lighthouse); with --workers the comparison of one
 process with 1, 2 and 4 Celery workers and the database write rate (tests/bench/workers.py). At the end the lab is put back: the
 default scenario when a lab was running before, down when none was. Benchmarks never fail on numbers.
 """
@@ -258,7 +259,9 @@ class Bench:
         header, rows = self.sites(status)
         sample = every_kth(rows, self.args.peer_sample)
         sites = write_sites(self.workdir / "sites-peers.csv", header, sample)
-        return {"rejected_rows": self.rejected, **peers.compare(self.workdir, sites, status, self)}
+        browser_sites = write_sites(self.workdir / "sites-browser-peers.csv", header,
+                                    every_kth(rows, self.args.browser_peer_sample))
+        return {"rejected_rows": self.rejected, **peers.compare(self.workdir, sites, status, self, browser_sites)}
 
 
 def restore_lab(before: dict, echo) -> str:
@@ -282,8 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-verdicts", metavar="ALL_DB",
                         help="compare the browser families' verdicts with another run's all.db (out/bench/work/"
                              "<stamp>/all.db of another commit, same --sites, --seed and --browser-sample)")
-    parser.add_argument("--peers", action="store_true", help="compare with pshtt and sslyze instead")
+    parser.add_argument("--peers", action="store_true",
+                        help="compare with pshtt, sslyze, pa11y-ci and Lighthouse instead")
     parser.add_argument("--peer-sample", type=int, default=100, help="sites for the peer comparison")
+    parser.add_argument("--browser-peer-sample", type=int, default=25,
+                        help="sites for the browser peers (pa11y-ci, Lighthouse)")
     parser.add_argument("--workers", action="store_true",
                         help="compare one process with 1, 2 and 4 worker processes instead")
     parser.add_argument("--out", default="out/bench", help="where the JSON goes (default out/bench)")
@@ -307,7 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.peers:
         from tests.bench import peers
 
+        from tests.bench.peers import browser as browser_peers
+
         peers.ensure_venv(bench.echo)
+        browser_peers.ensure_npm(bench.echo)
     try:
         scenario = workdir / f"scenario-{args.sites}.yaml"
         scenario.write_text(generate(args.sites, args.seed), encoding="utf-8")

@@ -99,6 +99,44 @@ def _peer_rows(r: dict) -> list[tuple[str, str, str, str]]:
          _verdict(ratios["both_vs_pshtt_plus_sslyze"], t["peer_ratio"], True)),
         ("CPU ratio both: (pshtt + sslyze) / govscan", f"{ratios['cpu_both_vs_pshtt_plus_sslyze']}", "", ""),
     ]
+    return rows + _browser_peer_rows(r["browser"]) if "browser" in r else rows
+
+
+def _browser_peer_rows(b: dict) -> list[tuple[str, str, str, str]]:
+    """govscan's browser families beside pa11y-ci and Lighthouse (tests/bench/peers/browser.py)."""
+    pa11y, axe_lh, cookies, ratios = b["pa11y_ci"], b["lighthouse_accessibility"], \
+        b["lighthouse_third_party_cookies"], b["ratios"]
+    versions = ", ".join(f"{k} {v}" for k, v in b["versions"].items())
+    rows = [(f"browser peers: sites (every k-th of the lab's list), pages govscan's axe tested; {versions}",
+             f"{b['sites']}, {b['pages_tested_by_govscan_axe']}", "", "")]
+    rows += [(f"{name}: sites/min, CPU s/site (process tree, Chromium included), peak memory MB (PSS)",
+              f"{m['sites_per_minute']}, {m['cpu_seconds_per_site']}, {m['peak_memory_mb']}", "", "")
+             for name, m in b["runs"].items()]
+
+    def found(label: str, compared: dict, unit: str, per: str, ours: str, theirs: str) -> tuple:
+        unexplained = sum(d["why"] == "unexplained" for d in compared["differences"])
+        return (f"{label}: {unit} ({compared[per]} compared), govscan / peer; differences (unexplained)",
+                f"{compared[unit.replace(' ', '_')][ours]} / {compared[unit.replace(' ', '_')][theirs]}; "
+                f"{len(compared['differences'])} ({unexplained})", "", "")
+
+    rows += [
+        found("pa11y-ci vs govscan a11y", pa11y, "violations per page", "pages_compared", "govscan", "peer"),
+        ("pa11y-ci: violations per page in govscan's scope (WCAG 2.0/2.1 A/AA), govscan / peer",
+         f"{pa11y['violations_per_page_in_govscan_scope']['govscan']} / "
+         f"{pa11y['violations_per_page_in_govscan_scope']['peer']}", "", ""),
+        found("Lighthouse accessibility vs govscan a11y, front pages", axe_lh, "violations per page", "pages_compared",
+              "govscan", "peer"),
+        found("Lighthouse third-party-cookies vs govscan privacy, front pages", cookies,
+              "third party cookies per site", "sites_compared", "govscan", "lighthouse"),
+        ("pages a peer could not test: pa11y-ci / Lighthouse",
+         f"{len(pa11y['pages_the_peer_could_not_test'])} / {len(axe_lh['pages_the_peer_could_not_test'])}", "", ""),
+        ("throughput ratio: govscan a11y / pa11y-ci; CPU ratio pa11y-ci / govscan a11y",
+         f"{ratios['throughput_a11y_vs_pa11y_ci']}; {ratios['cpu_pa11y_ci_vs_a11y']}", "", ""),
+        ("throughput ratio: govscan privacy / Lighthouse; CPU ratio Lighthouse / govscan privacy",
+         f"{ratios['throughput_privacy_vs_lighthouse']}; {ratios['cpu_lighthouse_vs_privacy']}", "", ""),
+        ("throughput ratio: govscan browser families / Lighthouse; CPU ratio Lighthouse / govscan",
+         f"{ratios['throughput_browser_vs_lighthouse']}; {ratios['cpu_lighthouse_vs_browser']}", "", ""),
+    ]
     return rows
 
 
@@ -144,6 +182,23 @@ def render(console: Console, report: dict) -> None:
                       "the command's start-up, so each includes the address lookup and storing); the browser's "
                       "from the run with every family: Chromium and node as sampled from /proc, plus the "
                       "scanner's extra CPU over the network-only run.")
+    if report["mode"] == "peers" and "browser" in report:
+        for line in differences(report["browser"]):
+            console.print(line, markup=False, highlight=False)
+
+
+def differences(browser: dict) -> list[str]:
+    """What govscan and a browser peer found otherwise on the same page, one line per rule or cookie, with the
+    reason (tests/bench/peers/browser.py), grouped so a rule found on many pages for one reason is one line."""
+    grouped: dict[tuple, list[str]] = {}
+    for peer, key in (("pa11y-ci", "pa11y_ci"), ("Lighthouse", "lighthouse_accessibility"),
+                      ("Lighthouse", "lighthouse_third_party_cookies")):
+        for d in browser[key]["differences"]:
+            what = d.get("rule") or "third-party cookie " + "@".join(d["cookie"])
+            found_by = "govscan" if d["found_by"] == "govscan" else peer
+            grouped.setdefault((peer, what, found_by, d["why"]), []).append(d.get("page") or d["site"])
+    return [f"difference with {peer}: {what} found only by {found_by} on {len(where)} page(s) "
+            f"(e.g. {where[0]}): {why}" for (peer, what, found_by, why), where in sorted(grouped.items())]
 
 
 def markdown(report: dict) -> str:

@@ -1,5 +1,6 @@
 """Peer tools side by side with govscan on the same sites: pshtt for the HTTPS/HSTS checks, sslyze's own
-command line for the TLS scan.
+command line for the TLS scan; pa11y-ci and Lighthouse for the browser families (browser.py, over a smaller
+sample: they need seconds per page).
 
 Everything runs in the lab's client namespace (IPv4 only), whose /etc/resolv.conf (`ip netns exec` binds
 /etc/netns/<name>/resolv.conf) names the lab's non-validating resolver, so the peers find every site as
@@ -101,9 +102,11 @@ def _sslyze_summary(path: Path) -> dict:
     return {"servers": len(scans), "completed": sum(1 for s in scans if s.get("scan_status") == "COMPLETED")}
 
 
-def compare(workdir: Path, sites_file: Path, status: dict, bench) -> dict:
-    """Run govscan (HTTPS, then TLS), pshtt and sslyze over the sites of `sites_file`; costs and ratios.
-    `ensure_venv` must have run."""
+def compare(workdir: Path, sites_file: Path, status: dict, bench, browser_sites: Path) -> dict:
+    """Run govscan (HTTPS, then TLS), pshtt and sslyze over the sites of `sites_file`, then govscan's browser
+    families and the browser peers over those of `browser_sites` (tests/bench/peers/browser.py); costs and
+    ratios. `ensure_venv` must have run."""
+    from tests.bench.peers import browser
     python = VENV / "bin" / "python"
     netns = status["nov6_netns"]
     hosts = [urlsplit(line.split(",")[-1].strip()).hostname for line in sites_file.read_text().splitlines()[1:]]
@@ -128,16 +131,22 @@ def compare(workdir: Path, sites_file: Path, status: dict, bench) -> dict:
              "--certinfo_ca_file", status["ca_bundle"], *SSLYZE_COMMANDS], log=workdir / "sslyze.log"),
     }
     runs, sent = {}, {}
+
+    def attempt(name: str, command) -> measure.Measurement:
+        for _ in range(3):  # the shared lab (and with it the namespace) may be replaced meanwhile
+            bench.echo(f"peers: {name}")
+            started = bench.ensure_lab()
+            before = traffic(netns)
+            result = command()
+            sent[name] = {key: value - before[key] for key, value in traffic(netns).items()}
+            if bench.lab_status().get("started") == started:
+                break
+        return result
+
     with namespace_resolver(netns, status["plain_resolver"]["ipv4"]):
         for name, command in commands.items():
-            for _ in range(3):  # the shared lab (and with it the namespace) may be replaced meanwhile
-                bench.echo(f"peers: {name}")
-                started = bench.ensure_lab()
-                before = traffic(netns)
-                runs[name] = command()
-                sent[name] = {key: value - before[key] for key, value in traffic(netns).items()}
-                if bench.lab_status().get("started") == started:
-                    break
+            runs[name] = attempt(name, command)
+        browser_peers = browser.compare(workdir, browser_sites, status, bench, attempt)
     sites = len(hosts)
 
     def rate(m: measure.Measurement) -> float:
@@ -164,4 +173,5 @@ def compare(workdir: Path, sites_file: Path, status: dict, bench) -> dict:
                 / max(0.001, runs["govscan_https"].cpu_total + runs["govscan_tls"].cpu_total), 2),
         },
         "versions": {"pshtt": PSHTT.split("==")[1], "sslyze": "6.3.1"},
+        "browser": browser_peers,
     }
