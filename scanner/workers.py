@@ -288,7 +288,8 @@ def coordinate(store, settings: Settings, run_id: int, *, max_attempts: int = 3,
         stalled = time.monotonic() - quiet_since >= settings.workers.republish_seconds
         everything = publish_all or stalled
         publish_all = False
-        for item_id, part, deadline in work.unclaimed(store, run_id, ran_out_only=not everything):
+        items, left, counts = work.poll(store, run_id, ran_out_only=not everything)
+        for item_id, part, deadline in items:
             if stalled or item_id not in published or published[item_id] != deadline:
                 try:
                     app.send_task(TASK, args=(run_id, item_id, part, max_attempts), queue=queue(part))
@@ -299,11 +300,9 @@ def coordinate(store, settings: Settings, run_id: int, *, max_attempts: int = 3,
                 published[item_id] = deadline
         if stalled:
             quiet_since = time.monotonic()
-        left = work.open_items(store, run_id)
         if left != open_before:
             open_before, quiet_since = left, time.monotonic()
         if on_progress:
-            counts = store.run(run_id)
             progress.done, progress.failing, progress.errors = counts.sites_done, counts.sites_failing, counts.sites_error
             on_progress(progress)
         if not left:

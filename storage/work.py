@@ -80,11 +80,15 @@ def claim(store: Store, run_id: int, limit: int, lease: timedelta, max_attempts:
                 and _take(session, item, now, lease, max_attempts)]
 
 
+def _open_count(session, run_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(WorkItem).where(
+        WorkItem.run_id == run_id, WorkItem.state.in_(("queued", "running"))))
+
+
 def open_items(store: Store, run_id: int) -> int:
     """How many items of a run are not finished (queued or running)."""
     with store.session() as session:
-        return session.scalar(select(func.count()).select_from(WorkItem).where(
-            WorkItem.run_id == run_id, WorkItem.state.in_(("queued", "running"))))
+        return _open_count(session, run_id)
 
 
 def resumable(store: Store, source: str) -> int | None:
@@ -192,15 +196,25 @@ def workers_at_work(store: Store, run_ids: list[int]) -> dict[int, set[str]]:
     return found
 
 
+def _unclaimed(session, run_id: int, now, ran_out_only: bool) -> list[tuple[int, str, object]]:
+    which = ((WorkItem.state == "running") & (WorkItem.deadline <= now)) if ran_out_only else _claimable(now)
+    return [tuple(row) for row in session.execute(select(WorkItem.id, WorkItem.part, WorkItem.deadline)
+                                                  .where(WorkItem.run_id == run_id, which).order_by(WorkItem.id))]
+
+
 def unclaimed(store: Store, run_id: int, ran_out_only: bool = False) -> list[tuple[int, str, object]]:
     """(id, part, deadline) of the run's items that no live claim holds: queued, or their claim ran out (only
     those with `ran_out_only`: the run's running items, a few per worker, not all it still needs)."""
-    now = store.now()
-    which = ((WorkItem.state == "running") & (WorkItem.deadline <= now)) if ran_out_only else _claimable(now)
     with store.session() as session:
-        return [tuple(row) for row in session.execute(select(WorkItem.id, WorkItem.part, WorkItem.deadline)
-                                                      .where(WorkItem.run_id == run_id, which)
-                                                      .order_by(WorkItem.id))]
+        return _unclaimed(session, run_id, store.now(), ran_out_only)
+
+
+def poll(store: Store, run_id: int, ran_out_only: bool) -> tuple[list[tuple[int, str, object]], int, RunRow]:
+    """What the coordinator looks at every second, in one transaction (each costs the store a connection
+    check and a commit): `unclaimed` items, how many items are open, and the run with its counts."""
+    with store.session() as session:
+        items = _unclaimed(session, run_id, store.now(), ran_out_only)
+        return items, _open_count(session, run_id), session.get(RunRow, run_id)
 
 
 def claim_item(store: Store, run_id: int, item_id: int, lease: timedelta, max_attempts: int,
