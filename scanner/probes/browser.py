@@ -28,7 +28,9 @@ Per site, the same observations with as little work as they take (issue 18; `mak
 
 - No interaction: one context, as one visitor's cookie jar. The front page, then a deterministic sample of
   same-site subpages in the order a visitor would click them (breadth-first), one after the other in the
-  same tab (cookies, requests, localStorage per page); then the accessibility statement's candidate pages.
+  same tab (cookies, requests, localStorage per page).
+- The accessibility statement's candidate pages: over HTTP, at the same time as the consent states
+  (scanner/probes/statement_pages.py); in the browser only a page that script draws.
 - axe-core (in every frame) on the front page and the first `axe_subpages` subpages only, inside those visits.
 - Reject and accept: each one clean context, the front page, the click, then one more page.
 - Settling by observation, not by clock: a page is settled once no request, response or script cookie write
@@ -45,6 +47,7 @@ is restarted.
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime
 import json
 import math
@@ -67,6 +70,7 @@ from govscan.model import Reason, Site
 from scanner.domains import registrable_domain
 from scanner.probes.base import Probe, ProbeContext, ProbeError
 from scanner.probes.consent import Banner, local_storage_keys
+from scanner.probes.statement_pages import REGISTER_LINK, read_statement_pages
 from scanner.socks import ResolvingSocksProxy
 
 # The scripts injected into pages, and axe-core pinned beside them (version in its first line, licence in
@@ -106,10 +110,8 @@ PROFILE_PREFERENCES = {
     "safebrowsing": {"enabled": False},
 }
 STATEMENT_PATHS = ("/toegankelijkheid", "/toegankelijkheidsverklaring", "/toegankelijkheidsverklaringen")
-MAX_STATEMENT_FETCHES = 6
 SKIP_EXTENSIONS = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|odt|ods|zip|jpe?g|png|gif|svg|webp|mp[34]|avi|ics|xml|rss)$",
                              re.I)
-REGISTER_LINK = re.compile(r"toegankelijkheidsverklaring\.nl/register/(\d+)", re.I)
 REGISTER_LABEL = re.compile(r"/files/verklaring/label/[0-9a-f]{32}\.(\d+)\.svg", re.I)
 STATEMENT_WORDS = re.compile(r"toegankelijk|accessibility", re.I)
 SCRIPT_URL = re.compile(r"(https?://[^\s()]+?):\d+:\d+")
@@ -471,9 +473,10 @@ class BrowserProbe(Probe):
 
     # --- one state: a fresh context, one or more pages ---
 
-    async def in_context(self, settings, state: str, work, site_domain: str | None = None):
+    async def in_context(self, settings, state: str, work, site_domain: str | None = None,
+                         tally: collections.Counter | None = None):
         """Open a fresh context for one state, let `work(visit)` load and collect its pages (each within
-        `visit_timeout`) and always throw the context away."""
+        `visit_timeout`) and always throw the context away. `tally` counts the site's contexts and page loads."""
         try:
             context = await self.chromium.new_context(
                 user_agent=settings.scan.user_agent or None, service_workers="block",
@@ -482,6 +485,8 @@ class BrowserProbe(Probe):
             raise VisitFailed(Reason.BROWSER, str(exc)) from None
         self.contexts += 1
         visit = Visit(self, settings, context, state, site_domain)
+        if tally is not None:
+            tally["contexts"] += 1
         try:
             await visit.open()
             return await work(visit)
@@ -490,6 +495,8 @@ class BrowserProbe(Probe):
         except Exception as exc:
             raise VisitFailed(*self.classify(None, exc, visit.recorder.requests)) from None
         finally:
+            if tally is not None:
+                tally["page_loads"] += visit.loads
             await self.chromium.close_context(context)
 
     def classify(self, url: str | None, exc: Exception, requests: list[dict]) -> tuple[str, str]:
@@ -513,35 +520,40 @@ class BrowserProbe(Probe):
     async def collect(self, ctx: ProbeContext, site: Site, address, prior) -> dict[str, Any]:
         async with self.slots:
             try:
-                return await asyncio.wait_for(self.scan_site(ctx.settings, site), self.site_budget(ctx.settings))
+                return await asyncio.wait_for(self.scan_site(ctx, site), self.site_budget(ctx.settings))
             except asyncio.TimeoutError:
                 raise ProbeError(Reason.TIMEOUT, f"browser visits took longer than "
                                                  f"{self.site_budget(ctx.settings):g}s") from None
             except VisitFailed as exc:
                 raise ProbeError(exc.reason, exc.detail) from None
 
-    async def scan_site(self, settings, site: Site) -> dict[str, Any]:
+    async def scan_site(self, ctx: ProbeContext, site: Site) -> dict[str, Any]:
+        settings = ctx.settings
         visited_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        contexts_before = self.contexts
-        front = await self.in_context(settings, "none", lambda v: v.no_interaction(site.url))
+        tally: collections.Counter = collections.Counter()
+        front = await self.in_context(settings, "none", lambda v: v.no_interaction(site.url), tally=tally)
         site_domain = front["site_domain"]
         consent = {}
         visits = list(front["records"])
-        if front["banner"]:
-            pages = front["pages"]
-            follow = pages[1]["url"] if len(pages) > 1 else front["final_url"]
-            # The two clean states side by side: each is its own context, so neither sees the other.
-            results = await asyncio.gather(*(
-                self.in_context(settings, choice, lambda v, c=choice: v.consent(front["final_url"], c, follow),
-                                site_domain) for choice in ("reject", "accept")), return_exceptions=True)
-            for choice, result in zip(("reject", "accept"), results):
-                if isinstance(result, VisitFailed):
-                    consent[choice] = {"error": f"{result.reason}: {result.detail}"}
-                    continue
-                if isinstance(result, BaseException):
-                    raise result
-                consent[choice] = result["consent"]
-                visits.extend(result["records"])
+        states = ("reject", "accept") if front["banner"] else ()
+        pages = front["pages"]
+        follow = pages[1]["url"] if len(pages) > 1 else front["final_url"]
+        # The two clean states side by side, each its own context so neither sees the other, and the statement
+        # read over HTTP meanwhile.
+        statement, *results = await asyncio.gather(
+            self.statement(ctx, front["statement_candidates"], site_domain, tally),
+            *(self.in_context(settings, choice, lambda v, c=choice: v.consent(front["final_url"], c, follow),
+                              site_domain, tally) for choice in states), return_exceptions=True)
+        if isinstance(statement, BaseException):
+            raise statement
+        for choice, result in zip(states, results):
+            if isinstance(result, VisitFailed):
+                consent[choice] = {"error": f"{result.reason}: {result.detail}"}
+                continue
+            if isinstance(result, BaseException):
+                raise result
+            consent[choice] = result["consent"]
+            visits.extend(result["records"])
         browser = settings.browser
         return {
             "url": site.url,
@@ -558,10 +570,29 @@ class BrowserProbe(Probe):
             "consent": consent,
             "axe": {"version": next((p["version"] for p in front["axe"] if p.get("version")), ""), "tags": AXE_TAGS,
                     "pages": front["axe"]},
-            "statement": front["statement"],
-            "browser_visits": self.contexts - contexts_before,  # fresh contexts used
-            "page_loads": front["page_loads"] + sum(c.get("page_loads", 0) for c in consent.values()),
+            "statement": statement,
+            "browser_visits": tally["contexts"],  # fresh contexts this site used
+            "page_loads": tally["page_loads"],
         }
+
+    async def statement(self, ctx: ProbeContext, candidates: list[dict], site_domain: str,
+                        tally: collections.Counter) -> dict:
+        """The statement's candidate pages over HTTP, a page that script draws in a fresh context; all within
+        `visit_timeout`."""
+        settings = ctx.settings
+
+        async def render(url: str) -> dict:
+            try:
+                return await self.in_context(settings, "statement", lambda v: v.statement_page(url), site_domain,
+                                             tally)
+            except VisitFailed as exc:
+                return {"render_error": f"{exc.reason}: {exc.detail}"}
+
+        timeout = settings.browser.visit_timeout
+        try:
+            return await asyncio.wait_for(read_statement_pages(ctx, candidates, render), timeout)
+        except asyncio.TimeoutError:
+            return {"candidates": candidates, "fetched": [], "error": f"{Reason.TIMEOUT}: no statement within {timeout:g}s"}
 
 
 class Visit:
@@ -709,7 +740,8 @@ class Visit:
 
     async def no_interaction(self, start_url: str) -> dict:
         """The front page, then the sampled subpages breadth-first in this same context (a visitor's cookie
-        jar), axe-core on the front page and the first `axe_subpages` of them, then the statement pages."""
+        jar), axe-core on the front page and the first `axe_subpages` of them; and where to look for the
+        accessibility statement."""
         browser = self.settings.browser
 
         async def front_page() -> dict:
@@ -746,14 +778,9 @@ class Visit:
                     if link.rstrip("/") not in seen:
                         seen.add(link.rstrip("/"))
                         queue.append((link, depth + 1))
-        candidates = statement_candidates(final_url, front["facts"]["links"], front["facts"]["labels"])
-        try:
-            statement = await asyncio.wait_for(self.statement_pages(candidates), browser.visit_timeout)
-        except asyncio.TimeoutError:
-            statement = {"candidates": candidates, "fetched": [],
-                         "error": f"{Reason.TIMEOUT}: no statement within {browser.visit_timeout:g}s"}
         return {"records": records, "pages": pages, "axe": axe, "banner": front["banner"], "final_url": final_url,
-                "site_domain": self.site_domain, "statement": statement, "page_loads": self.loads}
+                "site_domain": self.site_domain,
+                "statement_candidates": statement_candidates(final_url, front["facts"]["links"], front["facts"]["labels"])}
 
     async def consent(self, url: str, choice: str, follow_url: str) -> dict:
         """The front page from a clean state; click `choice` (reject or accept) on the banner
@@ -771,39 +798,18 @@ class Visit:
             records.append(await self.step(follow_url, lambda: self.page_record(follow_url)))
         return {"consent": dict(clicked["outcome"], page_loads=self.loads), "records": records}
 
-    # --- the accessibility statement ---
+    # --- the accessibility statement, where script draws it ---
 
-    async def statement_pages(self, candidates: list[dict]) -> dict:
-        """Load the candidate pages in order (following register links found on them) and keep their text."""
-        queue = list(candidates)
-        fetched = []
-        seen = {c["url"] for c in queue}
-        while queue and len(fetched) < MAX_STATEMENT_FETCHES:
-            candidate = queue.pop(0)
-            entry = dict(candidate)
-            # A fresh tab per candidate: a failed load leaves an error page navigating in the old one.
-            if self.page is not None:
-                await self.page.close()
-            self.page = await self.context.new_page()
-            self.loads += 1
-            self.probe.page_loads += 1
-            try:
-                response = await self.page.goto(candidate["url"], wait_until="load", timeout=15000)
-                entry.update(status=response.status if response else None, final_url=self.page.url,
-                             title=await self._title(),
-                             text=(await self.page.inner_text("body", timeout=5000))[:40000],
-                             html=(await self.page.content())[:80000])
-                facts = await self.facts()
-                entry["links"] = [{"href": link["href"], "text": link["text"]} for link in facts["links"]][:300]
-                for link in facts["links"]:
-                    if REGISTER_LINK.search(link["href"]) and link["href"] not in seen:
-                        seen.add(link["href"])
-                        queue.insert(0, {"url": link["href"], "via": "register_link_on_page", "text": link["text"],
-                                         "from": candidate["url"]})
-            except Exception as exc:
-                entry["error"] = str(exc).split("\n")[0][:300]
-            fetched.append(entry)
-        return {"candidates": candidates, "fetched": fetched}
+    async def statement_page(self, url: str) -> dict:
+        """A statement candidate as the browser draws it: status, final URL, title, text and links."""
+
+        async def read() -> dict:
+            facts = await self.facts()
+            return {"status": self.response.status if self.response else None, "final_url": self.page.url,
+                    "title": await self._title(), "text": (await self.page.inner_text("body", timeout=5000))[:40000],
+                    "links": [{"href": link["href"], "text": link["text"]} for link in facts["links"]][:300]}
+
+        return await self.step(url, read)
 
 
 def _origin(url: str) -> str:

@@ -462,6 +462,24 @@ def _host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower().rstrip(".")
 
 
+async def allowed_address(ctx, host: str, family_of: str | None = None) -> str:
+    """An address of `host` (or `host` itself, a literal address) that the address policy allows, of the IP
+    family of `family_of` when it has one of that family. Failed when it has none, RefusedAddress when it has
+    only refused ones (scanner/addresses.py)."""
+    try:
+        candidates = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        found = await ctx.resolver.addresses(host)
+        same, other = ("ipv6", "ipv4") if family_of and ":" in family_of else ("ipv4", "ipv6")
+        candidates = found[same] + found[other]
+    if not candidates:
+        raise Failed(Reason.DNS, f"{host} has no address")
+    allowed = [a for a in candidates if ctx.address_policy.refusal(a) is None]
+    if not allowed:
+        ctx.address_policy.check(candidates[0])  # raises RefusedAddress, naming the first one
+    return allowed[0]
+
+
 class HttpProbe(Probe):
     """Per address: port 443 (TCP, TLS, chain, front page, redirect chain, security.txt) and port 80."""
 
@@ -590,24 +608,12 @@ class HttpProbe(Probe):
 
     @staticmethod
     async def _address_for(ctx, url: str, site: Site, address: str) -> str:
-        """Where a redirect goes: the probed address on the site's own host, else an address of the other
-        host that the address policy allows, of the same IP family as the probed one if it has one
-        (RefusedAddress when the host has only refused addresses)."""
+        """Where a redirect goes: the probed address on the site's own host, else an allowed address of the
+        other host, of the probed address's IP family if it has one."""
         host = _host_of(url)
         if host == site.host:
             return address
-        try:
-            candidates = [str(ipaddress.ip_address(host))]  # a literal address in the URL
-        except ValueError:
-            found = await ctx.resolver.addresses(host)
-            same, other = ("ipv6", "ipv4") if ":" in address else ("ipv4", "ipv6")
-            candidates = found[same] + found[other]
-        if not candidates:
-            raise Failed(Reason.DNS, f"{host} has no address")
-        allowed = [a for a in candidates if ctx.address_policy.refusal(a) is None]
-        if not allowed:
-            ctx.address_policy.check(candidates[0])  # raises RefusedAddress, naming the first one
-        return allowed[0]
+        return await allowed_address(ctx, host, address)
 
     async def _http(self, session: Session, site: Site, address: str, data: dict) -> None:
         """Port 80: only the first response to http://host/ (what web.https.redirect judges)."""
