@@ -22,7 +22,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from govscan.model import CheckInfo, Finding, SiteResult, Status, Text, say
 
@@ -103,15 +103,22 @@ class ScanSummary:
 
     @classmethod
     def of(cls, run_id: int, results: list[SiteResult], seconds: float) -> ScanSummary:
+        return cls.counted(run_id, [[(f.check, f.status) for f in r.findings] for r in results], seconds)
+
+    @classmethod
+    def counted(cls, run_id: int, sites: Iterable[list[tuple[str, str]]], seconds: float) -> ScanSummary:
+        """From each site's (check id, status) pairs, all a summary needs: a stored run's summary then reads
+        no evidence (Store.statuses_for_run)."""
         per_check: dict[str, Counter] = {}
-        for result in results:
-            for finding in result.findings:
-                per_check.setdefault(finding.check, Counter())[Status(finding.status)] += 1
-
-        def sites_with(status: Status) -> int:
-            return sum(any(f.status == status for f in r.findings) for r in results)
-
-        return cls(run_id, len(results), sites_with(Status.FAIL), sites_with(Status.ERROR), seconds, per_check)
+        count = failing = errors = 0
+        for statuses in sites:
+            for check, status in statuses:
+                per_check.setdefault(check, Counter())[Status(status)] += 1
+            found = {status for _, status in statuses}
+            count += 1
+            failing += Status.FAIL in found
+            errors += Status.ERROR in found
+        return cls(run_id, count, failing, errors, seconds, per_check)
 
 
 Catalogue = Mapping[str, CheckInfo]

@@ -89,10 +89,10 @@ class Context:
         return chosen
 
     def scan(self, kind: str, sites: list[Site], patterns: str | None, source: str,
-             on_progress=None, distributed: bool = False) -> tuple[int, list[SiteResult]]:
+             on_progress=None, distributed: bool = False) -> tuple[int, list[SiteResult] | None]:
         """Run the checks matching `patterns` over the sites, storing each site as it finishes; `distributed`:
-        by the workers (scanner/workers.py), the results read back from the store. Returns the run id and the
-        results."""
+        by the workers (scanner/workers.py), the results read back from the store for a JSON report only (the
+        text summary counts the stored statuses). Returns the run id and the results (None then)."""
         from storage.store import settings_hash
 
         self.checks(patterns)  # no matching check is a usage error, before a run is started
@@ -108,7 +108,9 @@ class Context:
                 from scanner import workers
 
                 workers.coordinate(store, self.settings, run_id, on_progress=on_progress)
-                return run_id, workers.results(store, run_id, with_addresses=self.args.format == "json")
+                if self.args.format != "json":  # the text summary counts the stored statuses (cmd_scan)
+                    return run_id, None
+                return run_id, workers.results(store, run_id, with_addresses=True)
             # All sites in one batch (one progress bar); a site another run is scanning is waited for.
             results = execute(store, self.settings, run_id, WorkSettings(batch=len(sites)),
                               on_progress=on_progress)
@@ -168,7 +170,10 @@ def cmd_scan(ctx: Context, args) -> int:
     with console.scan_progress(ctx.err, len(sites), ctx.lang) as on_progress:
         run_id, results = ctx.scan("batch", sites, args.checks, source=str(source), on_progress=on_progress,
                                    distributed=args.distributed)
-    summary = ScanSummary.of(run_id, results, time.monotonic() - started)
+    if results is None:  # a distributed run shown as text: no finding read back whole
+        summary = ScanSummary.counted(run_id, ctx.store.statuses_for_run(run_id).values(), time.monotonic() - started)
+    else:
+        summary = ScanSummary.of(run_id, results, time.monotonic() - started)
     if args.format == "json":
         reports = [SiteReport.of(result) for result in sorted(results, key=lambda r: r.site.host)]
         console.print_json(json_report.scan(ctx.store.run(run_id), summary, reports, all_checks()))

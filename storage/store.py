@@ -243,6 +243,18 @@ def state_on(session: Session, when: datetime | date, checks: str | Iterable[str
     return [row for row in rows if matches(row.check, checks)] if checks else rows
 
 
+def _run_findings(run_id: int, *columns):
+    """`columns` of the findings a run shows: for each site it stored, the versions current when that site was
+    stored (every part of a site has that moment as `finished`, so a finding comes once per part)."""
+    return (select(*columns).select_from(FindingRow)
+            .join(WorkItem, and_(WorkItem.site_id == FindingRow.site_id, WorkItem.run_id == run_id,
+                                 WorkItem.state == "done"))
+            .join(SiteRow, SiteRow.id == FindingRow.site_id)
+            .where(FindingRow.first_seen <= WorkItem.finished,
+                   or_(FindingRow.valid_until.is_(None), FindingRow.valid_until > WorkItem.finished))
+            .order_by(SiteRow.host, FindingRow.check_id))
+
+
 class Store:
     """The one door to the database for the CLI, the scheduler and the reports."""
 
@@ -535,16 +547,24 @@ class Store:
             run = session.get(RunRow, run_id)
             if run is None:
                 return []
-            rows = session.scalars(
-                select(FindingRow)
-                .join(WorkItem, and_(WorkItem.site_id == FindingRow.site_id, WorkItem.run_id == run_id,
-                                     WorkItem.state == "done"))
-                .join(SiteRow, SiteRow.id == FindingRow.site_id)
-                .where(FindingRow.first_seen <= WorkItem.finished,
-                       or_(FindingRow.valid_until.is_(None), FindingRow.valid_until > WorkItem.finished))
-                .order_by(SiteRow.host, FindingRow.check_id)
-            ).unique().all()
+            rows = session.scalars(_run_findings(run_id, FindingRow)).unique().all()
             return [row for row in rows if matches(row.check_id, run.checks)]
+
+    def statuses_for_run(self, run_id: int) -> dict[str, list[tuple[str, str]]]:
+        """host -> [(check id, status)] of the findings `findings_for_run` returns, without their evidence:
+        all a run's summary counts, so a large run's summary does not read every finding back whole."""
+        with self.session() as session:
+            run = session.get(RunRow, run_id)
+            if run is None:
+                return {}
+            rows = session.execute(_run_findings(run_id, FindingRow.id, SiteRow.host, FindingRow.check_id,
+                                                 FindingRow.status).distinct()).all()
+            asked = {check for check in {row.check_id for row in rows} if matches(check, run.checks)}
+            found: dict[str, list[tuple[str, str]]] = {}
+            for _, host, check, status in rows:
+                if check in asked:
+                    found.setdefault(host, []).append((check, status))
+            return found
 
     def history(self, host: str, check: str | None = None) -> list[FindingRow]:
         """Every version of a site's findings (one check's, or all), oldest first: when each status began."""

@@ -162,6 +162,9 @@ def test_record_and_read_back_a_run(store, clock):
     assert back == finding(NOORD, "web.https.hsts", Status.FAIL, "max-age=60")  # both languages, addresses
     assert rows[0].site.organisation.code == "GM9901"
     assert rows[2].reason == "timeout"
+    assert store.statuses_for_run(run) == {
+        "www.noordstad.nl": [("web.https.hsts", "fail"), ("web.https.redirect", "pass")],
+        "www.zuiddorp.nl": [("web.https.hsts", "error"), ("web.https.redirect", "pass")]}
     assert store.run() .id == run and [r.id for r in store.runs()] == [run]
 
 
@@ -257,6 +260,7 @@ def test_run_findings_are_limited_to_the_checks_it_ran(store, clock):
     store.record_site(on_demand, result(NOORD, {"web.https.hsts": Status.FAIL}))
     store.finish_run(on_demand)
     assert [(r.check_id, r.status) for r in store.findings_for_run(on_demand)] == [("web.https.hsts", "fail")]
+    assert store.statuses_for_run(on_demand) == {"www.noordstad.nl": [("web.https.hsts", "fail")]}
 
 
 def test_a_site_not_in_the_run_list_gets_a_work_item(store, clock):

@@ -10,6 +10,7 @@ import pytest
 
 from checks.registry import select as select_checks
 from govscan.model import Status
+from reports.site_report import ScanSummary
 from scanner import cli, config, scheduler, workers
 from storage import work
 from tests.unit.simfakes import world, write_sites  # noqa: F401 (fixture)
@@ -46,6 +47,7 @@ def test_a_site_is_done_when_its_last_part_is_stored_and_a_part_stored_twice_cou
     assert (counts.sites_total, counts.sites_done, counts.sites_failing) == (1, 1, 1)
     assert {(f.check_id, f.status) for f in store.findings_for_run(run)} == {("web.https.hsts", "pass"),
                                                                             ("privacy.trackers", "fail")}
+    assert store.statuses_for_run(run) == {site.host: [("privacy.trackers", "fail"), ("web.https.hsts", "pass")]}
     assert work.open_items(store, run) == 0
 
 
@@ -114,6 +116,10 @@ def test_the_coordinator_has_every_site_scanned_once(store, world, in_process):
     assert Counter(world.scans) == {f"www.gemeente{i}.nl": 1 for i in range(4)}
     assert Counter(outcomes) == {"stored": 4, "not claimed": 4}
     assert len(workers.results(store, run)) == 4
+    # The text summary counts the stored statuses: the same as from the findings read back whole.
+    summary = ScanSummary.counted(run, store.statuses_for_run(run).values(), 1.0)
+    assert summary == ScanSummary.of(run, workers.results(store, run), 1.0)
+    assert (summary.sites, summary.failing) == (4, 1)
 
 
 def test_the_scheduler_hands_its_runs_to_the_workers_when_distributed(store, world, in_process, tmp_path):
