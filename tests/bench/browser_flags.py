@@ -26,12 +26,9 @@ from tests.integration.local_https import LocalWeb, MappedResolver
 from tests.integration.test_browser_local import PAGES, settings_for
 
 CANDIDATES = {
-    "extensions off": ["--disable-extensions"],
-    "autoplay off": ["--autoplay-policy=user-gesture-required"],
     "GPU in the browser process": ["--in-process-gpu"],
     "no software rasterizer": ["--disable-software-rasterizer"],
-    "background throttling off": ["--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                                  "--disable-backgrounding-occluded-windows"],
+    "GPU compositing off": ["--disable-gpu-compositing"],
 }
 
 
