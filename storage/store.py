@@ -559,7 +559,7 @@ class Store:
                 return {}
             rows = session.execute(_run_findings(run_id, FindingRow.id, SiteRow.host, FindingRow.check_id,
                                                  FindingRow.status).distinct()).all()
-            asked = {check for check in {row.check_id for row in rows} if matches(check, run.checks)}
+            asked = {row.check_id for row in rows if matches(row.check_id, run.checks)}
             found: dict[str, list[tuple[str, str]]] = {}
             for _, host, check, status in rows:
                 if check in asked:

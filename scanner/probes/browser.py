@@ -803,7 +803,7 @@ class Visit:
         records = [clicked["record"]]
         if clicked["outcome"]["banner"]:
             records.append(await self.step(follow_url, lambda: self.page_record(follow_url)))
-        return {"consent": dict(clicked["outcome"], page_loads=self.loads), "records": records}
+        return {"consent": clicked["outcome"], "records": records}
 
     # --- the accessibility statement, where script draws it ---
 
