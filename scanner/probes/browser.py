@@ -32,7 +32,8 @@ Per site, the same observations with as little work as they take (issue 18; `mak
 - The accessibility statement's candidate pages: over HTTP, at the same time as the consent states
   (scanner/probes/statement_pages.py); in the browser only a page that script draws.
 - axe-core (in every frame) on the front page and the first `axe_subpages` subpages only, inside those visits.
-- Reject and accept: each one clean context, the front page, the click, then one more page.
+- Reject and accept: each one clean context, the front page, the click, then one more page; autoconsent
+  there gets only the rules of the CMPs the first visit detected (none: it is not injected).
 - Settling by observation, not by clock: a page is settled once no request, response or script cookie write
   has come for `settle_quiet_seconds`, the first page of each state not before `settle_seconds` (cookies set
   by timers seconds after load), no page later than `settle_cap_seconds`; the page is scrolled once first
@@ -545,11 +546,12 @@ class BrowserProbe(Probe):
         states = ("reject", "accept") if front["banner"] else ()
         pages = front["pages"]
         follow = pages[1]["url"] if len(pages) > 1 else front["final_url"]
+        cmps = tuple(front["banner"]["cmps_detected"]) if front["banner"] else ()
         # The two clean states side by side, each its own context so neither sees the other, and the statement
         # read over HTTP meanwhile.
         statement, *results = await asyncio.gather(
             self.statement(ctx, front["statement_candidates"], site_domain, tally),
-            *(self.in_context(settings, choice, lambda v, c=choice: v.consent(front["final_url"], c, follow),
+            *(self.in_context(settings, choice, lambda v, c=choice: v.consent(front["final_url"], c, follow, cmps),
                               site_domain, tally) for choice in states), return_exceptions=True)
         if isinstance(statement, BaseException):
             raise statement
@@ -789,13 +791,14 @@ class Visit:
                 "site_domain": self.site_domain,
                 "statement_candidates": statement_candidates(final_url, front["facts"]["links"], front["facts"]["labels"])}
 
-    async def consent(self, url: str, choice: str, follow_url: str) -> dict:
+    async def consent(self, url: str, choice: str, follow_url: str, cmps: tuple[str, ...]) -> dict:
         """The front page from a clean state; click `choice` (reject or accept) on the banner
-        (scanner/probes/consent.py); then collect on this page and on one more page."""
+        (scanner/probes/consent.py), with autoconsent's rules for the `cmps` the first visit detected only;
+        then collect on this page and on one more page."""
         floor = self.settings.browser.settle_seconds
 
         async def click() -> dict:
-            outcome = await Banner(self.page).choose(choice, floor, self.recorder)
+            outcome = await Banner(self.page, cmps).choose(choice, floor, self.recorder)
             await self.settle(floor)
             return {"outcome": outcome, "record": await self.page_record()}
 

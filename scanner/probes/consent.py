@@ -55,6 +55,10 @@ AUTOCONSENT_CONFIG = {
     "logs": {"lifecycle": False, "rulesteps": False, "detectionsteps": False, "evals": False, "errors": False,
              "messages": False, "waits": False},
 }
+# The CMPs autoconsent implements in code rather than as rules (its `dynamicCMPs`, with BASERULE and HEURISTIC
+# among the names, which disabling leaves alone): a consent state disables those its site's first visit did not
+# detect, as it leaves out the rules of the others.
+CODED_CMPS = tuple(sorted(set(re.findall(r'this\.name = "([^"]+)"', AUTOCONSENT_JS))))
 SCREENSHOT_MAX_BYTES = 300_000
 MAX_MESSAGES = 300
 MAX_EVALS = 200  # a page can post messages to the binding too: its evals run in its own world, but are bounded
@@ -79,8 +83,11 @@ async def local_storage_keys(page) -> list[tuple[Any, list[str]]]:
 class Banner:
     """The consent banner of one page (a Visit's page): autoconsent in every frame, banner.js as the fallback."""
 
-    def __init__(self, page):
+    def __init__(self, page, cmps: tuple[str, ...] | None = None):
+        """`cmps`: None on a site's first visit (every rule); on the consent states the CMPs that visit
+        detected, whose rules alone are sent (none: autoconsent is not injected, banner.js alone acts)."""
         self.page = page
+        self.cmps = cmps
         self.messages: list[tuple[object, dict]] = []  # (frame, message) from autoconsent, in order
         self.answered: set = set()  # frames that got their rules
         self.evals = 0
@@ -95,15 +102,26 @@ class Banner:
         if self.started:
             return
         self.started = True
-        await self.page.expose_binding("autoconsentSendMessage", self._on_message)
         await self.page.expose_binding("__govscanClick", self._on_click)
+        if self.cmps == ():
+            return
+        await self.page.expose_binding("autoconsentSendMessage", self._on_message)
         self.page.on("framenavigated", self._on_frame)
         for frame in self.page.frames:
             await self._inject(frame)
 
     def stop(self) -> None:
-        if self.started:
+        if self.started and self.cmps != ():
             self.page.remove_listener("framenavigated", self._on_frame)
+
+    def config(self) -> dict:
+        if self.cmps is None:
+            return AUTOCONSENT_CONFIG
+        return dict(AUTOCONSENT_CONFIG, disabledCmps=[name for name in CODED_CMPS if name not in self.cmps])
+
+    def detected_cmps(self) -> list[str]:
+        """The CMPs autoconsent's rules detected in any frame, for the consent states' visits."""
+        return sorted({str(m.get("cmp", ""))[:80] for _, m in self.messages if m.get("type") == "cmpDetected"})
 
     def _on_frame(self, frame) -> None:
         self._spawn(self._inject(frame))
@@ -129,9 +147,9 @@ class Banner:
         if kind == "init":
             if frame not in self.answered:
                 self.answered.add(frame)
-                rules = rules_for(frame.url, frame.parent_frame is None)
+                rules = rules_for(frame.url, frame.parent_frame is None, self.cmps)
                 self._spawn(self._send(frame, "({type: 'initResp', config: arg[0], rules: JSON.parse(arg[1])})",
-                                       [AUTOCONSENT_CONFIG, rules]))
+                                       [self.config(), rules]))
         elif kind == "eval" and self.evals < MAX_EVALS:
             self.evals += 1
             self._spawn(self._eval(frame, message))
@@ -235,6 +253,7 @@ class Banner:
         self.stop()
         if banner:
             banner["screenshot_png_b64"] = await self.screenshot(banner)
+            banner["cmps_detected"] = self.detected_cmps()
         return _plain(banner)
 
     async def screenshot(self, banner: dict) -> str | None:
@@ -383,11 +402,13 @@ def _rule_contexts() -> list[tuple[bool, bool, re.Pattern | None]]:
 RULE_CONTEXTS = _rule_contexts()
 
 
-def rules_for(url: str, main_frame: bool) -> str:
+def rules_for(url: str, main_frame: bool, cmps: tuple[str, ...] | None = None) -> str:
     """The rules that can run in a frame (their runContext: main frame or not, urlPattern), as JSON: autoconsent
-    filters them itself too, but sending all 800 to every frame makes detection slow."""
+    filters them itself too, but sending all 800 to every frame makes detection slow. With `cmps`, only the
+    rules of those CMPs (a consent state needs no others: the site's first visit found its CMP)."""
     return _rules_json(tuple(index for index, (main, frame, pattern) in enumerate(RULE_CONTEXTS)
-                             if (main if main_frame else frame) and (pattern is None or pattern.search(url))))
+                             if (main if main_frame else frame) and (pattern is None or pattern.search(url))
+                             and (cmps is None or AUTOCONSENT_RULES[index]["name"] in cmps)))
 
 
 @functools.lru_cache(maxsize=64)
