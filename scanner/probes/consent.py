@@ -222,16 +222,13 @@ class Banner:
         start = time.monotonic()
         while True:
             found = self._found("popupFound")
-            banner = await self.find()
             waited = time.monotonic() - start
-            if found:
-                break
-            if self._found("cmpDetected") and waited < max(seconds, POPUP_SECONDS):
-                pass  # a rule knows this CMP: give its popup time to open, even when banner.js sees a banner
-            elif banner and waited >= QUIET_SECONDS:
-                break
-            elif waited >= max(seconds, DETECT_SECONDS):
-                break
+            # a rule knows this CMP: give its popup time to open, even when banner.js sees a banner
+            popup_pending = self._found("cmpDetected") and waited < max(seconds, POPUP_SECONDS)
+            if found or (not popup_pending and waited >= QUIET_SECONDS):
+                banner = await self.find()  # asked only once its answer can end the wait
+                if found or banner or waited >= max(seconds, DETECT_SECONDS):
+                    break
             await asyncio.sleep(0.25)
         if not found and not banner:
             return None
