@@ -29,11 +29,12 @@ Per site, the same observations with as little work as they take (issue 18; `mak
 - No interaction: one context, as one visitor's cookie jar. The front page, then a deterministic sample of
   same-site subpages in the order a visitor would click them (breadth-first), one after the other in the
   same tab (cookies, requests, localStorage per page).
-- The accessibility statement's candidate pages: over HTTP, at the same time as the consent states
-  (scanner/probes/statement_pages.py); in the browser only a page that script draws.
+- Once the front page is known, beside those subpages (so a site holds its slot for the longer of the two,
+  not their sum): the accessibility statement's candidate pages over HTTP (scanner/probes/statement_pages.py;
+  in the browser only a page that script draws), and with a banner the reject and accept states, each one
+  clean context: the front page, the click, then one more page; autoconsent there gets only the rules of the
+  CMPs the front page detected (none: it is not injected).
 - axe-core (in every frame) on the front page and the first `axe_subpages` subpages only, inside those visits.
-- Reject and accept: each one clean context, the front page, the click, then one more page; autoconsent
-  there gets only the rules of the CMPs the first visit detected (none: it is not injected).
 - Settling by observation, not by clock: a page is settled once no request, response or script cookie write
   has come for `settle_quiet_seconds`, the first page of each state not before `settle_seconds` (cookies set
   by timers seconds after load), no page later than `settle_cap_seconds`; the page is scrolled once first
@@ -539,22 +540,59 @@ class BrowserProbe(Probe):
         settings = ctx.settings
         visited_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         tally: collections.Counter = collections.Counter()
-        front = await self.in_context(settings, "none", lambda v: v.no_interaction(site.url), tally=tally)
-        site_domain = front["site_domain"]
-        consent = {}
-        visits = list(front["records"])
+        beside: list[asyncio.Task] = []  # the statement and the consent states, started once the front page is known
+
+        async def no_interaction(visit: Visit) -> tuple[dict, dict]:
+            front = await visit.front_page(site.url)
+            beside.append(asyncio.ensure_future(self.after_front_page(ctx, front, tally)))
+            return front, await visit.subpages(front)
+
+        try:
+            front, rest = await self.in_context(settings, "none", no_interaction, tally=tally)
+            statement, consent, consent_visits = await beside[0]
+        finally:
+            for task in beside:
+                if not task.done():
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+        browser = settings.browser
+        return {
+            "url": site.url,
+            "visited_at": visited_at,
+            "final_url": front["record"]["final_url"],
+            "site_domain": front["site_domain"],
+            "browser": self.chromium.version,
+            "user_agent": settings.scan.user_agent,
+            "settle": {"floor_seconds": browser.settle_seconds, "quiet_seconds": browser.settle_quiet_seconds,
+                       "cap_seconds": browser.settle_cap_seconds},
+            "pages": rest["pages"],
+            "visits": rest["records"] + consent_visits,
+            "banner": front["banner"],
+            "consent": consent,
+            "axe": {"version": next((p["version"] for p in rest["axe"] if p.get("version")), ""), "tags": AXE_TAGS,
+                    "pages": rest["axe"]},
+            "statement": statement,
+            "browser_visits": tally["contexts"],  # fresh contexts this site used
+            "page_loads": tally["page_loads"],
+        }
+
+    async def after_front_page(self, ctx: ProbeContext, front: dict,
+                               tally: collections.Counter) -> tuple[dict, dict, list[dict]]:
+        """What needs only the front page, beside the subpages: the statement read over HTTP, and with a banner
+        the reject and accept states, each its own clean context so neither sees the other (autoconsent there
+        with only the rules of the CMPs the front page detected). The statement, the consent outcomes, and the
+        consent states' page records."""
+        settings = ctx.settings
         states = ("reject", "accept") if front["banner"] else ()
-        pages = front["pages"]
-        follow = pages[1]["url"] if len(pages) > 1 else front["final_url"]
         cmps = tuple(front["banner"]["cmps_detected"]) if front["banner"] else ()
-        # The two clean states side by side, each its own context so neither sees the other, and the statement
-        # read over HTTP meanwhile.
+        url, follow, site_domain = front["record"]["final_url"], front["follow_url"], front["site_domain"]
         statement, *results = await asyncio.gather(
             self.statement(ctx, front["statement_candidates"], site_domain, tally),
-            *(self.in_context(settings, choice, lambda v, c=choice: v.consent(front["final_url"], c, follow, cmps),
-                              site_domain, tally) for choice in states), return_exceptions=True)
+            *(self.in_context(settings, choice, lambda v, c=choice: v.consent(url, c, follow, cmps), site_domain, tally)
+              for choice in states), return_exceptions=True)
         if isinstance(statement, BaseException):
             raise statement
+        consent, records = {}, []
         for choice, result in zip(states, results):
             if isinstance(result, VisitFailed):
                 consent[choice] = {"error": f"{result.reason}: {result.detail}"}
@@ -562,27 +600,8 @@ class BrowserProbe(Probe):
             if isinstance(result, BaseException):
                 raise result
             consent[choice] = result["consent"]
-            visits.extend(result["records"])
-        browser = settings.browser
-        return {
-            "url": site.url,
-            "visited_at": visited_at,
-            "final_url": front["final_url"],
-            "site_domain": site_domain,
-            "browser": self.chromium.version,
-            "user_agent": settings.scan.user_agent,
-            "settle": {"floor_seconds": browser.settle_seconds, "quiet_seconds": browser.settle_quiet_seconds,
-                       "cap_seconds": browser.settle_cap_seconds},
-            "pages": front["pages"],
-            "visits": visits,
-            "banner": front["banner"],
-            "consent": consent,
-            "axe": {"version": next((p["version"] for p in front["axe"] if p.get("version")), ""), "tags": AXE_TAGS,
-                    "pages": front["axe"]},
-            "statement": statement,
-            "browser_visits": tally["contexts"],  # fresh contexts this site used
-            "page_loads": tally["page_loads"],
-        }
+            records.extend(result["records"])
+        return statement, consent, records
 
     async def statement(self, ctx: ProbeContext, candidates: list[dict], site_domain: str,
                         tally: collections.Counter) -> dict:
@@ -747,23 +766,33 @@ class Visit:
 
     # --- the states ---
 
-    async def no_interaction(self, start_url: str) -> dict:
-        """The front page, then the sampled subpages breadth-first in this same context (a visitor's cookie
-        jar), axe-core on the front page and the first `axe_subpages` of them; and where to look for the
-        accessibility statement."""
+    async def front_page(self, start_url: str) -> dict:
+        """The front page: its record, banner and axe-core, where its links lead (the subpages to sample, the
+        page the consent states follow on to) and where to look for the accessibility statement."""
         browser = self.settings.browser
 
-        async def front_page() -> dict:
+        async def collect() -> dict:
             record = await self.page_record(start_url)
             facts = await self.facts()
             banner = await Banner(self.page).find_for_record()
             return {"record": record, "facts": facts, "banner": banner, "axe": await self.axe()}
 
-        front = await self.step(start_url, front_page, floor=browser.settle_seconds)
+        front = await self.step(start_url, collect, floor=browser.settle_seconds)
         final_url = front["record"]["final_url"]
+        front["links"] = same_site_links(final_url, front["facts"]["links"])
+        front["follow_url"] = front["links"][0] if front["links"] and browser.subpages else final_url
+        front["statement_candidates"] = statement_candidates(final_url, front["facts"]["links"], front["facts"]["labels"])
+        front["site_domain"] = self.site_domain
+        return front
+
+    async def subpages(self, front: dict) -> dict:
+        """After the front page, the sampled subpages breadth-first in this same context (a visitor's cookie
+        jar), axe-core on the first `axe_subpages` of them: the records, pages and axe results of the state."""
+        browser = self.settings.browser
+        start_url, final_url = front["record"]["page"], front["record"]["final_url"]
         records, axe = [front["record"]], [front["axe"]]
-        pages = [{"url": front["record"]["page"], "depth": 0, "error": None}]
-        queue = [(url, 1) for url in same_site_links(final_url, front["facts"]["links"])]
+        pages = [{"url": start_url, "depth": 0, "error": None}]
+        queue = [(url, 1) for url in front["links"]]
         seen = {final_url.rstrip("/"), start_url.rstrip("/")} | {u.rstrip("/") for u, _ in queue}
         while queue and len(pages) <= browser.subpages:
             url, depth = queue.pop(0)
@@ -787,9 +816,7 @@ class Visit:
                     if link.rstrip("/") not in seen:
                         seen.add(link.rstrip("/"))
                         queue.append((link, depth + 1))
-        return {"records": records, "pages": pages, "axe": axe, "banner": front["banner"], "final_url": final_url,
-                "site_domain": self.site_domain,
-                "statement_candidates": statement_candidates(final_url, front["facts"]["links"], front["facts"]["labels"])}
+        return {"records": records, "pages": pages, "axe": axe}
 
     async def consent(self, url: str, choice: str, follow_url: str, cmps: tuple[str, ...]) -> dict:
         """The front page from a clean state; click `choice` (reject or accept) on the banner
