@@ -29,6 +29,11 @@ CANDIDATES = {
     "GPU in the browser process": ["--in-process-gpu"],
     "no software rasterizer": ["--disable-software-rasterizer"],
     "GPU compositing off": ["--disable-gpu-compositing"],
+    # V8's tiers: pages live seconds here, and axe-core and autoconsent are parsed in every frame they run in,
+    # so optimizing compilers may cost more than they save; the same script semantics either way.
+    "no TurboFan": ["--js-flags=--no-opt"],
+    "no Maglev": ["--js-flags=--no-maglev"],
+    "V8 lite mode": ["--js-flags=--lite-mode"],
 }
 
 
