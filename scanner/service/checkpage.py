@@ -141,9 +141,10 @@ def status_of(service, text_id: str) -> CheckStatus | None:
     if run is None or not run.source.startswith(CHECKS):
         return None
     item = service.store.work_items(run.id)[0]
-    if item.state in ("done", "error"):
+    # done or error once the run is closed too (just after the site is stored), so that the report says so
+    if item.state in ("done", "error") and run.state != "running":
         return CheckStatus(run, item, item.state)
-    if item.state == "running" and run.state == "running":
+    if item.state != "queued" and run.state == "running":
         return CheckStatus(run, item, "running", families=service.jobs.progress(run.id, item.site.host))
     return CheckStatus(run, item, "queued", position=service.jobs.position(run.id, run.source))
 
