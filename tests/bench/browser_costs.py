@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import re
 import sys
 import tempfile
 import time
@@ -23,47 +21,25 @@ from pathlib import Path
 
 from scanner.probes.base import ProbeContext
 from scanner.probes.browser import BrowserProbe
+from tests.bench import measure
 from tests.integration.local_https import LocalWeb, MappedResolver
 from tests.integration.test_browser_local import PAGES, settings_for
 
-TICKS = os.sysconf("SC_CLK_TCK")
 CONTEXT_OPTIONS = {"service_workers": "block", "viewport": {"width": 1280, "height": 800}, "locale": "nl-NL",
                    "timezone_id": "Europe/Amsterdam"}
 
 
 def tree_cpu(root: int) -> dict[str, float]:
-    """CPU seconds of `root` and its descendants by Chromium process type, children already reaped included."""
-    parents: dict[int, int] = {}
-    cpu: dict[int, list[tuple[str, float]]] = {}
-    kinds: dict[int, str] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        pid = int(entry)
-        parents[pid] = int(fields[1])
-        kind = re.search(r"--type=([\w-]+)", cmdline)
-        service = re.search(r"--utility-sub-type=(\w+)", cmdline)
-        kinds[pid] = (kind.group(1) if kind else "browser") + (f" {service.group(1)}" if service else "")
-        own, reaped = sum(int(v) for v in fields[11:13]) / TICKS, sum(int(v) for v in fields[13:15]) / TICKS
-        # the zygote forks the renderers and reaps them: what it reaped is theirs
-        cpu[pid] = [(kinds[pid], own), ("renderer" if kinds[pid] == "zygote" else kinds[pid], reaped)]
-
-    def descends(pid: int) -> bool:
-        while pid not in (root, 0, 1) and pid in parents:
-            pid = parents[pid]
-        return pid == root
-
+    """CPU seconds of `root` and its descendants by process name and Chromium process type, the children they
+    have already waited for included (the zygote forks the renderers and reaps them: what it reaped is theirs)."""
     split: dict[str, float] = {}
-    for pid, parts in cpu.items():
-        if descends(pid):
-            for kind, seconds in parts:
-                split[kind] = split.get(kind, 0.0) + seconds
+    for pid in [root, *measure.descendants(root)]:
+        own, reaped = measure.cpu_seconds(pid), measure.cpu_seconds(pid, reaped=True)
+        if own is None or reaped is None:
+            continue
+        name = measure.command_name(pid)
+        for kind, seconds in ((name, own), ("chromium renderer" if name.endswith("zygote") else name, reaped)):
+            split[kind] = split.get(kind, 0.0) + seconds
     return split
 
 

@@ -53,13 +53,15 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """utime + stime of one process (not of its children)."""
+def cpu_seconds(pid: int, reaped: bool = False) -> float | None:
+    """utime + stime of one process (not of its children); with `reaped`, cutime + cstime instead: the CPU of
+    the children it has waited for."""
     stat = _read(f"/proc/{pid}/stat")
     if not stat:
         return None
     fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    first = 13 if reaped else 11
+    return (int(fields[first]) + int(fields[first + 1])) / TICKS
 
 
 def memory_kb(pid: int) -> tuple[int, int]:
