@@ -88,6 +88,7 @@ class Banner:
         detected, whose rules alone are sent (none: autoconsent is not injected, banner.js alone acts)."""
         self.page = page
         self.cmps = cmps
+        self.autoconsent = cmps != ()
         self.messages: list[tuple[object, dict]] = []  # (frame, message) from autoconsent, in order
         self.answered: set = set()  # frames that got their rules
         self.evals = 0
@@ -103,7 +104,7 @@ class Banner:
             return
         self.started = True
         await self.page.expose_binding("__govscanClick", self._on_click)
-        if self.cmps == ():
+        if not self.autoconsent:
             return
         await self.page.expose_binding("autoconsentSendMessage", self._on_message)
         self.page.on("framenavigated", self._on_frame)
@@ -111,7 +112,7 @@ class Banner:
             await self._inject(frame)
 
     def stop(self) -> None:
-        if self.started and self.cmps != ():
+        if self.started and self.autoconsent:
             self.page.remove_listener("framenavigated", self._on_frame)
 
     def config(self) -> dict:
