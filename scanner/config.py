@@ -112,6 +112,7 @@ class BrowserSettings:
     subpage_depth: int = 3
     axe_subpages: int = 1               # axe-core on the front page and this many subpages
     visit_timeout: float = 45.0
+    unresponsive_seconds: float = 10.0  # a page whose main thread does not answer this long fails the visit
     concurrency: int = 0                # sites at a time; 0: from the cores (scanner/probes/browser.py)
     canary_url: str = "https://canary.govscan-lab.com/"
     axe_script: str = ""

@@ -42,7 +42,8 @@ Per site, the same observations with as little work as they take (issue 18; `mak
 - Sites at a time (`[browser] concurrency`, 0: sites_at_once) from the cores available and the measured
   wall time per CPU second of a site's visits, bounded by memory.
 
-A page that hangs or loops is cut off after `visit_timeout` (per page); a subpage that fails is recorded as
+A page that hangs is cut off after `visit_timeout` (per page), one whose script never yields (a loop, endless
+dialogs) once it has not answered for `unresponsive_seconds`; a subpage that fails is recorded as
 such and the next one gets a fresh tab; the context is always thrown away and, if that fails, the browser
 is restarted.
 """
@@ -228,6 +229,8 @@ class Recorder:
     dialogs: int = 0
     pending: set = field(default_factory=set)
     activity: float = field(default_factory=time.monotonic)  # the last request, response or script cookie write
+    navigating: bool = False  # a top-level document has been asked for and has neither come nor failed
+    crashed: bool = False  # a page's renderer died (out of memory on a decompression bomb, say)
 
     def seconds(self) -> float:
         return round(time.monotonic() - self.started, 2)
@@ -235,10 +238,24 @@ class Recorder:
     def attach(self, context) -> None:
         context.on("request", self._on_request)
         context.on("response", self._on_response)
+        context.on("requestfailed", self._on_request_failed)
         context.on("page", self._on_page)
 
     def _on_page(self, page) -> None:
         page.on("dialog", self._on_dialog)
+        page.on("framenavigated", self._on_frame_navigated)
+        page.on("crash", self._on_crash)
+
+    def _on_crash(self, page) -> None:
+        self.crashed = True
+
+    def _on_frame_navigated(self, frame) -> None:
+        if frame.parent_frame is None:
+            self.navigating = False
+
+    def _on_request_failed(self, request) -> None:
+        if _top_level_navigation(request):
+            self.navigating = False
 
     def _on_dialog(self, dialog) -> None:
         self.dialogs += 1
@@ -251,6 +268,8 @@ class Recorder:
 
     def _on_request(self, request) -> None:
         self.activity = time.monotonic()
+        if _top_level_navigation(request):
+            self.navigating = True
         if len(self.requests) >= MAX_REQUESTS:
             return
         try:
@@ -290,6 +309,13 @@ class Recorder:
             if event["name"] == cookie["name"] and _domain_matches(cookie["domain"], event["host"]):
                 return {k: v for k, v in event.items() if k not in ("name", "host")}
         return {"via": "unknown"}
+
+
+def _top_level_navigation(request) -> bool:
+    try:
+        return request.is_navigation_request() and request.frame.parent_frame is None
+    except Exception:  # requests of workers have no frame
+        return False
 
 
 class Chromium:
@@ -649,7 +675,7 @@ class Visit:
         `work()`; all within `visit_timeout`. A failure is a VisitFailed."""
         timeout = self.settings.browser.visit_timeout
         try:
-            return await asyncio.wait_for(self._step(url, work, floor), timeout)
+            return await asyncio.wait_for(self.answering(url, self._step(url, work, floor)), timeout)
         except asyncio.TimeoutError:
             failure = VisitFailed(Reason.TIMEOUT, f"{url}: no result within {timeout:g}s ({self.state})")
         except VisitFailed as exc:
@@ -661,6 +687,43 @@ class Visit:
             self.page = None
         raise failure
 
+    async def answering(self, url: str, step):
+        """Run `step` while making sure the page still answers: every second the page is asked for nothing
+        (`evaluate("0")`), which its main thread does between two tasks. A page whose script never yields (an
+        endless loop, endless dialogs) cannot be measured and would keep a core busy until `visit_timeout`, so
+        it fails once it has not answered for `unresponsive_seconds`. While a top-level document is on its way
+        no page answers (a slow server is no hung page), so that time does not count."""
+        limit = self.settings.browser.unresponsive_seconds
+        task = asyncio.ensure_future(step)
+        ping, asked = None, 0.0
+        try:
+            while not (await asyncio.wait({task}, timeout=1.0))[0]:
+                self.raise_if_crashed(url)
+                if self.recorder.navigating or self.page is None:
+                    if ping is not None:
+                        ping.cancel()
+                    ping = None
+                elif ping is None or ping.done():
+                    if ping is not None and not ping.cancelled():
+                        ping.exception()  # the page navigated away or closed meanwhile: it did answer
+                    ping, asked = asyncio.ensure_future(self.page.evaluate("0")), time.monotonic()
+                elif time.monotonic() - asked >= limit:
+                    raise VisitFailed(Reason.TIMEOUT, f"{url}: the page did not answer for {limit:g}s (its script "
+                                                      f"does not yield) ({self.state})")
+            self.raise_if_crashed(url)
+            return task.result()
+        finally:
+            for pending in (task, ping):
+                if pending is not None and not pending.done():
+                    pending.cancel()
+                    await asyncio.gather(pending, return_exceptions=True)
+
+    def raise_if_crashed(self, url: str) -> None:
+        """A page whose renderer died shows nothing: what was collected from it (no cookies, no requests)
+        would read as a clean page."""
+        if self.recorder.crashed:
+            raise VisitFailed(Reason.BROWSER, f"{url}: the page crashed ({self.state})")
+
     async def _step(self, url: str, work, floor: float):
         if self.page is None:
             self.page = await self.context.new_page()
@@ -670,6 +733,7 @@ class Visit:
     async def load(self, url: str, floor: float) -> None:
         self.recorder.requests = []
         self.recorder.started = time.monotonic()
+        self.recorder.crashed = False
         self.loads += 1
         self.probe.page_loads += 1
         self.response = await self.page.goto(url, wait_until="load", timeout=self.settings.browser.visit_timeout * 1000)
