@@ -113,7 +113,8 @@ class BrowserSettings:
     axe_subpages: int = 1               # axe-core on the front page and this many subpages
     visit_timeout: float = 45.0
     unresponsive_seconds: float = 10.0  # a page whose main thread does not answer this long fails the visit
-    concurrency: int = 0                # sites at a time; 0: from the cores (scanner/probes/browser.py)
+    concurrency: int = 0                # sites at a time; 0: from the cores and memory_mb (scanner/probes/browser.py)
+    memory_mb: int = 1800               # PSS the sites in flight may take; 0: half the available memory
     canary_url: str = "https://canary.govscan-lab.com/"
     axe_script: str = ""
     cookie_value_chars: int = 64

@@ -40,7 +40,7 @@ Per site, the same observations with as little work as they take (issue 18; `mak
   by timers seconds after load), no page later than `settle_cap_seconds`; the page is scrolled once first
   (trackers that wait for scrolling). The three are recorded in the artifact (`settle`).
 - Sites at a time (`[browser] concurrency`, 0: sites_at_once) from the cores available and the measured
-  wall time per CPU second of a site's visits, bounded by memory.
+  wall time per CPU second of a site's visits, as many as `[browser] memory_mb` holds.
 
 A page that hangs is cut off after `visit_timeout` (per page), one whose script never yields (a loop, endless
 dialogs) once it has not answered for `unresponsive_seconds`; a subpage that fails is recorded as
@@ -128,19 +128,19 @@ SCRIPT_URL = re.compile(r"(https?://[^\s()]+?):\d+:\d+")
 MAX_REQUESTS = 600
 # Measured with `make bench` (README, "Benchmarks"): a site's visits take this many seconds of wall time per
 # CPU second they cost (mostly waiting for pages to settle), and this much memory (PSS) while in flight.
-WAIT_PER_CPU_SECOND = 4
-MB_PER_SITE = 150
+WAIT_PER_CPU_SECOND = 6
+MB_PER_SITE = 175
 
 
 def sites_at_once(settings) -> int:
     """How many sites the browser visits at the same time: `[browser] concurrency`, or when that is 0 enough
     to keep the cores available busy while visits wait for their pages to settle (WAIT_PER_CPU_SECOND),
-    as far as memory allows (MB_PER_SITE of the available memory, half of which is left to the rest)."""
+    as far as `[browser] memory_mb` holds at MB_PER_SITE each (0: half the available memory)."""
     if settings.browser.concurrency > 0:
         return settings.browser.concurrency
     cores = len(os.sched_getaffinity(0))
-    available_mb = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20
-    return max(1, min(round(cores * WAIT_PER_CPU_SECOND), int(available_mb / 2 / MB_PER_SITE)))
+    memory_mb = settings.browser.memory_mb or os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**21
+    return max(1, min(round(cores * WAIT_PER_CPU_SECOND), int(memory_mb / MB_PER_SITE)))
 
 
 class BrowserSetupError(RuntimeError):

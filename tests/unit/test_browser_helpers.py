@@ -1,6 +1,10 @@
 """The browser probe's pure helpers: registrable domains, subpage sampling and where to look for a statement."""
+import os
+
+from scanner.config import Settings
 from scanner.domains import registrable_domain
-from scanner.probes.browser import same_site_links, statement_candidates
+from scanner.probes.browser import (MB_PER_SITE, WAIT_PER_CPU_SECOND, same_site_links, sites_at_once,
+                                    statement_candidates)
 
 FRONT = "https://www.gemeente.nl/"
 
@@ -52,3 +56,17 @@ def test_linked_register_label_image_uses_the_link():
     links = [link("https://www.toegankelijkheidsverklaring.nl/register/55", "", images=[label])]
     found = statement_candidates(FRONT, links, [{"src": label, "linked": True}])
     assert found[0]["via"] == "register_label" and found[0]["url"].endswith("/register/55")
+
+
+def test_sites_at_once_from_the_setting_the_cores_and_the_memory_budget():
+    settings = Settings()
+    cores = len(os.sched_getaffinity(0))
+    settings.browser.concurrency = 3
+    assert sites_at_once(settings) == 3
+    settings.browser.concurrency = 0
+    settings.browser.memory_mb = 100_000  # the cores decide: they are kept busy while visits wait
+    assert sites_at_once(settings) == round(cores * WAIT_PER_CPU_SECOND)
+    settings.browser.memory_mb = 4 * MB_PER_SITE + 10  # memory decides
+    assert sites_at_once(settings) == min(4, round(cores * WAIT_PER_CPU_SECOND))
+    settings.browser.memory_mb = 10  # never none
+    assert sites_at_once(settings) == 1
