@@ -139,7 +139,7 @@ def sites_at_once(settings) -> int:
     if settings.browser.concurrency > 0:
         return settings.browser.concurrency
     cores = len(os.sched_getaffinity(0))
-    memory_mb = settings.browser.memory_mb or os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**21
+    memory_mb = settings.browser.memory_mb or os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20 / 2
     return max(1, min(round(cores * WAIT_PER_CPU_SECOND), int(memory_mb / MB_PER_SITE)))
 
 
@@ -272,12 +272,9 @@ class Recorder:
             self.navigating = True
         if len(self.requests) >= MAX_REQUESTS:
             return
-        try:
-            frame = request.frame.url
-        except Exception:  # requests of workers have no frame
-            frame = ""
+        frame = _frame(request)
         self.requests.append({"url": request.url[:300], "host": _host(request.url), "type": request.resource_type,
-                              "initiator": frame[:300], "seconds": self.seconds()})
+                              "initiator": frame.url[:300] if frame else "", "seconds": self.seconds()})
 
     def _on_response(self, response) -> None:
         self.activity = time.monotonic()
@@ -311,11 +308,17 @@ class Recorder:
         return {"via": "unknown"}
 
 
-def _top_level_navigation(request) -> bool:
+def _frame(request):
+    """The frame a request comes from; None for requests of workers, which have none."""
     try:
-        return request.is_navigation_request() and request.frame.parent_frame is None
-    except Exception:  # requests of workers have no frame
-        return False
+        return request.frame
+    except Exception:
+        return None
+
+
+def _top_level_navigation(request) -> bool:
+    frame = _frame(request)
+    return frame is not None and frame.parent_frame is None and request.is_navigation_request()
 
 
 class Chromium:
